@@ -1,0 +1,1 @@
+"""The MQTT bus: topic names, message payloads and the client every unit uses."""

@@ -1,0 +1,133 @@
+"""Every MQTT topic Nidaa uses, built in this one module.
+
+All topics live under ``nidaa/<branch>/``.  The layout is chosen so that a
+Mosquitto ACL can grant each role exactly what it needs:
+
+=====================================  =========================================
+``cmd/ticket/<action>``                ticket commands (kiosks: ``issue``, ``void``)
+``cmd/counter/<counter>/<action>``     a counter's commands (that counter only)
+``cmd/queue/<action>``                 read-only queries (``snapshot``)
+``cmd/request/<action>``               SMS request commands (clerks, back office)
+``reply/<client id>``                  answers to one client's requests
+``status/<role>/<unit>``               retained presence and health of a unit
+``state/counter/<counter>``            retained: who is served at a counter
+``state/service/<service>``            retained: waiting count and estimate
+``event/<kind>``                       events with ids (``call``, ``stage``)
+=====================================  =========================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROOT = "nidaa"
+
+TICKET_ACTIONS = ("issue", "void")
+COUNTER_ACTIONS = (
+    "call-next",
+    "recall",
+    "no-show",
+    "done",
+    "transfer",
+    "pause",
+    "resume",
+    "feedback",
+)
+QUEUE_ACTIONS = ("snapshot",)
+EVENT_KINDS = ("call", "stage")
+
+
+def _check_level(value: str, what: str) -> str:
+    if not value or any(ch in value for ch in "/+#\x00"):
+        raise ValueError(f"{what} {value!r} cannot be used in an MQTT topic")
+    return value
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic builder for one branch."""
+
+    branch: str
+
+    def __post_init__(self) -> None:
+        _check_level(self.branch, "branch id")
+
+    @property
+    def base(self) -> str:
+        return f"{ROOT}/{self.branch}"
+
+    # -- commands ---------------------------------------------------------
+    def ticket_cmd(self, action: str) -> str:
+        return f"{self.base}/cmd/ticket/{_check_level(action, 'action')}"
+
+    def counter_cmd(self, counter: str, action: str) -> str:
+        counter = _check_level(counter, "counter id")
+        return f"{self.base}/cmd/counter/{counter}/{_check_level(action, 'action')}"
+
+    def queue_cmd(self, action: str) -> str:
+        return f"{self.base}/cmd/queue/{_check_level(action, 'action')}"
+
+    def request_cmd(self, action: str) -> str:
+        return f"{self.base}/cmd/request/{_check_level(action, 'action')}"
+
+    @property
+    def all_commands(self) -> str:
+        return f"{self.base}/cmd/#"
+
+    def reply(self, client_id: str) -> str:
+        return f"{self.base}/reply/{_check_level(client_id, 'client id')}"
+
+    # -- presence ---------------------------------------------------------
+    def status(self, role: str, unit: str) -> str:
+        return f"{self.base}/status/{_check_level(role, 'role')}/{_check_level(unit, 'unit id')}"
+
+    @property
+    def all_status(self) -> str:
+        return f"{self.base}/status/+/+"
+
+    # -- retained state ---------------------------------------------------
+    def counter_state(self, counter: str) -> str:
+        return f"{self.base}/state/counter/{_check_level(counter, 'counter id')}"
+
+    def service_state(self, service: str) -> str:
+        return f"{self.base}/state/service/{_check_level(service, 'service id')}"
+
+    @property
+    def all_counter_states(self) -> str:
+        return f"{self.base}/state/counter/+"
+
+    @property
+    def all_service_states(self) -> str:
+        return f"{self.base}/state/service/+"
+
+    # -- events -----------------------------------------------------------
+    def event(self, kind: str) -> str:
+        return f"{self.base}/event/{_check_level(kind, 'event kind')}"
+
+    # -- parsing ----------------------------------------------------------
+    def parse_command(self, topic: str) -> tuple[str, str, str | None]:
+        """Split a command topic into ``(group, action, counter)``.
+
+        ``group`` is ``ticket``, ``counter``, ``queue`` or ``request``;
+        ``counter`` is set only for counter commands.  Raises ``ValueError``
+        for a topic that is not a command of this branch.
+        """
+        prefix = f"{self.base}/cmd/"
+        if not topic.startswith(prefix):
+            raise ValueError(f"not a command topic of branch {self.branch!r}: {topic!r}")
+        parts = topic[len(prefix) :].split("/")
+        if parts[0] == "counter" and len(parts) == 3:
+            return "counter", parts[2], parts[1]
+        if parts[0] in ("ticket", "queue", "request") and len(parts) == 2:
+            return parts[0], parts[1], None
+        raise ValueError(f"unknown command topic {topic!r}")
+
+    def parse_status(self, topic: str) -> tuple[str, str]:
+        """``status/<role>/<unit>`` → ``(role, unit)``."""
+        prefix = f"{self.base}/status/"
+        if not topic.startswith(prefix):
+            raise ValueError(f"not a status topic: {topic!r}")
+        parts = topic[len(prefix) :].split("/")
+        if len(parts) != 2:
+            raise ValueError(f"not a status topic: {topic!r}")
+        return parts[0], parts[1]

@@ -1,0 +1,38 @@
+"""Packaging for Nidaa.
+
+``drivers/`` is shipped as ``appliance.drivers``: the hardware backends are a
+part of the appliance package and must never appear as a top-level
+``drivers`` module on a Pi.
+"""
+
+from setuptools import find_packages, setup
+
+# appliance/drivers is a symlink to ../drivers so that tools reading the source
+# tree (mypy, pytest) see the same module path as the installed package.
+PACKAGES = ["appliance"] + [
+    f"appliance.{name}" for name in find_packages("appliance") if not name.startswith("drivers")
+]
+PACKAGES += ["appliance.drivers"] + [f"appliance.drivers.{name}" for name in find_packages("drivers")]
+
+setup(
+    name="nidaa",
+    version="0.1.0",
+    description="Queue-calling appliance for government service centres",
+    python_requires=">=3.11",
+    packages=PACKAGES,
+    package_dir={"appliance": "appliance", "appliance.drivers": "drivers"},
+    package_data={"appliance": ["py.typed"]},
+    install_requires=[
+        "paho-mqtt>=2.1,<3",
+        "tzdata",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "hypothesis>=6.100",
+            "ruff>=0.6",
+            "mypy>=1.11",
+        ],
+    },
+    entry_points={"console_scripts": ["nidaa = appliance.cli.main:main"]},
+)
