@@ -25,6 +25,14 @@ setup(
     install_requires=[
         "paho-mqtt>=2.1,<3",
         "tzdata",
+        "pyserial>=3.5",
+        "Pillow>=10",
+        "arabic-reshaper>=3",
+        "python-bidi>=0.4",
+        "gpiozero>=2",
+        "python-escpos>=3.1",
+        "pygame-ce>=2.4",
+        "qrcode>=7",
     ],
     extras_require={
         "test": [

@@ -1,0 +1,1 @@
+"""The `nidaa` command."""

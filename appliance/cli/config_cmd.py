@@ -1,0 +1,26 @@
+"""`nidaa config validate FILE`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..config import load_config
+from .env import Environment, ExitCode
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("config", help="check a branch configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    v = csub.add_parser("validate", help="validate FILE and list every problem with its path")
+    v.add_argument("file")
+    v.set_defaults(func=validate)
+
+
+def validate(args: argparse.Namespace, env: Environment) -> int:
+    cfg = load_config(args.file)
+    env.out(
+        f"{args.file}: valid — branch {cfg.branch.id}, {len(cfg.services)} services, "
+        f"{len(cfg.counters)} counters"
+    )
+    return ExitCode.OK
