@@ -286,6 +286,22 @@ class QueueEngine:
             self._void(ticket, "day_end", now)
         return stale
 
+    def forget_before(self, day: str) -> int:
+        """Drop finished tickets and number sequences of business days before ``day``.
+
+        Memory only: the rows stay in the master's database, so nothing is
+        listed in the changes.  Tickets still in the queue are kept (they are
+        voided by :meth:`roll_day`).  Returns the number of tickets dropped.
+        """
+        old = [
+            i for i, t in self.state.tickets.items() if t.business_day < day and not t.state.active
+        ]
+        for i in old:
+            del self.state.tickets[i]
+        for key in [k for k in self.state.sequences if k[0] < day]:
+            del self.state.sequences[key]
+        return len(old)
+
     # -- internals --------------------------------------------------------------
     def _active_tickets(self) -> Iterable[Ticket]:
         return (self.state.tickets[i] for i in self._active)
