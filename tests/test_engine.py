@@ -319,3 +319,16 @@ def test_bench_queue_reports_each_operation() -> None:
         "engine_take_changes_us",
     }
     assert all(v > 0 for v in result.values())
+
+
+def test_tickets_of_a_service_dropped_from_the_configuration() -> None:
+    engine = make_engine()
+    engine.issue("B", False, MORNING)
+    kept = engine.issue("B", True, MORNING + 1)
+    restarted = QueueEngine(
+        BRANCH, SERVICES[:1], counters(("c1", ["building"], False)), engine.policy, engine.state
+    )
+    assert restarted.estimate_for(kept.id).people_ahead == 0
+    assert restarted.estimate_for(kept.id).minutes is None
+    assert restarted.call_next("c1", MORNING + 2) == (None, None)
+    assert [t.id for t in restarted.roll_day(MORNING + 86400)] == [1, 2]

@@ -140,8 +140,16 @@ class QueueEngine:
                 "illegal_transition", f"ticket {ticket.label} is {ticket.state}, not waiting"
             )
         key = calling_order(ticket)
-        ahead = sum(1 for t in self.waiting(ticket.service) if calling_order(t) < key)
-        return self._estimate(self.services[ticket.service], ahead)
+        ahead = sum(
+            1
+            for t in self._active_tickets()
+            if t.state is TicketState.WAITING
+            and t.service == ticket.service
+            and calling_order(t) < key
+        )
+        svc = self.services.get(ticket.service)
+        # A service dropped from the configuration has no counter any more.
+        return Estimate(ahead, None) if svc is None else self._estimate(svc, ahead)
 
     # -- citizens ---------------------------------------------------------------
     def issue(self, service: str, priority: bool, now: float) -> Ticket:
