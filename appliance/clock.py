@@ -47,4 +47,6 @@ class ScaledClock:
             anchor = float(parts[2]) if len(parts) > 2 else None
             return cls(start, speed, anchor)
         except (ValueError, IndexError) as exc:
-            raise ValueError(f"bad clock {spec!r}: expected ISO-TIME@SPEED[@ANCHOR] ({exc})") from None
+            raise ValueError(
+                f"bad clock {spec!r}: expected ISO-TIME@SPEED[@ANCHOR] ({exc})"
+            ) from None

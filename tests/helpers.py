@@ -27,7 +27,9 @@ def write_config(tmp_path: Path, broker_url: str, *, replace: dict[str, str] | N
     branch = f"t{next(_branches)}-{int(time.time() * 1000) % 100000}"
     text = text.replace('id = "giza-dokki"', f'id = "{branch}"', 1)
     text = text.replace('url = "mqtt://127.0.0.1:1883"', f'url = "{broker_url}"', 1)
-    text = text.replace('database = "/var/lib/nidaa/master.db"', f'database = "{tmp_path / "master.db"}"')
+    text = text.replace(
+        'database = "/var/lib/nidaa/master.db"', f'database = "{tmp_path / "master.db"}"'
+    )
     for old, new in (replace or {}).items():
         assert old in text, old
         text = text.replace(old, new)
@@ -45,9 +47,12 @@ class Watcher:
         uid = new_command_id("watch")
         self.bus = BusClient(config, role="tool", unit=uid, client_id=uid, presence=False)
         for f in filters:
-            self.bus.subscribe(f, self._record)
+            self.watch(f)
         self.bus.start()
         assert self.bus.wait_connected(10)
+
+    def watch(self, topic_filter: str) -> None:
+        self.bus.subscribe(topic_filter, self._record)
 
     def _record(self, msg: Message) -> None:
         with self._cond:
@@ -81,7 +86,9 @@ class Watcher:
 class Branch:
     """A running master process with a client to send commands."""
 
-    def __init__(self, tmp_path: Path, broker_url: str, replace: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, broker_url: str, replace: dict[str, str] | None = None
+    ) -> None:
         self.tmp_path = tmp_path
         self.config_path = write_config(tmp_path, broker_url, replace=replace)
         self.config = load_config(self.config_path)
@@ -112,12 +119,16 @@ class Branch:
         ok = wait_until(lambda: (self.watch.latest(topic) or {}).get("state") == "online", timeout)
         assert ok, f"master did not come online:\n{self.master.log()}"
 
-    def cmd(self, topic: str, timeout: float = 5.0, attempts: int = 1, **payload: Any) -> dict[str, Any]:
+    def cmd(
+        self, topic: str, timeout: float = 5.0, attempts: int = 1, **payload: Any
+    ) -> dict[str, Any]:
         body = {"id": payload.pop("id", None) or new_command_id("t"), **payload}
         return self.client.request(topic, body, timeout=timeout, attempts=attempts)
 
     def issue(self, service: str = "A", priority: bool = False, **kw: Any) -> dict[str, Any]:
-        return self.cmd(self.config_topics().ticket_cmd("issue"), service=service, priority=priority, **kw)
+        return self.cmd(
+            self.config_topics().ticket_cmd("issue"), service=service, priority=priority, **kw
+        )
 
     def counter(self, counter: str, action: str, **kw: Any) -> dict[str, Any]:
         return self.cmd(self.config_topics().counter_cmd(counter, action), **kw)

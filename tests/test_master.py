@@ -114,8 +114,9 @@ def test_bad_commands_get_an_error_and_change_nothing(
 ) -> None:
     import uuid
 
-    from appliance.bus.client import _properties
     from paho.mqtt.packettypes import PacketTypes
+
+    from appliance.bus.client import _properties
 
     with running_branch(tmp_path, broker.url) as b:
         t = b.config_topics()
@@ -123,17 +124,16 @@ def test_bad_commands_get_an_error_and_change_nothing(
         before = db_rows(b.db, "SELECT * FROM tickets")
         topic = f"{t.base}/cmd/{'/'.join(topic_args)}"
         reply = Watcher(b.config)
-        got: list[dict[str, object]] = []
-        reply.bus.subscribe(reply.bus.reply_topic, lambda m: got.append(m.json()))
+        reply.watch(reply.bus.reply_topic)
         props = _properties(PacketTypes.PUBLISH)
         props.ResponseTopic = reply.bus.reply_topic
         props.CorrelationData = uuid.uuid4().bytes
         reply.bus.publish(topic, payload, properties=props)
-        reply.wait_for(lambda m: m.topic == reply.bus.reply_topic)
+        answer = reply.wait_for(lambda m: m.topic == reply.bus.reply_topic).json()
         reply.close()
-        assert got[0]["ok"] is False
-        assert got[0]["error"]["code"] == code  # type: ignore[index]
-        assert got[0]["error"]["message"]  # type: ignore[index]
+        assert answer["ok"] is False
+        assert answer["error"]["code"] == code
+        assert answer["error"]["message"]
         # still serving, nothing written
         assert b.issue("A")["ticket"]["number"] == "A002"
     after = db_rows(b.db, "SELECT * FROM tickets WHERE label = 'A001'")

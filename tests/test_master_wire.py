@@ -69,7 +69,6 @@ def test_kill_9_while_issuing_loses_no_number_and_repeats_none(
             b.master.start()
         assert done.wait(120), b.master.log()
         worker.join()
-        assert b.master.restarts == 0 or True  # restarts are done by hand above
     numbers = list(answers.values())
     assert len(numbers) == 60
     assert len(set(numbers)) == 60, "a number was given twice"
@@ -95,7 +94,12 @@ def test_master_republishes_state_after_a_broker_restart(tmp_path: Path) -> None
         own.restart()
         b.wait_master_online(30)
         watch = Watcher(b.config, t.service_state("inquiries"))
-        msg = watch.wait_for(lambda m: m.topic == t.service_state("inquiries") and bool(m.payload), 30)
+        msg = watch.wait_for(
+            lambda m: m.topic == t.service_state("inquiries") and bool(m.payload), 30
+        )
         assert msg.json()["waiting"] == 1
         watch.close()
-        assert b.issue("E", id=new_command_id("after"), timeout=5, attempts=3)["ticket"]["number"] == "E002"
+        assert (
+            b.issue("E", id=new_command_id("after"), timeout=5, attempts=3)["ticket"]["number"]
+            == "E002"
+        )

@@ -191,9 +191,9 @@ class BusClient:
             )
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
+        self._connected.clear()
         self._client.disconnect()
         self._client.loop_stop()
-        self._connected.clear()
 
     def on_connect(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after every (re)connection."""

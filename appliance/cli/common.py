@@ -37,7 +37,12 @@ def tool_client(args: argparse.Namespace) -> Iterator[tuple[Config, BusClient]]:
     cfg = load_config(args.config)
     client_id = f"tech-{socket.gethostname()}-{os.getpid()}"[:64]
     bus = BusClient(
-        cfg, role="tool", unit=client_id, broker_url=args.broker, client_id=client_id, presence=False
+        cfg,
+        role="tool",
+        unit=client_id,
+        broker_url=args.broker,
+        client_id=client_id,
+        presence=False,
     )
     bus.start()
     try:

@@ -15,7 +15,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="run a virtual branch: a whole day in about a minute")
     p.add_argument("--config", type=Path, default=EXAMPLE, help="branch configuration")
-    p.add_argument("--minutes", type=float, default=1.0, help="real minutes for the day (default 1)")
+    p.add_argument(
+        "--minutes", type=float, default=1.0, help="real minutes for the day (default 1)"
+    )
     p.add_argument("--arrivals", type=float, default=60.0, help="citizens per hour (default 60)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")

@@ -26,7 +26,9 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     cfg = load_config(args.config)
     clock: Clock | None = ScaledClock.parse(args.sim_clock) if args.sim_clock else None
     db = args.db or cfg.master.database
-    daemon = MasterDaemon(cfg, db_path=db, broker_url=args.broker, **({"clock": clock} if clock else {}))
+    daemon = MasterDaemon(
+        cfg, db_path=db, broker_url=args.broker, **({"clock": clock} if clock else {})
+    )
     env.err(f"master: branch {cfg.branch.id}, database {db}, pid {os.getpid()}")
     daemon.run()
     return ExitCode.OK

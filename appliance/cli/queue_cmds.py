@@ -51,13 +51,17 @@ def _ticket_line(t: dict[str, Any] | None) -> str:
 
 
 def ticket_issue(args: argparse.Namespace, env: Environment) -> int:
-    with tool_client(args) as (cfg, bus):
-        result = send(bus, bus.topics.ticket_cmd("issue"), args, service=args.service, priority=args.priority)
+    with tool_client(args) as (_cfg, bus):
+        result = send(
+            bus, bus.topics.ticket_cmd("issue"), args, service=args.service, priority=args.priority
+        )
     if args.json:
         env.json(result["ticket"] | {"estimate": result.get("estimate")})
     else:
         est = result.get("estimate") or {}
-        env.out(f"{_ticket_line(result['ticket'])}; {est.get('people_ahead')} ahead, ~{est.get('minutes')} min")
+        env.out(
+            f"{_ticket_line(result['ticket'])}; {est.get('people_ahead')} ahead, ~{est.get('minutes')} min"
+        )
     return ExitCode.OK
 
 
@@ -66,7 +70,9 @@ def counter_action(args: argparse.Namespace, env: Environment) -> int:
         try:
             counter = cfg.counter(args.counter).id
         except KeyError:
-            env.err(f"unknown counter {args.counter!r}; known: {', '.join(c.id for c in cfg.counters)}")
+            env.err(
+                f"unknown counter {args.counter!r}; known: {', '.join(c.id for c in cfg.counters)}"
+            )
             return ExitCode.USAGE
         extra = {"service": args.service} if args.action == "transfer" else {}
         result = send(bus, bus.topics.counter_cmd(counter, args.action), args, **extra)
@@ -82,7 +88,7 @@ def counter_action(args: argparse.Namespace, env: Environment) -> int:
 
 
 def queue_snapshot(args: argparse.Namespace, env: Environment) -> int:
-    with tool_client(args) as (cfg, bus):
+    with tool_client(args) as (_cfg, bus):
         snap = send(bus, bus.topics.queue_cmd("snapshot"), args)
     if args.json:
         env.json(snap)
@@ -130,7 +136,9 @@ def status(args: argparse.Namespace, env: Environment) -> int:
         if not units:
             env.out("no unit has reported on this branch's bus")
         for u in units:
-            faults = "; ".join(f"{f.get('code')}: {f.get('message')}" for f in u.get("faults") or [])
+            faults = "; ".join(
+                f"{f.get('code')}: {f.get('message')}" for f in u.get("faults") or []
+            )
             env.out(
                 f"{u.get('role', '?'):<12} {u.get('unit', '?'):<14} {u.get('state', '?'):<9} "
                 f"v{u.get('version', '?'):<8} last seen {u.get('ts', '?')}  {faults}"

@@ -139,7 +139,9 @@ def parse_args(command: Command, payload: dict[str, Any]) -> dict[str, Any]:
 def command_id(payload: dict[str, Any]) -> str:
     cid = payload.get("id")
     if not isinstance(cid, str) or not cid.strip():
-        raise QueueError("bad_request", "a command needs a non-empty string 'id' chosen by the sender")
+        raise QueueError(
+            "bad_request", "a command needs a non-empty string 'id' chosen by the sender"
+        )
     if len(cid) > MAX_ID_LENGTH:
         raise QueueError("bad_request", f"command id longer than {MAX_ID_LENGTH} characters")
     return cid

@@ -78,10 +78,19 @@ CREATE TABLE events (
 CREATE INDEX events_unpublished ON events(published) WHERE published = 0;
 """
 
+
 #: Migrations by the schema version they produce.  Other modules of the
 #: master (SMS requests) append theirs through :func:`register_migration`.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    lambda db: db.executescript(_V1),
+def run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run DDL statements inside the caller's transaction (``executescript``
+    would commit on its own)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], object]] = [
+    lambda db: run_script(db, _V1),
 ]
 
 
@@ -153,9 +162,15 @@ class Store:
             "SELECT id, paused, open, current, regular_streak FROM counters"
         ):
             state.counters[cid] = CounterState(
-                id=cid, paused=bool(paused), open=bool(is_open), current=current, regular_streak=streak
+                id=cid,
+                paused=bool(paused),
+                open=bool(is_open),
+                current=current,
+                regular_streak=streak,
             )
-        for day, service, last in self.db.execute("SELECT business_day, service, last FROM sequences"):
+        for day, service, last in self.db.execute(
+            "SELECT business_day, service, last FROM sequences"
+        ):
             state.sequences[(day, service)] = last
         for service, samples in self.db.execute("SELECT service, samples FROM service_times"):
             state.service_times[service] = [float(x) for x in json.loads(samples)]
@@ -200,7 +215,9 @@ class Store:
         ).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
 
-    def record_command(self, command_id: str, action: str, response: dict[str, Any], now: float) -> None:
+    def record_command(
+        self, command_id: str, action: str, response: dict[str, Any], now: float
+    ) -> None:
         self.db.execute(
             "INSERT INTO commands (id, action, response, applied_at) VALUES (?, ?, ?, ?)",
             (command_id, action, json.dumps(response, ensure_ascii=False), now),
@@ -229,7 +246,9 @@ class Store:
         if not seqs:
             return
         with self.transaction():
-            self.db.executemany("UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs])
+            self.db.executemany(
+                "UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs]
+            )
 
 
 def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:

@@ -14,7 +14,9 @@ from types import TracebackType
 class Daemon:
     """``python -m appliance ARGS`` in its own process group, logging to a file."""
 
-    def __init__(self, args: list[str], log_path: str | Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], log_path: str | Path, env: dict[str, str] | None = None
+    ) -> None:
         self.args = args
         self.log_path = Path(log_path)
         self.env = {**os.environ, **(env or {})}
