@@ -20,6 +20,7 @@ from .env import Environment, ExitCode
 COMMAND_MODULES = [
     "appliance.cli.config_cmd",
     "appliance.cli.provision_cmd",
+    "appliance.cli.install_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
