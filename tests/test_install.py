@@ -146,3 +146,29 @@ def test_cli_reports_unchanged_and_maps_errors(
     code, _, err = nidaa(["uninstall", "--root", str(tmp_path)])
     assert code == 1 and "must run as root" in err
     assert (tmp_path / "etc/nidaa/branch.toml").exists()
+
+
+def test_credentials_from_provision(tmp_path: Path) -> None:
+    from appliance.config import load_config
+    from appliance.tech.provision import ProvisionOptions, provision
+
+    prov = tmp_path / "prov"
+    provision(load_config(EXAMPLE_CONFIG), ProvisionOptions(out=prov, tls=True))
+    root = tmp_path / "root"
+    system = RecordingSystem()
+    outcome = install(opts(root, credentials=prov / "credentials"), system)
+    secret = root / "etc/nidaa/mqtt.password"
+    assert secret.read_bytes() == (prov / "credentials/k1.password").read_bytes()
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert system.owners[secret] == ("nidaa", "nidaa")
+    assert (root / "etc/nidaa/ca.crt").read_bytes() == (prov / "ca.crt").read_bytes()
+    # The example file names no unit credential: the technician is told what to set.
+    assert any('username = "k1"' in note for note in outcome.notes)
+    assert install(opts(root, credentials=prov / "credentials"), system).unchanged
+
+
+def test_missing_credential_nothing_changes(tmp_path: Path) -> None:
+    empty = tmp_path.parent / f"{tmp_path.name}-creds"
+    empty.mkdir()
+    message = refused(tmp_path, opts(tmp_path, credentials=empty), RecordingSystem())
+    assert "no credential for unit 'k1'" in message

@@ -31,6 +31,11 @@ def register(sub: Any) -> None:
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"default {DEFAULT_PREFIX}")
     p.add_argument("--root", default="/", metavar="DIR", help="root of the file system (default /)")
     p.add_argument("--upgrade", action="store_true", help="reinstall the package into the venv")
+    p.add_argument(
+        "--credentials",
+        metavar="DIR",
+        help="nidaa provision's credentials/ directory: install this unit's MQTT password",
+    )
     p.set_defaults(func=run_install)
 
     u = sub.add_parser(
@@ -48,6 +53,8 @@ def _report(env: Environment, outcome: Outcome) -> int:
         env.out("unchanged")
     for change in outcome.changes:
         env.out(f"  {change}")
+    for note in outcome.notes:
+        env.out(f"to do: {note}")
     return ExitCode.OK
 
 
@@ -60,6 +67,7 @@ def run_install(args: argparse.Namespace, env: Environment) -> int:
         prefix=args.prefix,
         unit=args.unit,
         upgrade=args.upgrade,
+        credentials=Path(args.credentials) if args.credentials else None,
     )
     return _report(env, install(opts, host_system(root)))
 

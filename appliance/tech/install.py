@@ -54,11 +54,14 @@ class InstallOptions:
     unit: str | None = None  #: which unit of the role this Pi is, when the config has several
     source: Path | None = None  #: the source tree pip installs; default: this checkout
     upgrade: bool = False  #: rebuild the venv even if this version is installed
+    #: ``nidaa provision``'s ``credentials/`` directory: install this unit's password
+    credentials: Path | None = None
 
 
 @dataclass
 class Outcome:
     changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  #: what the technician must still do
 
     def did(self, what: str) -> None:
         self.changes.append(what)
@@ -84,12 +87,24 @@ def _read_manifest(path: Path) -> dict[str, list[str]]:
     return {k: list(data.get(k, [])) for k in ("roles", "created_groups")}
 
 
+PASSWORD_FILE = Path("/etc/nidaa/mqtt.password")
+CA_FILE = Path("/etc/nidaa/ca.crt")
+
+
 def check_role(opts: InstallOptions) -> str:
     """The unit id this Pi runs for ``opts.role``; raises before any change."""
     if opts.role not in ROLES:
         raise NidaaError(f"unknown role {opts.role!r}: choose one of {', '.join(ROLES)}")
     cfg = load_config(opts.config)  # ConfigError lists every problem
-    units = [a.username for a in accounts(cfg) if a.role == opts.role]
+    unit = _pick_unit(opts, [a.username for a in accounts(cfg) if a.role == opts.role])
+    if opts.credentials is not None and not (opts.credentials / f"{unit}.password").is_file():
+        raise NidaaError(
+            f"no credential for unit {unit!r} in {opts.credentials} (made by nidaa provision)"
+        )
+    return unit
+
+
+def _pick_unit(opts: InstallOptions, units: list[str]) -> str:
     if opts.unit is not None:
         if opts.unit not in units:
             raise NidaaError(
@@ -108,7 +123,7 @@ def check_role(opts: InstallOptions) -> str:
 def install(opts: InstallOptions, system: System) -> Outcome:
     if not system.is_root():
         raise NidaaError("nidaa install must run as root: sudo nidaa install ...")
-    check_role(opts)
+    unit_id = check_role(opts)
     root, out = opts.root, Outcome()
     source = opts.source or units_dir().parent
     prefix_dir = _under(root, opts.prefix)
@@ -155,6 +170,9 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         system.chown(branch, "root", USER)
         out.did(f"owner root:{USER} on {branch}")
 
+    if opts.credentials is not None:
+        _install_credentials(opts, unit_id, system, out)
+
     venv = prefix_dir / "venv"
     stamp = venv / ".nidaa-version"
     wanted = f"{__version__} {source}\n"
@@ -185,6 +203,28 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         system.systemctl("enable", unit)
         out.did(f"enabled {unit}")
     return out
+
+
+def _install_credentials(opts: InstallOptions, unit: str, system: System, out: Outcome) -> None:
+    """The unit's MQTT password (nidaa only, 0600) and the branch CA."""
+    assert opts.credentials is not None
+    secret = (opts.credentials / f"{unit}.password").read_bytes()
+    target = _under(opts.root, PASSWORD_FILE)
+    if write_atomic(target, secret, 0o600):
+        out.did(f"MQTT password of {unit} in {target}")
+    if system.owner(target) != (USER, USER):
+        system.chown(target, USER, USER)
+        out.did(f"owner {USER}:{USER} on {target}")
+    ca = opts.credentials.parent / "ca.crt"
+    if ca.is_file() and write_atomic(_under(opts.root, CA_FILE), ca.read_bytes(), 0o644):
+        out.did(f"branch CA in {_under(opts.root, CA_FILE)}")
+    broker = load_config(opts.config).broker
+    if broker.username != unit or Path(broker.password_file) != PASSWORD_FILE:
+        out.notes.append(
+            f'set in /etc/nidaa/branch.toml: [broker] username = "{unit}", '
+            f'password_file = "{PASSWORD_FILE}"'
+            + (f', ca_file = "{CA_FILE}"' if ca.is_file() else "")
+        )
 
 
 def uninstall(
