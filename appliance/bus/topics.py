@@ -133,6 +133,12 @@ class Topics:
         """The reply topic of whichever client reads it (Mosquitto's %c)."""
         return f"{self.base}/reply/%c"
 
+    # -- benchmark ----------------------------------------------------------
+    @property
+    def bench_echo(self) -> str:
+        """The echo service `nidaa bench` measures its floor with."""
+        return f"{self.base}/bench/echo"
+
     # -- parsing ----------------------------------------------------------
     def parse_command(self, topic: str) -> tuple[str, str, str | None]:
         """Split a command topic into ``(group, action, counter)``.
