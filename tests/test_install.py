@@ -172,3 +172,16 @@ def test_missing_credential_nothing_changes(tmp_path: Path) -> None:
     empty.mkdir()
     message = refused(tmp_path, opts(tmp_path, credentials=empty), RecordingSystem())
     assert "no credential for unit 'k1'" in message
+
+
+def test_host_system_answers_questions_without_changing_anything(tmp_path: Path) -> None:
+    import getpass
+    import os as _os
+
+    from appliance.tech.system import HostSystem
+
+    host = HostSystem()
+    assert host.is_root() == (_os.geteuid() == 0)
+    assert host.user_exists("root") and not host.user_exists("nidaa-no-such-user")
+    assert host.group_exists("root") and not host.group_exists("nidaa-no-such-group")
+    assert host.owner(tmp_path)[0] == getpass.getuser()
