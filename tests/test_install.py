@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import os
 import stat
@@ -14,7 +15,7 @@ from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.errors import ConfigError, NidaaError
 from appliance.tech.install import InstallOptions, install, uninstall
-from appliance.tech.system import RecordingSystem
+from appliance.tech.system import HostSystem, RecordingSystem
 from tests.conftest import EXAMPLE_CONFIG
 
 
@@ -175,13 +176,8 @@ def test_missing_credential_nothing_changes(tmp_path: Path) -> None:
 
 
 def test_host_system_answers_questions_without_changing_anything(tmp_path: Path) -> None:
-    import getpass
-    import os as _os
-
-    from appliance.tech.system import HostSystem
-
     host = HostSystem()
-    assert host.is_root() == (_os.geteuid() == 0)
+    assert host.is_root() == (os.geteuid() == 0)
     assert host.user_exists("root") and not host.user_exists("nidaa-no-such-user")
     assert host.group_exists("root") and not host.group_exists("nidaa-no-such-group")
     assert host.owner(tmp_path)[0] == getpass.getuser()
