@@ -13,8 +13,10 @@ import pytest
 from appliance.cli import install_cmd
 from appliance.cli.env import Environment
 from appliance.cli.main import run
+from appliance.config import load_config
 from appliance.errors import ConfigError, NidaaError
 from appliance.tech.install import InstallOptions, install, uninstall
+from appliance.tech.provision import ProvisionOptions, provision
 from appliance.tech.system import HostSystem, RecordingSystem
 from tests.conftest import EXAMPLE_CONFIG
 
@@ -150,9 +152,6 @@ def test_cli_reports_unchanged_and_maps_errors(
 
 
 def test_credentials_from_provision(tmp_path: Path) -> None:
-    from appliance.config import load_config
-    from appliance.tech.provision import ProvisionOptions, provision
-
     prov = tmp_path / "prov"
     provision(load_config(EXAMPLE_CONFIG), ProvisionOptions(out=prov, tls=True))
     root = tmp_path / "root"
