@@ -6,6 +6,7 @@ import io
 import stat
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -124,3 +125,17 @@ def test_cli_bad_config_writes_nothing(tmp_path: Path, example_config_text: str)
     )
     assert code == 3 and "services[0].prefix" in err.getvalue()
     assert not (tmp_path / "out").exists()
+
+
+def test_units_come_from_role_sections_when_they_exist() -> None:
+    """Roles whose sections land later ([[kiosks]], [[displays]]) are read as is."""
+    cfg = SimpleNamespace(
+        master=SimpleNamespace(unit="m"),
+        counters=[SimpleNamespace(id="w1")],
+        kiosks=[SimpleNamespace(unit="k-east"), SimpleNamespace(unit="k-west")],
+        displays=[SimpleNamespace(id="hall")],
+        sms_gateway=SimpleNamespace(unit="modem"),
+    )
+    got = {(a.role, a.username) for a in accounts(cfg)}  # type: ignore[arg-type]
+    assert {("kiosk", "k-east"), ("kiosk", "k-west"), ("display", "hall")} <= got
+    assert ("sms-gateway", "modem") in got and ("kiosk", "k1") not in got

@@ -106,10 +106,12 @@ def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
     t = topics
     own_status = t.status(acc.role, acc.username)
     master_up = ("read", t.role_status("master"))  # every unit shows whether the master is up
-    if acc.role in ("master", "technician"):
-        # The master answers every client and owns all state; the technician
-        # diagnoses everything.
+    if acc.role == "master":
+        # The master answers every client and owns all state.
         return [("readwrite", t.all_topics)]
+    if acc.role == "technician":
+        # Diagnoses everything, including the broker's own statistics.
+        return [("readwrite", t.all_topics), ("read", "$SYS/#")]
     if acc.role == "kiosk":
         return [
             ("write", t.ticket_cmd("issue")),
