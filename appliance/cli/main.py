@@ -18,7 +18,14 @@ from .env import Environment, ExitCode
 
 # Modules that add subcommands, in the order `nidaa --help` lists them.
 COMMAND_MODULES = [
+    "appliance.cli.master_cmd",
+    "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
+    "appliance.cli.demo_cmd",
+    "appliance.cli.bench_cmd",
+    "appliance.cli.provision_cmd",
+    "appliance.cli.install_cmd",
+    "appliance.cli.report_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
