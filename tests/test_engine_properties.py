@@ -282,6 +282,27 @@ class QueueMachine(RuleBasedStateMachine):
         if self.error is None:
             assert rating != "meh"
 
+    @rule()
+    def restart(self) -> None:
+        """The master restarts: a new engine from the saved rows carries on."""
+        saved = copy.deepcopy(self.engine.state)
+        for t in saved.tickets.values():
+            t.state = str(t.state)  # type: ignore[assignment]  # as read from SQLite
+        self.engine = QueueEngine(
+            BRANCH,
+            list(self.engine.services.values()),
+            list(self.engine.counters.values()),
+            self.policy,
+            EngineState(
+                tickets={i: Ticket(**vars(t)) for i, t in saved.tickets.items()},
+                counters=saved.counters,
+                sequences=saved.sequences,
+                service_times=saved.service_times,
+            ),
+        )
+        assert not self.engine.take_changes()
+        event("restarted")
+
     # -- checks -----------------------------------------------------------------
     def check_rolled(self, before: EngineState) -> None:
         day = self.engine.business_day(self.now)
@@ -401,6 +422,7 @@ OPS = {
     "void": lambda m, a, b, flag: m.void(a, "printer"),
     "feedback": lambda m, a, b, flag: m.feedback(a, "satisfied" if flag else "meh"),
     "tick": lambda m, a, b, flag: m.tick([1, 30, 300, 3 * HOUR, 20 * HOUR][a % 5]),
+    "restart": lambda m, a, b, flag: m.restart(),
 }
 
 
