@@ -339,3 +339,21 @@ def tokens_text(tokens: Sequence[str], language: Language = "ar") -> str:
 def number_words(n: int, language: Language = "ar") -> str:
     """``n`` written out: 215 → «مئتان وخمسة عشر», "two hundred and fifteen"."""
     return tokens_text(number_tokens(n, language), language)
+
+
+def clip_names(language: Language, letters: LetterStyle = "abjad") -> list[str]:
+    """Every clip a voice pack needs to say any call in ``language``.
+
+    ``chime`` first, then the phrases, number words and letter names.  This
+    list is the contract between ``sounds/make_clips.py``, a centre's own
+    recorded voice pack and the announcer's start-up check.
+    """
+    numbers = [str(i) for i in range(21)] + [str(i * 10) for i in range(3, 10)]
+    names = ["chime", CUSTOMER, WINDOW, AND]
+    if language == "ar":
+        numbers += [str(i * 100) for i in range(1, 10)] + ["1000", "2000", "thousands"]
+        letter_names = [letter_token(c, letters) for c in _ALPHABET]
+    else:
+        numbers += ["hundred", "thousand"]
+        letter_names = [f"en_{c.lower()}" for c in _ALPHABET]
+    return names + numbers + letter_names
