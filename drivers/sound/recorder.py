@@ -1,0 +1,60 @@
+"""Simulated speaker: keeps every sound played, optionally as WAV files.
+
+Used by the tests, by ``audio = "record"`` and by ``nidaa demo``, which saves
+each announcement as ``call-0001.wav``, ``call-0002.wav`` … in a folder.
+"""
+
+from __future__ import annotations
+
+import threading
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+
+class RecordingSpeaker:
+    name = "recorder"
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder else None
+        self.rate = 0
+        self.played: list[bytes] = []
+        self.files: list[Path] = []
+        self.opened = False
+        #: Set by the test to hold :meth:`play` (as a long announcement would).
+        self.hold = threading.Event()
+        self.hold.set()
+        self._changed = threading.Condition()
+
+    def open(self, rate: int) -> None:
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        self.rate = rate
+        self.opened = True
+
+    def play(self, pcm: bytes, on_start: Callable[[], None] | None = None) -> None:
+        self.hold.wait()
+        if on_start is not None:
+            on_start()
+        with self._changed:
+            self.played.append(pcm)
+            if self.folder is not None:
+                path = self.folder / f"call-{len(self.played):04d}.wav"
+                tmp = path.with_name(f".{path.name}.part")
+                with wave.open(str(tmp), "wb") as w:
+                    w.setnchannels(1)
+                    w.setsampwidth(2)
+                    w.setframerate(self.rate)
+                    w.writeframes(pcm)
+                tmp.replace(path)
+                self.files.append(path)
+            self._changed.notify_all()
+
+    def wait_played(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` sounds have been played."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.played) >= count, timeout)
+
+    def close(self) -> None:
+        self.opened = False
+        self.hold.set()
