@@ -28,6 +28,10 @@ def register(sub: Any) -> None:
     a.add_argument("--letters", choices=LETTER_STYLES, help="override the letter style")
     a.set_defaults(func=announce)
 
+    from . import display_daemon_cmd
+
+    display_daemon_cmd.register(sub)
+
 
 def announce(args: argparse.Namespace, env: Environment) -> int:
     cfg = load_config(args.config)

@@ -62,6 +62,8 @@ class Announcer:
         self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
         self._idle = threading.Condition()
         self._pending = 0
+        #: Milliseconds from each call's arrival to its first sample, in order.
+        self.latencies_ms: list[float] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -75,6 +77,11 @@ class Announcer:
         """Wait until every submitted call has been spoken (or failed)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def wait_started(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` announcements have started playing."""
+        with self._idle:
+            return self._idle.wait_for(lambda: len(self.latencies_ms) >= count, timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.speaker.close()
@@ -101,9 +108,15 @@ class Announcer:
     def _speak(self, call: CallRequest) -> None:
         texts, pcm = self.voice.render(call.ticket, call.window)
         started: list[float] = []
-        self.speaker.play(pcm, on_start=lambda: started.append(time.monotonic()))
-        latency = ((started[0] if started else time.monotonic()) - call.received) * 1000
-        spoken = Spoken(call, texts, latency)
+
+        def on_start() -> None:
+            started.append((time.monotonic() - call.received) * 1000)
+            with self._idle:
+                self.latencies_ms.append(started[0])
+                self._idle.notify_all()
+
+        self.speaker.play(pcm, on_start=on_start)
+        spoken = Spoken(call, texts, started[0] if started else -1.0)
         self.spoken.append(spoken)
         log.info("announced %s → window %d: %s", call.ticket, call.window, " / ".join(texts))
         if self.on_spoken is not None:
