@@ -29,6 +29,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--record-audio", metavar="DIR", help="write each announcement as a WAV file to DIR"
     )
+    p.add_argument(
+        "--max-calls",
+        type=int,
+        metavar="N",
+        help="with --shots/--record-audio: keep the files of the first N calls only",
+    )
     p.set_defaults(func=display)
 
 
@@ -37,14 +43,24 @@ def display(args: argparse.Namespace, env: Environment) -> int:
 
     cfg = load_config(args.config)
     unit = display_unit(cfg, args.unit)
+    speaker = None
     if args.record_audio:
+        from ..drivers.sound.recorder import RecordingSpeaker
+
         unit = dataclasses.replace(unit, audio="record", record_dir=args.record_audio)
+        speaker = RecordingSpeaker(args.record_audio, max_files=args.max_calls)
     if args.screenshot or args.headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     if args.screenshot:
         return screenshot(cfg, unit, args.screenshot, env)
     hall = HallDisplay(
-        cfg, unit, broker_url=args.broker, headless=args.headless, shots_dir=args.shots
+        cfg,
+        unit,
+        broker_url=args.broker,
+        headless=args.headless,
+        speaker=speaker,
+        shots_dir=args.shots,
+        max_shots=args.max_calls,
     )
 
     def on_signal(signum: int, frame: Any) -> None:

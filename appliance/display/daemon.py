@@ -9,11 +9,13 @@ the flash of a new call, the rotating panel), and otherwise sleeps.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,6 +61,7 @@ class HallDisplay:
         connect: bool = True,
         speaker: Speaker | None = None,
         shots_dir: str | Path | None = None,
+        max_shots: int | None = None,
     ) -> None:
         from .screen import Screen
 
@@ -67,6 +70,7 @@ class HallDisplay:
         self.headless = headless
         self.tz = ZoneInfo(cfg.branch.timezone)
         self.shots_dir = Path(shots_dir) if shots_dir else None
+        self.max_shots = max_shots
         self.faults: list[dict[str, str]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -75,7 +79,7 @@ class HallDisplay:
         self.last_frame: pygame.Surface | None = None
         self.last_snapshot = HallSnapshot()
         self.shots: list[Path] = []
-        self._shot_event = ""
+        self._shot_keys: deque[str] = deque(maxlen=64)
 
         # Everything that can be missing is checked before anything starts.
         renderer = display_renderer(unit)
@@ -100,7 +104,9 @@ class HallDisplay:
             return None
         folders = {"ar": self.unit.voice_pack_ar, "en": self.unit.voice_pack_en}
         voice = CallVoice.load(self.unit.languages, self.unit.letters, folders)
-        if speaker is None:
+        if speaker is not None:
+            speaker.open(voice.rate)
+        else:
             try:
                 speaker = open_speaker(
                     self.unit.audio,
@@ -179,15 +185,32 @@ class HallDisplay:
             self.last_frame = self.surface.copy()
             self.last_snapshot = snap
             self._frame_lock.notify_all()
-        current = snap.current
-        if self.shots_dir and current is not None and current.fresh:
-            key = current.event_id or f"{current.ticket}@{current.received}"
-            if key != self._shot_event:
-                self._shot_event = key
-                self.shots_dir.mkdir(parents=True, exist_ok=True)
-                path = self.shots_dir / f"call-{len(self.shots) + 1:04d}-{current.ticket}.png"
-                pygame.image.save(self.surface, str(path))
-                self.shots.append(path)
+        if self.shots_dir is not None:
+            self._save_shots(snap, mono, wall)
+
+    def _save_shots(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:
+        """One PNG per new call, even when several arrived between two frames:
+        each is drawn as the screen showed (or would have shown) it."""
+        assert self.shots_dir is not None
+        new = [
+            i
+            for i, c in enumerate(snap.calls)
+            if c.fresh and (c.event_id or f"{c.ticket}@{c.received}") not in self._shot_keys
+        ]
+        for i in reversed(new):  # oldest first
+            call = snap.calls[i]
+            self._shot_keys.append(call.event_id or f"{call.ticket}@{call.received}")
+            if self.max_shots is not None and len(self.shots) >= self.max_shots:
+                continue
+            frame = self.surface
+            if i:
+                frame = self.screen.render(
+                    dataclasses.replace(snap, calls=snap.calls[i:]), wall, mono
+                )
+            self.shots_dir.mkdir(parents=True, exist_ok=True)
+            path = self.shots_dir / f"call-{len(self.shots) + 1:04d}-{call.ticket}.png"
+            pygame.image.save(frame, str(path))
+            self.shots.append(path)
 
     def wait_frame(
         self, check: Callable[[HallSnapshot], bool], timeout: float

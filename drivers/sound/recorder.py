@@ -11,14 +11,20 @@ import wave
 from collections.abc import Callable
 from pathlib import Path
 
+KEEP = 32
+
 
 class RecordingSpeaker:
     name = "recorder"
 
-    def __init__(self, folder: str | Path | None = None) -> None:
+    def __init__(self, folder: str | Path | None = None, max_files: int | None = None) -> None:
         self.folder = Path(folder) if folder else None
+        self.max_files = max_files
         self.rate = 0
+        #: The last KEEP sounds played, oldest first (bounded: a daemon runs for days).
         self.played: list[bytes] = []
+        #: How many sounds were played in all.
+        self.count = 0
         self.files: list[Path] = []
         self.opened = False
         #: Set by the test to hold :meth:`play` (as a long announcement would).
@@ -38,8 +44,11 @@ class RecordingSpeaker:
             on_start()
         with self._changed:
             self.played.append(pcm)
-            if self.folder is not None:
-                path = self.folder / f"call-{len(self.played):04d}.wav"
+            del self.played[:-KEEP]
+            self.count += 1
+            room = self.max_files is None or len(self.files) < self.max_files
+            if self.folder is not None and room:
+                path = self.folder / f"call-{self.count:04d}.wav"
                 tmp = path.with_name(f".{path.name}.part")
                 with wave.open(str(tmp), "wb") as w:
                     w.setnchannels(1)
@@ -53,7 +62,7 @@ class RecordingSpeaker:
     def wait_played(self, count: int, timeout: float) -> bool:
         """Wait until ``count`` sounds have been played."""
         with self._changed:
-            return self._changed.wait_for(lambda: len(self.played) >= count, timeout)
+            return self._changed.wait_for(lambda: self.count >= count, timeout)
 
     def close(self) -> None:
         self.opened = False
