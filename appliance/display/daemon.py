@@ -163,7 +163,7 @@ class HallDisplay:
 
     def _on_counter(self, msg: Message) -> None:
         if msg.payload:
-            self.state.set_counter(msg.json())
+            self.state.set_counter(msg.json(), retained=msg.retain)
 
     def _on_service(self, msg: Message) -> None:
         if msg.payload:

@@ -334,7 +334,8 @@ class Screen:
             inner = cell.inflate(-self._px(24), 0)
             name = f"{s.prefix}  {s.name_ar}"
             waiting = digits(f"في الانتظار: {s.waiting}", style)
-            est = f"الانتظار المتوقع: {minutes_text(s.estimate_minutes, style)}"
+            minutes = s.estimate_minutes if s.waiting else None
+            est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
             lines = [
                 self.text(name, self.fit(name, self._px(26), inner.width, True), ACCENT, True),
                 self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),

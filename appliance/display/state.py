@@ -125,12 +125,16 @@ class HallState:
         self._notify()
         return True
 
-    def set_counter(self, payload: Mapping[str, Any]) -> None:
+    def set_counter(self, payload: Mapping[str, Any], *, retained: bool = True) -> None:
         """Retained counter state: at start-up, learn who is at each window.
 
-        Shown in the last calls (not flashed, not spoken) when no call for
-        that ticket has been seen, so a restarted screen is not empty.
+        Shown at the end of the last calls (not flashed, not spoken) when no
+        call for that ticket has been seen, so a restarted screen is not
+        empty.  Live updates (not retained) are ignored: the call events say
+        more, in the right order, and must never be pushed out by old news.
         """
+        if not retained:
+            return
         ticket = payload.get("ticket")
         window = payload.get("window")
         if not isinstance(ticket, dict) or not isinstance(window, int):
@@ -139,7 +143,8 @@ class HallState:
         if ticket.get("state") != "called" or not isinstance(number, str):
             return
         with self._lock:
-            if any(c.ticket == number for c in self._calls):
+            full = len(self._calls) == self._calls.maxlen
+            if full or any(c.ticket == number for c in self._calls):
                 return
             old = Call(
                 number,
