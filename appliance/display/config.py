@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..schema import setting
@@ -109,10 +108,6 @@ class DisplayUnit:
             yield "width", "set both width and height, or neither"
         if self.audio == "record" and not self.record_dir:
             yield "record_dir", "is required when audio = 'record'"
-        for attr in ("voice_pack_ar", "voice_pack_en"):
-            folder = getattr(self, attr)
-            if folder and not Path(folder).is_dir():
-                yield attr, f"folder {folder!r} does not exist"
 
 
 def check_services(cfg: Config) -> Iterator[tuple[str, str]]:
