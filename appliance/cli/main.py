@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
     "appliance.cli.demo_cmd",
+    "appliance.cli.bench_cmd",
     "appliance.cli.display_cmd",
 ]
 
