@@ -87,7 +87,6 @@ class HallDisplay:
         self.state = HallState(
             cfg, keep_calls=unit.last_calls, services=unit.services, on_change=self._wake.set
         )
-        pygame.display.init()
         self.surface: pygame.Surface
         if headless:
             size = (unit.width, unit.height) if unit.width else HEADLESS_SIZE
@@ -121,6 +120,10 @@ class HallDisplay:
         return Announcer(voice, speaker)
 
     def _open_screen(self) -> pygame.Surface:
+        try:
+            pygame.display.init()
+        except pygame.error as exc:
+            raise HardwareError(f"no screen: {exc}") from exc
         flags = pygame.FULLSCREEN if self.unit.fullscreen else 0
         size = (self.unit.width, self.unit.height)
         if size == (0, 0) and not self.unit.fullscreen:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from appliance.bus.client import BusClient, new_command_id
 from appliance.config import load_config
-from appliance.display.bench import bench_display
+from appliance.display.bench import bench_display, bench_hook
 from appliance.display.demo import demo_role
 from appliance.display.voice import VoicePack
 from appliance.testing.broker import Mosquitto
@@ -16,10 +16,12 @@ from appliance.testing.procs import wait_until
 from tests.helpers import write_config
 
 
-def test_bench_reports_its_measurements() -> None:
-    result = bench_display()
+def test_bench_reports_its_measurements(tmp_path: Path, broker: Mosquitto) -> None:
+    cfg = load_config(write_config(tmp_path, broker.url))
+    result = bench_hook(types.SimpleNamespace(config=cfg, broker_url=broker.url))
     assert set(result) == {"display_frame_ms", "display_first_frame_ms", "call_to_announce_ms"}
     assert all(value > 0 for value in result.values())
+    assert set(bench_display()) == set(result)  # without a broker: through the handler
 
 
 def test_demo_hook_runs_the_daemon_and_saves_shots_and_audio(

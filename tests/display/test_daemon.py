@@ -48,8 +48,14 @@ class Running:
     def __init__(self, cfg: Config, speaker: RecordingSpeaker, **unit_changes: object) -> None:
         unit = dataclasses.replace(display_unit(cfg), **unit_changes)  # type: ignore[arg-type]
         self.hall = HallDisplay(cfg, unit, headless=True, speaker=speaker)
-        self.hall.start()
-        assert self.hall.bus is not None and self.hall.bus.wait_connected(10)
+        # The unit's "online" status follows its subscriptions on the same
+        # connection: once seen, no call published by the test can be missed.
+        watcher = Watcher(cfg, Topics(cfg.branch.id).status("display", unit.id))
+        try:
+            self.hall.start()
+            watcher.wait_for(lambda m: m.json().get("state") != "offline", WAIT)
+        finally:
+            watcher.close()
         self.thread = threading.Thread(target=self.hall.run, daemon=True)
         self.thread.start()
 
