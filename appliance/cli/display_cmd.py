@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from ..config import load_config
@@ -10,6 +11,7 @@ from ..display.config import display_unit
 from ..display.voice import CallVoice, write_wav
 from ..display.words import LANGUAGES, LETTER_STYLES
 from ..errors import ConfigError
+from .common import DEFAULT_CONFIG
 from .env import Environment, ExitCode
 
 
@@ -20,7 +22,12 @@ def register(sub: Any) -> None:
     )
     a.add_argument("ticket", help="ticket number as printed, e.g. A123")
     a.add_argument("counter", help="counter id or window number")
-    a.add_argument("--config", required=True, help="branch configuration file")
+    a.add_argument(
+        "--config",
+        default=os.environ.get("NIDAA_CONFIG", DEFAULT_CONFIG),
+        metavar="FILE",
+        help=f"branch configuration (default: $NIDAA_CONFIG or {DEFAULT_CONFIG})",
+    )
     a.add_argument("--unit", help="display unit whose voice settings to use")
     a.add_argument("--out", help="write the announcement (chime and voice) to this WAV file")
     a.add_argument("--text", action="store_true", help="print the spoken words on one line")

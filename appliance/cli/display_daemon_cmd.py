@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from ..config import load_config
 from ..display.config import display_unit
+from .common import add_bus_options
 from .env import Environment, ExitCode
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("display", help="run the hall display: calls on screen, spoken aloud")
-    p.add_argument("--config", required=True, help="branch configuration file")
-    p.add_argument("--broker", help="broker URL, mqtt://host:port (default: from the config)")
+    add_bus_options(p, json_output=False)
     p.add_argument("--unit", help="display unit id (needed when the branch has several)")
     p.add_argument(
         "--screenshot", metavar="PNG", help="render one frame with sample data to PNG and exit"

@@ -52,10 +52,12 @@ class Announcer:
         speaker: Speaker,
         *,
         on_spoken: Callable[[Spoken], None] | None = None,
+        on_fault: Callable[[str], None] | None = None,
     ) -> None:
         self.voice = voice
         self.speaker = speaker
         self.on_spoken = on_spoken
+        self.on_fault = on_fault
         self.spoken: list[Spoken] = []
         self.faults: list[str] = []
         self._queue: queue.Queue[object] = queue.Queue()
@@ -100,6 +102,9 @@ class Announcer:
             except Exception as exc:  # a bad call or a sound fault must not stop later calls
                 log.exception("announcement of %s failed", item.ticket)
                 self.faults.append(f"{item.ticket}: {exc}")
+                # A ticket the voice cannot say is the event's fault, not the sound's.
+                if self.on_fault is not None and not isinstance(exc, ValueError):
+                    self.on_fault(f"announcement of {item.ticket} failed: {exc}")
             finally:
                 with self._idle:
                     self._pending -= 1

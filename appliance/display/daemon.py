@@ -117,7 +117,16 @@ class HallDisplay:
                 log.error("announcements disabled, screen only: %s", exc)
                 self.faults.append({"code": "no_audio", "message": str(exc)})
                 return None
-        return Announcer(voice, speaker)
+        return Announcer(voice, speaker, on_fault=self._audio_fault)
+
+    def _audio_fault(self, message: str) -> None:
+        """A failed announcement: tell the technician through the status (once)."""
+        if any(f["code"] == "audio_failed" for f in self.faults):
+            return
+        self.faults.append({"code": "audio_failed", "message": message})
+        if self.bus is not None:
+            speaker = self.announcer.speaker.name if self.announcer else "none"
+            self.bus.set_status("degraded", self.faults, audio=speaker, size=list(self.screen.size))
 
     def _open_screen(self) -> pygame.Surface:
         try:

@@ -224,3 +224,30 @@ def test_with_a_real_master_call_next_is_shown_and_its_last_will_shows_offline(
         running.stop()
         branch.master.stop()
         branch.close()
+
+
+class BrokenSpeaker(RecordingSpeaker):
+    """A sound card that fails while playing (unplugged speakers, driver fault)."""
+
+    def play(self, pcm: bytes, on_start: object = None) -> None:
+        from appliance.errors import HardwareError
+
+        raise HardwareError("ALSA: device disconnected")
+
+
+def test_a_failing_sound_device_is_reported_in_the_status(cfg: Config, tool: BusClient) -> None:
+    watcher = Watcher(cfg, Topics(cfg.branch.id).status("display", "hall"))
+    running = Running(cfg, BrokenSpeaker())
+    try:
+        call(tool, "A001", 1, "b1")
+        call(tool, "A002", 2, "b2")
+        msg = watcher.wait_for(lambda m: b"audio_failed" in m.payload, WAIT)
+        assert msg.json()["state"] == "degraded"
+        assert "device disconnected" in msg.json()["faults"][0]["message"]
+        # The screen goes on showing calls.
+        assert running.hall.wait_frame(
+            lambda s: s.current is not None and s.current.ticket == "A002", WAIT
+        )
+    finally:
+        running.stop()
+        watcher.close()
