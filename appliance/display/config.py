@@ -91,6 +91,10 @@ class DisplayUnit:
         "tickets) or 'arabic' (١٢٣).",
         default="latin",
     )
+    font: str = setting(
+        "Arabic font file for the screen; empty uses Noto Sans Arabic (fonts-noto-core).",
+        default="",
+    )
     hijri_adjust_days: int = setting(
         "Days added to the computed (tabular) Hijri date to match the official "
         "calendar after the moon sighting.",

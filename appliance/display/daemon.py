@@ -16,11 +16,11 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..arabic import ARABIC_FONTS, ArabicRenderer, find_font
+from ..arabic import ARABIC_FONTS, FONT_DIRS, ArabicRenderer, find_font
 from ..bus.client import BusClient, Message
 from ..config import Config
 from ..drivers.sound import Speaker, open_speaker
@@ -43,9 +43,14 @@ WINDOWED_SIZE = (1280, 720)
 IDLE_WAKE_S = 1.0
 
 
-def display_renderer(unit: DisplayUnit) -> ArabicRenderer:
-    """The shared Arabic renderer with the display's font (error names the package)."""
-    return ArabicRenderer(find_font(DISPLAY_FONTS))
+def display_renderer(unit: DisplayUnit, font_dirs: Sequence[Path] = FONT_DIRS) -> ArabicRenderer:
+    """The shared Arabic renderer with the display's font.
+
+    A missing font raises :class:`FontNotFoundError` naming the file or the
+    package to install."""
+    if unit.font:
+        return ArabicRenderer(unit.font, font_dirs=font_dirs)
+    return ArabicRenderer(find_font(DISPLAY_FONTS, font_dirs), font_dirs=font_dirs)
 
 
 class HallDisplay:

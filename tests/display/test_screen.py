@@ -144,3 +144,24 @@ def test_screenshot_command(tmp_path: Path) -> None:
     image = pygame.image.load(str(out))
     assert image.get_size() == (1920, 1080)
     assert stdout.getvalue().startswith(f"{out}: 1920×1080")
+
+
+def test_a_missing_font_is_named(tmp_path: Path, example_config_text: str) -> None:
+    from appliance.arabic import FontNotFoundError
+
+    with pytest.raises(FontNotFoundError, match="fonts-noto-core"):
+        display_renderer(DisplayUnit(id="x"), font_dirs=[tmp_path])
+    cfg = tmp_path / "branch.toml"
+    missing = tmp_path / "NoSuchFont.ttf"
+    cfg.write_text(
+        example_config_text.replace('id = "hall"', f'id = "hall"\nfont = "{missing}"'),
+        encoding="utf-8",
+    )
+    err = io.StringIO()
+    code = run(
+        ["display", "--config", str(cfg), "--screenshot", str(tmp_path / "x.png")],
+        Environment(stdout=io.StringIO(), stderr=err, environ={}),
+    )
+    assert code == ExitCode.HARDWARE
+    assert str(missing) in err.getvalue()
+    assert not (tmp_path / "x.png").exists()
