@@ -9,6 +9,8 @@
   without one, handed to the display's bus handler) to the first sample of
   its announcement queued on the sound device (pygame mixer; SDL's disk
   driver when no card is set); median of several calls.
+* ``display_idle_cpu_pct``: CPU of the process while the screen has nothing
+  to change, in percent of one core (near zero: the loop sleeps).
 """
 
 from __future__ import annotations
@@ -136,6 +138,25 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
     return statistics.median(results)
 
 
+def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
+    """CPU used by the display's drawing loop while nothing changes, in % of one core."""
+    from .config import display_unit
+    from .daemon import HallDisplay
+
+    unit = dataclasses.replace(display_unit(cfg), audio="none", panel_seconds=600)
+    hall = HallDisplay(cfg, unit, headless=True, connect=False)
+    loop = threading.Thread(target=hall.run, daemon=True)
+    loop.start()
+    if hall.wait_frame(lambda s: True, 10) is None:
+        raise RuntimeError("the display drew no frame")
+    cpu, wall = time.process_time(), time.monotonic()
+    time.sleep(seconds)  # the measurement itself: the loop should sleep too
+    used = (time.process_time() - cpu) / (time.monotonic() - wall) * 100
+    hall.stop()
+    loop.join(5)
+    return used
+
+
 def bench_hook(ctx: Any) -> dict[str, float]:
     """For ``appliance.bench.BENCH_HOOKS``: measured on the bench's broker."""
     return bench_display(ctx.config, ctx.broker_url)
@@ -147,8 +168,10 @@ def bench_display(config: Config | None = None, broker_url: str | None = None) -
     with _headless_sdl():
         first, frame = display_frame_ms(cfg)
         announce = call_to_announce_ms(cfg, broker_url)
+        idle = idle_cpu_percent(cfg)
     return {
         "display_frame_ms": round(frame, 2),
         "display_first_frame_ms": round(first, 2),
         "call_to_announce_ms": round(announce, 2),
+        "display_idle_cpu_pct": round(idle, 2),
     }
