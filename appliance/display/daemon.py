@@ -199,7 +199,8 @@ class HallDisplay:
             pygame.display.flip()
         with self._frame_lock:
             self.frames += 1
-            self.last_frame = self.surface.copy()
+            # Kept for wait_frame (tests, demo); a real screen has no use for it.
+            self.last_frame = self.surface.copy() if self.headless else self.surface
             self.last_snapshot = snap
             self._frame_lock.notify_all()
         if self.shots_dir is not None:

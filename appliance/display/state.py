@@ -120,6 +120,10 @@ class HallState:
                 return False
             if call.event_id:
                 self._seen_ids.append(call.event_id)
+            # A recall (or a transferred ticket called again) moves to the top
+            # instead of being listed twice.
+            for old in [c for c in self._calls if c.ticket == call.ticket]:
+                self._calls.remove(old)
             self._calls.appendleft(call)
             self._changed()
         self._notify()

@@ -36,8 +36,10 @@ def test_calls_newest_first_and_bounded(hall: HallState) -> None:
 def test_a_redelivered_event_is_not_a_new_call(hall: HallState) -> None:
     assert hall.add_call(Call("A001", 1, event_id="same"))
     assert not hall.add_call(Call("A001", 1, event_id="same"))
+    hall.add_call(Call("B001", 2, event_id="other"))
     assert hall.add_call(Call("A001", 1, event_id="recall", recall=1))
-    assert len(hall.snapshot().calls) == 2
+    # A recall is new news (flashed, spoken) but the ticket is listed once.
+    assert [(c.ticket, c.recall) for c in hall.snapshot().calls] == [("A001", 1), ("B001", 0)]
 
 
 def test_retained_counter_states_fill_an_empty_screen_only(hall: HallState) -> None:
