@@ -39,7 +39,7 @@ AR_NUMBERS = {
     "3": "ثَلَاثَه",
     "4": "أَرْبَعَه",
     "5": "خَمْسَه",
-    "6": "سِتَّه",
+    "6": "سِتْتَه",
     "7": "سَبْعَه",
     "8": "ثَمَانِيَه",
     "9": "تِسْعَه",
@@ -49,7 +49,7 @@ AR_NUMBERS = {
     "13": "ثَلَاثَةَ عَشَر",
     "14": "أَرْبَعَةَ عَشَر",
     "15": "خَمْسَةَ عَشَر",
-    "16": "سِتَّةَ عَشَر",
+    "16": "سِتْتَةَ عَشَر",
     "17": "سَبْعَةَ عَشَر",
     "18": "ثَمَانِيَةَ عَشَر",
     "19": "تِسْعَةَ عَشَر",
@@ -108,11 +108,24 @@ AR_LETTER_NAMES = {
 }
 
 
+# Latin letter names whose plain spelling espeak-ng misreads (أو as "aw",
+# زد as "zd"): spelled for the synthesizer with diacritics.
+AR_LATIN_SPEECH = {
+    "O": "أُو",
+    "Q": "كْيُو",
+    "R": "آرْ",
+    "W": "دَبْلْيُو",
+    "Y": "وَايْ",
+    "Z": "زِدْ",
+}
+
+
 def arabic_texts() -> dict[str, str]:
     texts = dict(AR_NUMBERS)
     for letter, name in AR_LETTER_NAMES.items():
         texts[words.letter_token(letter, "abjad")] = name
-        texts[words.letter_token(letter, "latin")] = words.LATIN_AR[letter]
+        latin = AR_LATIN_SPEECH.get(letter, words.LATIN_AR[letter])
+        texts[words.letter_token(letter, "latin")] = latin
     return texts
 
 
@@ -128,8 +141,10 @@ def english_texts() -> dict[str, str]:
             "window": "window number",
         }
     )
-    for letter, name in words.LATIN_EN.items():
-        texts[f"en_{letter.lower()}"] = name.replace("-", " ")
+    # espeak-ng says a lone capital as its letter name ("A" → /eI/, "Z" →
+    # /zEd/ in en-gb); spelled names like "ay" would be misread.
+    for letter in words.LATIN_EN:
+        texts[f"en_{letter.lower()}"] = letter
     return texts
 
 
