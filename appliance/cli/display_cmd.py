@@ -64,5 +64,9 @@ def announce(args: argparse.Namespace, env: Environment) -> int:
     if args.text:
         env.out(" ".join(texts))
     if args.out:
-        write_wav(args.out, pcm, voice.rate)
+        try:
+            write_wav(args.out, pcm, voice.rate)
+        except OSError as exc:
+            env.err(f"cannot write {args.out}: {exc.strerror or exc}")
+            return ExitCode.ERROR
     return ExitCode.OK

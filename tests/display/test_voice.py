@@ -151,6 +151,11 @@ def test_announce_rejects_bad_input() -> None:
     assert code == ExitCode.USAGE and "not a ticket number" in err
     code, _, err = _run("announce", "A1", "w99", "--config", str(EXAMPLE_CONFIG), "--text")
     assert code == ExitCode.CONFIG and "w99" in err
+    code, _, err = _run("announce", "A1", "w1", "--config", str(EXAMPLE_CONFIG))
+    assert code == ExitCode.USAGE and "--out" in err
+    bad = "/nonexistent-dir/call.wav"
+    code, _, err = _run("announce", "A1", "w1", "--config", str(EXAMPLE_CONFIG), "--out", bad)
+    assert code == ExitCode.ERROR and "cannot write" in err
 
 
 def test_announce_names_a_missing_clip(tmp_path: Path, example_config_text: str) -> None:
