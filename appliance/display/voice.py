@@ -136,7 +136,9 @@ def write_wav(path: str | Path, pcm: bytes, rate: int) -> None:
     half-written file is ever left under the real name."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.part")
-    with wave.open(str(tmp), "wb") as w:
+    # The file is opened first: wave.open(path) leaves a half-built writer
+    # behind when the folder does not exist.
+    with tmp.open("wb") as f, wave.open(f, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)

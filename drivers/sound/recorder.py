@@ -50,7 +50,7 @@ class RecordingSpeaker:
             if self.folder is not None and room:
                 path = self.folder / f"call-{self.count:04d}.wav"
                 tmp = path.with_name(f".{path.name}.part")
-                with wave.open(str(tmp), "wb") as w:
+                with tmp.open("wb") as f, wave.open(f, "wb") as w:
                     w.setnchannels(1)
                     w.setsampwidth(2)
                     w.setframerate(self.rate)
