@@ -167,6 +167,12 @@ def test_announce_names_a_missing_clip(tmp_path: Path, example_config_text: str)
     code, _, err = _run("announce", "A1", "w1", "--config", str(cfg), "--text")
     assert code == ExitCode.CONFIG
     assert "missing clip window.wav" in err
+    # The daemon stops at start-up too, before it touches the bus or the screen.
+    code, _, err = _run(
+        "display", "--config", str(cfg), "--headless", "--broker", "mqtt://127.0.0.1:9"
+    )
+    assert code == ExitCode.CONFIG
+    assert "missing clip window.wav" in err
 
 
 def test_sound_dir_is_found_from_the_package() -> None:
