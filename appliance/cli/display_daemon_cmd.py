@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import load_config
 from ..display.config import display_unit
+from ..systemd import Notifier
 from .common import add_bus_options
 from .env import Environment, ExitCode
 
@@ -68,12 +69,17 @@ def display(args: argparse.Namespace, env: Environment) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    notifier = Notifier(env.environ)
     hall.start()
     for fault in hall.faults:
         env.err(f"degraded: {fault['message']}")
+    size = "×".join(map(str, hall.screen.size))
+    notifier.ready(f"display {unit.id} {size}, audio {unit.audio if hall.announcer else 'none'}")
     try:
-        hall.run()
+        # The drawing loop wakes at least once a second: it feeds the watchdog.
+        hall.run(on_iteration=notifier.alive)
     finally:
+        notifier.stopping("display stopping")
         hall.stop()
     return ExitCode.OK
 

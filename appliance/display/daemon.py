@@ -242,8 +242,11 @@ class HallDisplay:
                 return None
             return self.last_snapshot, self.last_frame.copy()
 
-    def run(self) -> None:
-        """The drawing loop, until :meth:`stop` (or Esc / window close on a desktop)."""
+    def run(self, on_iteration: Callable[[], object] | None = None) -> None:
+        """The drawing loop, until :meth:`stop` (or Esc / window close on a desktop).
+
+        ``on_iteration`` runs on every pass (at least once a second): the
+        systemd watchdog is fed from here, so a stuck loop gets restarted."""
         drawn_version = -1
         deadline = 0.0
         while not self._stop.is_set():
@@ -259,6 +262,8 @@ class HallDisplay:
                 self.draw(snap, mono, wall)
                 drawn_version = snap.version
                 deadline = mono + self.screen.next_change(snap, mono, wall)
+            if on_iteration is not None:
+                on_iteration()
             self._wake.wait(max(0.0, min(deadline - time.monotonic(), IDLE_WAKE_S)))
 
     def _pump_events(self) -> None:

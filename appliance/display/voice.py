@@ -13,6 +13,7 @@ middle of a call.
 
 from __future__ import annotations
 
+import sys
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from .words import Announcement, Language, LetterStyle
 
 #: Where the packs made by sounds/make_clips.py live in a Nidaa checkout.
 SOUNDS_DIR = Path(__file__).resolve().parents[2] / "sounds"
+#: Where setup.py installs them otherwise (``pip install`` into a venv).
+INSTALLED_SOUNDS_DIR = Path(sys.prefix) / "share" / "nidaa" / "sounds"
 
 # Silence, in milliseconds, between the parts of an announcement: a breath
 # after the chime, a short gap between words, a longer one at the comma, and
@@ -35,6 +38,10 @@ GAP_AFTER_AND_MS = 0
 
 
 def default_voice_pack(language: Language) -> Path:
+    """The shipped pack of ``language``: the checkout's, else the installed one."""
+    for root in (SOUNDS_DIR, INSTALLED_SOUNDS_DIR):
+        if (root / "voice" / language).is_dir():
+            return root / "voice" / language
     return SOUNDS_DIR / "voice" / language
 
 

@@ -62,3 +62,36 @@ def test_demo_hook_runs_the_daemon_and_saves_shots_and_audio(
     with wave.open(str(audio / "call-0001.wav")) as w:
         pcm = w.readframes(w.getnframes())
     assert pcm == VoicePack(None, "ar").announcement("A001", 1)[1]
+
+
+def test_under_systemd_the_daemon_says_ready_feeds_the_watchdog_and_stopping(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    import socket
+
+    from appliance.testing.procs import Daemon
+
+    config = write_config(tmp_path, broker.url)
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(20)
+    env = {
+        "NOTIFY_SOCKET": str(sock_path),
+        "WATCHDOG_USEC": "1000000",
+        "SDL_VIDEODRIVER": "dummy",
+        "SDL_AUDIODRIVER": "dummy",
+    }
+    args = ["display", "--config", str(config), "--headless", "--record-audio", str(tmp_path / "a")]
+    display = Daemon(args, tmp_path / "display.log", env=env)
+    try:
+        with display:
+            received = [sock.recv(4096).decode()]
+            while not any("WATCHDOG=1" in r for r in received):
+                received.append(sock.recv(4096).decode())
+            assert display.stop() == 0, display.log()
+            received.append(sock.recv(4096).decode())
+    finally:
+        sock.close()
+    assert "READY=1" in received[0], display.log()
+    assert "STOPPING=1" in received[-1]

@@ -177,3 +177,14 @@ def test_announce_names_a_missing_clip(tmp_path: Path, example_config_text: str)
 
 def test_sound_dir_is_found_from_the_package() -> None:
     assert (voice_mod.SOUNDS_DIR / "make_clips.py").is_file()
+
+
+def test_installed_packs_are_found_outside_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed = tmp_path / "share" / "nidaa" / "sounds"
+    shutil.copytree(default_voice_pack("ar"), installed / "voice" / "ar")
+    monkeypatch.setattr(voice_mod, "SOUNDS_DIR", tmp_path / "no-checkout")
+    monkeypatch.setattr(voice_mod, "INSTALLED_SOUNDS_DIR", installed)
+    assert default_voice_pack("ar") == installed / "voice" / "ar"
+    assert VoicePack(None, "ar").folder == installed / "voice" / "ar"
