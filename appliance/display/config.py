@@ -19,7 +19,7 @@ ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 class DisplayUnit:
     """A hall display: an HDMI screen and speakers on a Pi."""
 
-    id: str = setting("Unit id of this display.", pattern=ID, example="hall")
+    id: str = setting("Unit id of this display.", pattern=ID, example="d1")
     width: int = setting(
         "Screen width in pixels; 0 uses the screen's own resolution.",
         default=0,
@@ -134,7 +134,7 @@ def display_unit(cfg: Config, unit: str | None = None) -> DisplayUnit:
         if len(cfg.displays) > 1:
             ids = ", ".join(d.id for d in cfg.displays)
             raise ConfigError([("displays", f"several displays ({ids}): choose one with --unit")])
-        return cfg.displays[0] if cfg.displays else DisplayUnit(id="display")
+        return cfg.displays[0] if cfg.displays else DisplayUnit(id="d1")
     for d in cfg.displays:
         if d.id == unit:
             return d

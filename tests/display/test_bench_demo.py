@@ -44,7 +44,7 @@ def test_demo_hook_runs_the_daemon_and_saves_shots_and_audio(
     tool.start()
     try:
         assert tool.wait_connected(10)
-        status = tool.topics.status("display", "hall")
+        status = tool.topics.status("display", "d1")
         online: list[bool] = []
         tool.subscribe(status, lambda m: online.append(b'"online"' in m.payload))
         assert wait_until(lambda: any(online), 20), daemon.log()

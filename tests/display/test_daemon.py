@@ -236,7 +236,7 @@ class BrokenSpeaker(RecordingSpeaker):
 
 
 def test_a_failing_sound_device_is_reported_in_the_status(cfg: Config, tool: BusClient) -> None:
-    watcher = Watcher(cfg, Topics(cfg.branch.id).status("display", "hall"))
+    watcher = Watcher(cfg, Topics(cfg.branch.id).status("display", "d1"))
     running = Running(cfg, BrokenSpeaker())
     try:
         call(tool, "A001", 1, "b1")

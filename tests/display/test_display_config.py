@@ -18,7 +18,7 @@ def test_example_display_loads(example_config_text: str) -> None:
     cfg = parse_config(example_config_text)
     unit = display_unit(cfg)
     assert (unit.id, unit.languages, unit.letters, unit.audio) == (
-        "hall",
+        "d1",
         ["ar"],
         "abjad",
         "pygame",
@@ -55,7 +55,7 @@ def test_choosing_a_unit(example_config_text: str) -> None:
     with pytest.raises(ConfigError, match="no display with id 'x'"):
         display_unit(cfg, "x")
     none = parse_config(example_config_text.split("[[displays]]")[0])
-    assert display_unit(none).id == "display"  # defaults when the branch names none
+    assert display_unit(none).id == "d1"  # defaults when the branch names none
 
 
 def test_unknown_service_on_a_display(example_config_text: str) -> None:

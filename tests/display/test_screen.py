@@ -154,7 +154,7 @@ def test_a_missing_font_is_named(tmp_path: Path, example_config_text: str) -> No
     cfg = tmp_path / "branch.toml"
     missing = tmp_path / "NoSuchFont.ttf"
     cfg.write_text(
-        example_config_text.replace('id = "hall"', f'id = "hall"\nfont = "{missing}"'),
+        example_config_text.replace('id = "d1"', f'id = "d1"\nfont = "{missing}"'),
         encoding="utf-8",
     )
     err = io.StringIO()

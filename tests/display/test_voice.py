@@ -162,7 +162,7 @@ def test_announce_names_a_missing_clip(tmp_path: Path, example_config_text: str)
     folder = _copy_pack(tmp_path)
     (folder / "window.wav").unlink()
     cfg = tmp_path / "branch.toml"
-    text = example_config_text.replace('id = "hall"', f'id = "hall"\nvoice_pack_ar = "{folder}"')
+    text = example_config_text.replace('id = "d1"', f'id = "d1"\nvoice_pack_ar = "{folder}"')
     cfg.write_text(text, encoding="utf-8")
     code, _, err = _run("announce", "A1", "w1", "--config", str(cfg), "--text")
     assert code == ExitCode.CONFIG
