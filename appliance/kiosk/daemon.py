@@ -103,6 +103,7 @@ class KioskDaemon:
         self._print_fault: str = ""
         self._printer_status: PrinterStatus | None = None
         self._pending_voids: list[dict[str, Any]] = []
+        self._orphans: list[dict[str, Any]] = []  # issue commands that got no answer
         self._published: tuple[Any, ...] = ()
         self.bus = BusClient(config, role="kiosk", unit=unit.unit, broker_url=broker_url)
         self.topics = self.bus.topics
@@ -225,7 +226,10 @@ class KioskDaemon:
                 attempts=self.unit.request_attempts,
             )
         except BusError as exc:
+            # The master may still apply it (a command already on its way):
+            # ask again later with the same id, and void what it answers.
             self._master_failed = True
+            self._orphans.append(command)
             self._refuse(f"master unreachable: {exc}")
             return
         except QueueError as exc:
@@ -261,9 +265,42 @@ class KioskDaemon:
         self.counts.history.append(Printed(result, job, press.at, self.clock()))
         self._publish()
 
+    def _settle_orphans(self) -> None:
+        """Re-send each unanswered issue command (same id: the master applies
+        it at most once and repeats its first answer) and void the ticket it
+        names, so no number waits in the queue without a paper."""
+        still: list[dict[str, Any]] = []
+        for command in self._orphans:
+            try:
+                result = self.bus.request(
+                    self.topics.ticket_cmd("issue"),
+                    command,
+                    timeout=self.unit.request_timeout_s,
+                    attempts=1,
+                )
+            except BusError:
+                still.append(command)
+                continue
+            except QueueError:
+                continue  # refused: nothing was issued
+            self._master_failed = False
+            ticket = result.get("ticket")
+            if isinstance(ticket, dict) and isinstance(ticket.get("id"), int):
+                self._pending_voids.append(
+                    {
+                        "id": new_command_id(self.unit.unit),
+                        "ticket_id": ticket["id"],
+                        "reason": f"kiosk {self.unit.unit}: no answer in time, nothing printed",
+                    }
+                )
+        self._orphans = still
+
     def _retry_voids(self) -> None:
         """Void every ticket that failed to print; keep those the master did
         not answer for the next round (same command id each time)."""
+        if not self._master_reachable():
+            return
+        self._settle_orphans()
         still: list[dict[str, Any]] = []
         for command in self._pending_voids:
             try:
@@ -303,9 +340,10 @@ class KioskDaemon:
             faults.append({"code": "master_unreachable", "message": "no answer from the master"})
         if self._print_fault:
             faults.append({"code": "print_failed", "message": self._print_fault})
-        if self._pending_voids:
+        if self._pending_voids or self._orphans:
             ids = ", ".join(str(c["ticket_id"]) for c in self._pending_voids)
-            faults.append({"code": "void_pending", "message": f"tickets to void: {ids}"})
+            waiting = f"tickets to void: {ids}" if ids else "unanswered ticket requests"
+            faults.append({"code": "void_pending", "message": waiting})
         return faults
 
     def _publish(self) -> None:
@@ -318,7 +356,8 @@ class KioskDaemon:
             "reason": status.reason if status else "",
             "paper_low": bool(status and status.paper_low),
         }
-        key = (ok, tuple((f["code"], f["message"]) for f in faults), tuple(printer.items()))
+        counts = (self.counts.printed, self.counts.presses, self.counts.refused)
+        key = (ok, tuple((f["code"], f["message"]) for f in faults), tuple(printer.items()), counts)
         if key == self._published and self.bus.connected:
             return
         self._published = key
@@ -328,4 +367,5 @@ class KioskDaemon:
             printer=printer,
             tickets_printed=self.counts.printed,
             presses=self.counts.presses,
+            refused=self.counts.refused,
         )
