@@ -208,6 +208,7 @@ class ArabicRenderer:
             raise HardwareError("Pillow was built without libraqm; install the package libraqm0")
         self._layout = ImageFont.Layout.RAQM if self.raqm else ImageFont.Layout.BASIC
         self._lock = threading.Lock()
+        self._measured: dict[tuple[str, int, bool], tuple[int, int]] = {}
 
     # -- fonts --------------------------------------------------------------
     def covers(self, ch: str) -> bool:
@@ -256,10 +257,19 @@ class ArabicRenderer:
 
     def measure(self, text: str, size: int, bold: bool = False) -> tuple[int, int]:
         """``(width, height)`` of a line; height is the line height of ``size``."""
+        key = (text, size, bold)
         with self._lock:
-            width = sum(round(p[3]) for p in self._pieces(text, size, bold, None))
-            ascent, descent = self.line_metrics(size, bold)
-        return round(width), ascent + descent
+            found = self._measured.get(key)
+            if found is None:
+                # Word wrapping measures the same prefixes again and again,
+                # and every ticket repeats the same headings: remember them.
+                width = sum(round(p[3]) for p in self._pieces(text, size, bold, None))
+                ascent, descent = self.line_metrics(size, bold)
+                found = (round(width), ascent + descent)
+                if len(self._measured) > 4096:
+                    self._measured.clear()
+                self._measured[key] = found
+        return found
 
     def draw(
         self,

@@ -12,7 +12,7 @@ from ..cli.env import Environment, ExitCode
 from ..config import Config, load_config
 from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_width_px, ticket_job
 from ..errors import ConfigError
-from .config import KioskUnit
+from .config import KioskUnit, default_kiosk, simulated
 from .options import TicketOptions
 from .ticket import render_ticket, sample_face
 
@@ -76,6 +76,9 @@ def register_kiosk(sub: Any) -> None:
     )
     add_bus_options(p, json_output=False)
     p.add_argument("--unit", metavar="ID", help="which [[kiosks]] entry (needed if several)")
+    # Virtual branch and benchmark: mock pins and an in-memory printer that
+    # saves its tickets in DIR; not for a real centre.
+    p.add_argument("--simulate-hardware", metavar="DIR", help=argparse.SUPPRESS)
     p.set_defaults(func=run_kiosk)
 
 
@@ -97,7 +100,12 @@ def run_kiosk(args: argparse.Namespace, env: Environment) -> int:
     from .daemon import KioskDaemon
 
     cfg = load_config(args.config)
-    unit = select_unit(cfg, args.unit)
+    if args.simulate_hardware is not None:
+        os.environ["GPIOZERO_PIN_FACTORY"] = "mock"
+        base = select_unit(cfg, args.unit) if cfg.kiosks else default_kiosk(cfg, args.unit or "k1")
+        unit = simulated(base, args.simulate_hardware)
+    else:
+        unit = select_unit(cfg, args.unit)
     daemon = KioskDaemon(cfg, unit, broker_url=args.broker)
     env.err(
         f"kiosk {unit.unit}: branch {cfg.branch.id}, printer {unit.printer.backend} "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..schema import duplicates, setting
@@ -176,6 +176,23 @@ class KioskUnit:
         return pins
 
 
+def default_kiosk(cfg: Config, unit: str = "k1") -> KioskUnit:
+    """A kiosk with one button per service and a priority button, for a
+    branch file without [[kiosks]] (virtual branch, benchmark)."""
+    buttons = [KioskButton(pin=4 + i, service=s.id) for i, s in enumerate(cfg.services)]
+    buttons.append(KioskButton(pin=4 + len(buttons), priority=True))
+    return KioskUnit(unit=unit, buttons=buttons, printer=PrinterSettings(backend="simulated"))
+
+
+def simulated(kiosk: KioskUnit, output_dir: str = "") -> KioskUnit:
+    """The same kiosk on mock pins with an in-memory printer of the same
+    paper width (saving its tickets in ``output_dir`` if given)."""
+    printer = PrinterSettings(
+        backend="simulated", profile=kiosk.printer.profile, output_dir=output_dir
+    )
+    return replace(kiosk, printer=printer, pin_factory="mock")
+
+
 def check_kiosks(cfg: Config) -> list[tuple[str, str]]:
     """Rules that need the whole branch: services exist, unit ids unique."""
     problems: list[tuple[str, str]] = []
@@ -194,4 +211,12 @@ def check_kiosks(cfg: Config) -> list[tuple[str, str]]:
     return problems
 
 
-__all__ = ["KioskButton", "KioskUnit", "PrinterSettings", "TicketOptions", "check_kiosks"]
+__all__ = [
+    "KioskButton",
+    "KioskUnit",
+    "PrinterSettings",
+    "TicketOptions",
+    "check_kiosks",
+    "default_kiosk",
+    "simulated",
+]

@@ -28,9 +28,10 @@ from ..config import Config
 from ..drivers.buttons import ButtonBoard, ButtonEvent, pin_factory
 from ..drivers.printer import Printer, PrinterStatus
 from ..errors import BusError, ConfigError, NidaaError, QueueError
+from ..systemd import Notifier
 from .config import KioskUnit, check_kiosks
 from .panel import Panel
-from .ticket import face_from_answer, render_ticket
+from .ticket import face_from_answer, render_ticket, sample_face
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class KioskDaemon:
         factory: Any = None,
         clock: Clock = time.monotonic,
         renderer: ArabicRenderer | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         problems = check_kiosks(config)
         if problems:
@@ -92,6 +94,10 @@ class KioskDaemon:
         self.printer = printer or unit.printer.open()
         self.printer.check()  # a missing printer is a start-up error
         self.width = self.printer.paper_width
+        self.notifier = notifier or Notifier()
+        # Load fonts and the printer profile now, not on the first citizen's press.
+        first = config.service(unit.buttons[0].service or config.services[0].id)
+        render_ticket(config, sample_face(config, first.id), self.width, unit.ticket, self.renderer)
         self.factory = factory if factory is not None else pin_factory(unit.pin_factory)
         self.counts = KioskCounts()
         self.inbox: queue.Queue[_Press | None] = queue.Queue()
@@ -126,6 +132,11 @@ class KioskDaemon:
             self.panel.close()
             raise
 
+    @property
+    def master_online(self) -> bool | None:
+        """The master's presence as last seen (None: not seen yet)."""
+        return self._master_online
+
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
         master_topic = self.topics.status("master", self.config.master.unit)
@@ -152,9 +163,11 @@ class KioskDaemon:
             signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         self.start()
         log.info("kiosk %s ready, %d buttons", self.unit.unit, len(self.unit.buttons))
+        self.notifier.ready(f"kiosk {self.unit.unit}: {len(self.unit.buttons)} buttons")
         try:
             self._stop.wait()
         finally:
+            self.notifier.stopping()
             self.stop()
 
     # -- inputs (other threads: keep short) --------------------------------
@@ -185,6 +198,9 @@ class KioskDaemon:
     def _work(self) -> None:
         self._refresh()
         while not self._stop.is_set():
+            # This loop does the blocking work: if it hangs (a printer that
+            # never returns), systemd's watchdog restarts the kiosk.
+            self.notifier.alive()
             try:
                 press = self.inbox.get(timeout=self.unit.status_poll_s)
             except queue.Empty:
