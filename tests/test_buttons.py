@@ -189,3 +189,21 @@ def test_real_gpio_missing_is_a_clear_error() -> None:
         assert "lgpio" in str(exc)
     else:  # pragma: no cover - only on a Pi
         pytest.skip("running on a Raspberry Pi with lgpio")
+
+
+def test_kiosk_panel_blinks_the_green_led_without_a_red_one(factory: Any) -> None:
+    from appliance.kiosk.panel import Panel
+    from appliance.testing.procs import wait_until
+
+    panel = Panel(factory, status_led=17, buzzer=27)
+    try:
+        panel.show(True)
+        assert factory.pin(17).state is True
+        panel.show(False)
+        assert wait_until(lambda: len(factory.pin(17).states) >= 5, 5)  # on, off, on...
+        panel.alarm()
+        assert wait_until(lambda: len(factory.pin(27).states) >= 7, 5)  # three beeps
+        panel.show(True)
+        assert factory.pin(17).state is True
+    finally:
+        panel.close()

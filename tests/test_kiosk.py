@@ -316,8 +316,8 @@ def test_pin_used_twice_is_a_config_error(tmp_path: Path) -> None:
     from appliance.config import parse_config
     from tests.helpers import EXAMPLE_CONFIG
 
-    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace("buzzer_pin = 13", "buzzer_pin = 17")
-    with pytest.raises(ConfigError, match="GPIO17 is used more than once") as err:
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace("buzzer_pin = 27", "buzzer_pin = 5")
+    with pytest.raises(ConfigError, match="GPIO5 is used more than once") as err:
         parse_config(text)
     assert err.value.problems[0][0] == "kiosks[0]"
 

@@ -49,9 +49,9 @@ def test_bad_configurations_fail_at_start_up(tmp_path: Path, broker: Mosquitto) 
     example = Path(__file__).resolve().parent.parent / "config" / "branch.example.toml"
     text = example.read_text(encoding="utf-8")
     twice = tmp_path / "twice.toml"
-    twice.write_text(text.replace("buzzer_pin = 13", "buzzer_pin = 27"), encoding="utf-8")
+    twice.write_text(text.replace("buzzer_pin = 27", "buzzer_pin = 26"), encoding="utf-8")
     code, err = run_cli("kiosk", "--config", str(twice), "--broker", broker.url)
-    assert code == 3 and "GPIO27 is used more than once" in err
+    assert code == 3 and "GPIO26 is used more than once" in err
 
     no_printer = tmp_path / "serial.toml"
     no_printer.write_text(

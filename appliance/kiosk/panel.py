@@ -11,7 +11,8 @@ from ..drivers.buttons import output_device
 class Panel:
     """Green LED on while the kiosk can give tickets, red LED on while it
     cannot; three short beeps when a press could not give a ticket.  Each
-    part is optional (``None`` pin: not fitted)."""
+    part is optional (``None`` pin: not fitted); with no red LED the green
+    one blinks during a fault."""
 
     def __init__(
         self,
@@ -23,6 +24,7 @@ class Panel:
     ) -> None:
         self._devices: list[Any] = []
         self._lock = threading.Lock()
+        self._shown: bool | None = None
         self.status_led = self._make("led", status_led, factory)
         self.fault_led = self._make("led", fault_led, factory)
         self.buzzer = self._make("buzzer", buzzer, factory)
@@ -40,8 +42,14 @@ class Panel:
 
     def show(self, ok: bool) -> None:
         with self._lock:
+            if self._shown == ok:
+                return  # blinking restarts on every call: only act on changes
+            self._shown = ok
             if self.status_led is not None:
-                self.status_led.value = ok
+                if ok or self.fault_led is not None:
+                    self.status_led.value = ok
+                else:
+                    self.status_led.blink(on_time=0.3, off_time=0.3, background=True)
             if self.fault_led is not None:
                 self.fault_led.value = not ok
 
