@@ -22,7 +22,7 @@ from tests.helpers import running_branch
 
 def test_kiosk_process_comes_online_and_stops_cleanly(tmp_path: Path, broker: Mosquitto) -> None:
     with running_branch(tmp_path, broker.url) as b:
-        topic = b.config_topics().status("kiosk", "kiosk1")
+        topic = b.config_topics().status("kiosk", "k1")
         b.watch.watch(topic)
         kiosk = Daemon(
             ["kiosk", "--config", str(b.config_path), "--simulate-hardware", str(tmp_path / "t")],
@@ -80,7 +80,7 @@ def test_demo_hook_prints_tickets_as_png(tmp_path: Path, broker: Mosquitto) -> N
             assert wait_until(lambda: demo.printed >= 3, 30)
         finally:
             demo.stop()
-        folder = options.out / "tickets" / "kiosk1"
+        folder = options.out / "tickets" / "k1"
         pngs = sorted(folder.glob("ticket-*.png"))
         assert len(pngs) >= 3
         for png in pngs:
