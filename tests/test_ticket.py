@@ -171,3 +171,24 @@ def test_preview_unknown_service(tmp_path: Path) -> None:
     )
     assert code == 3 and "unknown service 'Z'" in stderr.getvalue()
     assert not (tmp_path / "x").exists()
+
+
+def test_arabic_wording() -> None:
+    from appliance.kiosk.ticket import _clock, _minutes, _people
+
+    assert _clock(datetime(2026, 11, 30, 13, 5)) == "1:05 م"
+    assert _clock(datetime(2026, 11, 30, 0, 40)) == "12:40 ص"
+    assert [_minutes(n) for n in (1, 2, 7, 25)] == [
+        "دقيقة واحدة",
+        "دقيقتين",
+        "7 دقائق",
+        "25 دقيقة",
+    ]
+    assert _people(0).startswith("لا أحد") and _people(12) == "أمامك 12 مواطنًا"
+
+
+def test_documents_can_be_left_to_the_hall_display(cfg: Config) -> None:
+    face = face_from_answer(cfg, answer())
+    with_docs = render_ticket(cfg, face, 576)
+    without = render_ticket(cfg, face, 576, TicketOptions(documents=False))
+    assert without.height < with_docs.height - 200

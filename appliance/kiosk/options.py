@@ -12,6 +12,11 @@ class TicketOptions:
     """Optional parts of the printed ticket."""
 
     english: bool = setting("Print the service's English name under the Arabic one.", default=True)
+    documents: bool = setting(
+        "Print the service's required documents and fees (the charter asks that citizens "
+        "know them; turn off only where the hall display shows them).",
+        default=True,
+    )
     qr: bool = setting(
         "Print a QR code with the ticket reference, for feedback and complaint follow-up.",
         default=True,

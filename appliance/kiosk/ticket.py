@@ -82,6 +82,23 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
+def _clock(moment: datetime) -> str:
+    """12-hour time as read in Egypt: ``1:05 م`` (ص before noon, م after)."""
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment.minute:02d} {'ص' if moment.hour < 12 else 'م'}"
+
+
+def _minutes(n: int) -> str:
+    """``n`` minutes with the Arabic noun agreeing with the number."""
+    if n == 1:
+        return "دقيقة واحدة"
+    if n == 2:
+        return "دقيقتين"
+    if 3 <= n <= 10:
+        return f"{n} دقائق"
+    return f"{n} دقيقة"
+
+
 def _people(n: int) -> str:
     if n == 0:
         return "لا أحد أمامك، تفضل بالانتظار لحين النداء"
@@ -193,8 +210,10 @@ def render_ticket(
     options = options or TicketOptions()
     r = renderer or default_renderer()
     page = _Page(r, width)
-    body = max(22, width // 16)  # 24 dots on 58 mm paper = 3 mm letters
-    small = max(22, width // 18)
+    # Letters 3-3.5 mm tall (8 dots per mm) on both papers: wider paper gets
+    # more words per line rather than a longer ticket; only the number grows.
+    body = max(24, min(28, width // 16))
+    small = max(22, min(24, width // 18))
     branch, service = cfg.branch, face.service
 
     page.text(branch.name_ar, body, bold=True)
@@ -213,18 +232,18 @@ def render_ticket(
         page.gap(small // 2)
 
     local = face.issued_at.astimezone(ZoneInfo(branch.timezone))
-    page.two_columns(f"التاريخ {local:%d/%m/%Y}", f"الساعة {local:%H:%M}", small)
+    page.two_columns(f"التاريخ {local:%d/%m/%Y}", f"الساعة {_clock(local)}", small)
     if face.people_ahead is not None:
         page.text(_people(face.people_ahead), body, bold=True)
     if face.wait_minutes is not None:
         minutes = max(1, round(face.wait_minutes))
-        page.text(f"الانتظار المتوقع حوالي {minutes} دقيقة", body)
+        page.text(f"الانتظار المتوقع حوالي {_minutes(minutes)}", body)
 
-    if service.documents_ar:
+    if options.documents and service.documents_ar:
         page.rule()
         page.text("المستندات المطلوبة", body, bold=True, center=False)
         page.bullets(list(service.documents_ar), small)
-    if service.fees:
+    if options.documents and service.fees:
         page.gap(small // 3)
         page.text("الرسوم", body, bold=True, center=False)
         fees = [f"{fee.item_ar}: {_amount(fee.amount_egp)} جنيه" for fee in service.fees]
