@@ -341,3 +341,46 @@ def test_factory_refuses_unknowns() -> None:
         open_printer("bluetooth")
     with pytest.raises(ConfigError, match="unknown printer profile"):
         open_printer("simulated", profile="XYZ-1")
+
+
+def test_network_printer_that_drops_the_connection_is_reopened() -> None:
+    """Network printers close idle connections; the next check reconnects."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    emulator = PrinterEmulator()
+    connections: list[socket.socket] = []
+
+    def serve() -> None:
+        for _ in range(2):  # the first connection is dropped after one round
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            connections.append(conn)
+            answered = 0
+            while answered < 3:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                answer = emulator.feed(data)
+                answered += len(answer)
+                conn.sendall(answer)
+            if len(connections) == 1:
+                conn.close()
+                continue
+            while conn.recv(65536):  # keep the second one open
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    printer = NetworkPrinter("127.0.0.1", server.getsockname()[1], timeout=0.5, profile="POS-5890")
+    try:
+        assert printer.status().ready
+        dropped = printer.status()  # the printer hung up: no answer
+        assert dropped.state is PrinterState.OFFLINE
+        assert printer.status().ready  # a fresh connection
+        assert len(connections) == 2
+    finally:
+        printer.close()
+        server.close()
+        thread.join(5)

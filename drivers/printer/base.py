@@ -129,7 +129,12 @@ class EscposPrinter(Printer):
                 # error): the printer is not usable now; reopen next time.
                 self.close()
                 return PrinterStatus(PrinterState.OFFLINE, f"printer not reachable: {exc}")
-        return decode_status(*answers)
+            status = decode_status(*answers)
+            if status.state in (PrinterState.OFFLINE, PrinterState.UNKNOWN):
+                # Silence or noise may be a link the printer dropped (network
+                # printers close idle connections): start afresh next time.
+                self.close()
+        return status
 
     def print_raw(self, data: bytes) -> None:
         with self._lock:

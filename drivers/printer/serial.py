@@ -3,7 +3,9 @@
 Wiring: the printer's serial port to a USB-serial adapter (``/dev/ttyUSB0``)
 or the Pi's UART (``/dev/serial0``, through a MAX3232 level shifter: the
 printer speaks ±12 V RS-232, the Pi 3.3 V).  Set the printer's baud rate
-(usually 9600 or 19200, printed on its self-test page) in the configuration.
+(printed on its self-test page) in the configuration.  A ticket is one
+raster image of 60-150 KB: set the printer to 115200 baud with hardware flow
+control, or prefer USB or Ethernet.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from .base import EscposPrinter
 
 class SerialPrinter(EscposPrinter):
     def __init__(
-        self, port: str, baudrate: int = 9600, *, timeout: float = 1.0, profile: str = "default"
+        self,
+        port: str,
+        baudrate: int = 9600,
+        *,
+        timeout: float = 1.0,
+        write_timeout: float = 20.0,
+        profile: str = "default",
     ) -> None:
         super().__init__(profile)
+        self.write_timeout = write_timeout
         self.port = port
         self.baudrate = baudrate
         self.timeout = timeout
@@ -35,6 +44,10 @@ class SerialPrinter(EscposPrinter):
             devfile=self.port, baudrate=self.baudrate, timeout=self.timeout, profile=self.profile
         )
         conn.open(raise_not_found=True)
+        # A printer that stops taking data (flow control held) must fail the
+        # job, not hang the kiosk: a ticket is at most ~150 KB, about 13 s at
+        # 115200 baud.
+        conn.device.write_timeout = self.write_timeout
         return conn
 
     def _flush_input(self, conn: Any) -> None:
