@@ -254,6 +254,7 @@ def test_serial_garbage_and_silence(serial_printer: tuple[SerialPrinter, FarEnd]
     far.answering = False
     status = printer.status()
     assert status.state is PrinterState.OFFLINE and "answer" in status.reason
+    assert printer._conn is None, "after silence the port is opened afresh next time"
     far.answering = True
     assert printer.status().ready
 
