@@ -91,3 +91,20 @@ def test_demo_hook_prints_tickets_as_png(tmp_path: Path, broker: Mosquitto) -> N
             assert diff.getbbox() is None
         issued = b.snapshot()["services"]
         assert sum(s["waiting"] for s in issued) == demo.printed
+
+
+def test_bench_kiosk_reports_its_figures() -> None:
+    import math
+
+    from appliance.kiosk.bench import bench_kiosk
+
+    figures = bench_kiosk(presses=3)
+    assert set(figures) == {
+        "kiosk_render_58mm_ms",
+        "kiosk_render_80mm_ms",
+        "kiosk_press_to_print_p50_ms",
+        "kiosk_press_to_print_p99_ms",
+        "kiosk_rss_mb",
+    }
+    assert all(math.isfinite(v) and v > 0 for v in figures.values())
+    assert figures["kiosk_press_to_print_p99_ms"] >= figures["kiosk_press_to_print_p50_ms"]
