@@ -105,3 +105,9 @@ def test_usb_printer_status_and_bytes(usb_bus: dict[str, Any]) -> None:
     assert bytes(emulator.printed) == job
     assert decode_raster(job).tobytes() == image.tobytes()
     printer.close()
+
+
+def test_real_pyusb_without_that_printer_is_a_clear_error() -> None:
+    # Real pyusb here: no libusb, or no such device: either way a clear error.
+    with pytest.raises(HardwareError, match="USB"):
+        UsbPrinter(0xDEAD, 0xBEEF, profile="POS-5890").check()

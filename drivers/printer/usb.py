@@ -44,7 +44,13 @@ class UsbPrinter(EscposPrinter):
 
     def check(self) -> None:
         core = _usb_core()
-        if core.find(idVendor=self.vendor_id, idProduct=self.product_id) is None:
+        try:
+            device = core.find(idVendor=self.vendor_id, idProduct=self.product_id)
+        except Exception as exc:  # pyusb's NoBackendError when libusb is missing
+            raise HardwareError(
+                f"cannot search the USB bus ({exc}); install the Debian package libusb-1.0-0"
+            ) from None
+        if device is None:
             raise HardwareError(
                 f"no USB printer {self.vendor_id:04x}:{self.product_id:04x} is plugged in"
             )
