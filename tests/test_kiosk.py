@@ -327,3 +327,15 @@ def test_unknown_service_on_a_button(tmp_path: Path, broker: Mosquitto) -> None:
         cfg = replace(branch.config, kiosks=[kiosk_unit(buttons=[KioskButton(pin=4, service="Z")])])
         with pytest.raises(ConfigError, match=r"kiosks\[0\]\.buttons\[0\]\.service"):
             KioskDaemon(cfg, cfg.kiosks[0], printer=SimulatedPrinter(), factory=None)
+
+
+def test_paper_nearly_out_is_reported_but_tickets_go_on(tmp_path: Path, broker: Mosquitto) -> None:
+    with rig(tmp_path, broker) as r:
+        r.printer.set_state(PrinterState.READY, paper_low=True)
+        assert wait_until(
+            lambda: (r.watch.latest(r.status_topic) or {}).get("printer", {}).get("paper_low"), 10
+        )
+        assert r.wait_status("online")["printer"]["reason"] == "paper roll nearly empty"
+        r.press(PIN_BUILDING)
+        assert r.wait_printed(1, timeout=15)
+        assert r.led(LED_OK) and not r.led(LED_FAULT)
