@@ -137,6 +137,7 @@ def bench_kiosk(ctx: BenchContext | None = None, presses: int = 30) -> dict[str,
                 work / "master.log",
             ).start()  # fmt: skip
             stack.callback(master.stop)
+        presses = min(presses, 256)  # the kiosk keeps its latest 256 tickets
         result = bench_render(cfg)
         result.update(bench_press_to_print(cfg, url, presses))
         result.update(bench_rss(config_path, url, work))

@@ -18,6 +18,7 @@ import queue
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from ..bus.client import BusClient, Message, new_command_id
 from ..config import Config
 from ..drivers.buttons import ButtonBoard, ButtonEvent, pin_factory
 from ..drivers.printer import Printer, PrinterStatus
-from ..errors import BusError, ConfigError, NidaaError, QueueError
+from ..errors import BusError, ConfigError, QueueError
 from ..systemd import Notifier
 from .config import KioskUnit, check_kiosks
 from .panel import Panel
@@ -54,7 +55,8 @@ class KioskCounts:
     printed: int = 0
     refused: int = 0
     voided: int = 0
-    history: list[Printed] = field(default_factory=list)
+    #: The latest tickets (bounded: a kiosk runs for months).
+    history: deque[Printed] = field(default_factory=lambda: deque(maxlen=256))
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,7 @@ class KioskDaemon:
             face = face_from_answer(self.config, result)
             image = render_ticket(self.config, face, self.width, self.unit.ticket, self.renderer)
             job = self.printer.print_ticket(image)
-        except (NidaaError, KeyError, ValueError, TypeError, OSError) as exc:
+        except Exception as exc:  # whatever broke, the number must not stay taken
             ticket = result.get("ticket") if isinstance(result.get("ticket"), dict) else {}
             number = ticket.get("number", "?") if isinstance(ticket, dict) else "?"
             self._print_fault = f"ticket {number} could not be printed: {exc}"
