@@ -76,7 +76,10 @@ def test_raqm_output_equals_presentation_forms_in_visual_order(
     assert mismatch(shaped, isolated_letters) > 0.3
 
 
-@pytest.mark.parametrize("text", [*WORDS, "الخط الساخن 16528"])
+@pytest.mark.parametrize(
+    "text",
+    [*WORDS, "الخط الساخن 16528", "رقم A001", "التاريخ 30/11/2026", "Building permits تراخيص"],
+)
 def test_fallback_engine_draws_the_same(renderer: ArabicRenderer, text: str) -> None:
     fallback = ArabicRenderer(renderer.font_path, use_raqm=False)
     assert not fallback.raqm
