@@ -385,17 +385,34 @@ class ArabicRenderer:
 
 
 def _visual_font_runs(visual: str, covered: Callable[[str], bool]) -> list[Run]:
-    """Runs of an already visual-order string: Latin letters, and whatever
-    the Arabic font lacks, → Latin font."""
+    """Font runs of an already visual-order string, chosen as the RAQM path
+    chooses them: a stretch without Arabic letters that has a Latin letter or
+    a character the Arabic font lacks goes to the Latin font whole (its
+    spaces at either end stay Arabic)."""
     runs: list[Run] = []
-    for ch in visual:
-        latin = _is_ltr(ch) or not covered(ch)
-        script: Literal["arabic", "latin"] = "latin" if latin else "arabic"
-        neutral = unicodedata.bidirectional(ch) in _NEUTRAL and covered(ch)
-        if runs and (runs[-1].script == script or neutral):
-            runs[-1] = Run(runs[-1].text + ch, runs[-1].script)
+
+    def add(piece: str, script: Literal["arabic", "latin"]) -> None:
+        if piece and runs and runs[-1].script == script:
+            runs[-1] = Run(runs[-1].text + piece, script)
+        elif piece:
+            runs.append(Run(piece, script))
+
+    i = 0
+    while i < len(visual):
+        rtl = _is_rtl(visual[i])
+        j = i
+        while j < len(visual) and _is_rtl(visual[j]) == rtl:
+            j += 1
+        stretch = visual[i:j]
+        if rtl or all(covered(ch) and not _is_ltr(ch) for ch in stretch):
+            add(stretch, "arabic")
         else:
-            runs.append(Run(ch, script))
+            core = stretch.strip()
+            lead = stretch[: len(stretch) - len(stretch.lstrip())]
+            add(lead, "arabic")
+            add(core, "latin")
+            add(stretch[len(lead) + len(core) :], "arabic")
+        i = j
     return runs
 
 
