@@ -38,8 +38,9 @@ class BenchContext:
 def _bench_hooks() -> list[Callable[[BenchContext], dict[str, float]]]:
     """Unit measurements: each returns named figures to add to the result."""
     from .display.bench import bench_hook as display_bench
+    from .kiosk.bench import bench_kiosk
 
-    return [display_bench]
+    return [display_bench, bench_kiosk]
 
 
 def rss_mb(pid: int) -> float:

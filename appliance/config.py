@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from . import schema
 from .display.config import DisplayUnit
 from .errors import ConfigError
+from .kiosk.config import KioskUnit
 from .schema import setting
 
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
@@ -182,6 +183,7 @@ class Config:
     policy: Policy = setting("Queue policy.", default_factory=Policy)
     master: Master = setting("Master unit.", default_factory=Master)
     displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
+    kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
 
     def check(self) -> Iterator[tuple[str, str]]:
         if not self.services:
@@ -194,6 +196,9 @@ class Config:
         for attr in ("id", "number"):
             for dup in schema.duplicates(getattr(c, attr) for c in self.counters):
                 yield "counters", f"{attr} {dup!r} is used by more than one counter"
+        from .kiosk.config import check_kiosks
+
+        yield from check_kiosks(self)
         known = {s.id for s in self.services}
         for i, counter in enumerate(self.counters):
             if not counter.services:

@@ -23,7 +23,7 @@ from ..clock import ScaledClock
 from ..config import Config, load_config
 from ..testing.broker import Mosquitto
 from ..testing.procs import Daemon, stop_all
-from .sim import Actor, Arrivals, Clerk, Tally
+from .sim import Actor, Clerk, Tally
 from .stats import summarize
 
 OPENING_HOUR = 8
@@ -58,8 +58,10 @@ def _role_hooks() -> list[Callable[[DemoContext], Any]]:
     """Real unit daemons on simulated hardware: each hook takes the context
     and returns something with ``stop()``."""
     from ..display.demo import demo_role as display_role
+    from ..kiosk.demo import kiosk_demo_role
 
-    return [display_role]
+    # The kiosks bring the citizens: Poisson arrivals pressing real buttons.
+    return [display_role, kiosk_demo_role]
 
 
 def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
@@ -99,22 +101,20 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
         watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
         stopping.append(watcher)
         try:
-            actors: list[Actor] = [
-                Arrivals(cfg, broker.url, clock, tally, per_hour=options.per_hour,
-                         priority_share=options.priority_share, rng=random.Random(rng.random())),
-            ]  # fmt: skip
+            actors: list[Actor] = []
             for c in cfg.counters:
                 actors.append(
                     Clerk(cfg, broker.url, clock, tally, c.id,
                           no_show_share=options.no_show_share, rng=random.Random(rng.random()))
                 )  # fmt: skip
-            for hook in _role_hooks():
-                stopping.append(hook(ctx))
+            roles = [hook(ctx) for hook in _role_hooks()]
+            stopping.extend(roles)
             for actor in actors:
                 actor.start()
                 stopping.append(actor)
             end = opening + timedelta(hours=DAY_HOURS)
             while clock() < end.timestamp():
+                tally.issued = sum(int(getattr(r, "printed", 0)) for r in roles)
                 watcher.refresh()
                 time.sleep(0.5)
                 if not master.alive():
@@ -134,6 +134,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
         simulated_day=f"{opening:%Y-%m-%d} {OPENING_HOUR:02d}:00–{OPENING_HOUR + DAY_HOURS:02d}:00",
         speed=round(speed, 1),
         calls_made=tally.calls,
+        tickets_printed=tally.issued,
         errors=tally.errors,
         output=str(out),
     )

@@ -1,7 +1,7 @@
-"""Simulated citizens and clerks: plain bus clients on a compressed clock.
+"""Simulated clerks: plain bus clients on a compressed clock.
 
-Later unit issues swap these for the real kiosk and counter daemons on
-simulated hardware; the arrival and service models stay here.
+Citizens arrive at the real kiosk daemons (appliance.kiosk.demo); clerks
+call, serve for a random time and sometimes meet a no-show.
 """
 
 from __future__ import annotations
@@ -63,46 +63,6 @@ class Actor(threading.Thread):
 
     def stop(self) -> None:
         self.halt.set()
-
-
-class Arrivals(Actor):
-    """Citizens arriving as a Poisson process, pressing a kiosk button."""
-
-    def __init__(
-        self,
-        config: Config,
-        broker_url: str,
-        clock: ScaledClock,
-        tally: Tally,
-        *,
-        per_hour: float,
-        priority_share: float,
-        rng: random.Random,
-    ) -> None:
-        super().__init__(config, broker_url, "sim-kiosk", clock)
-        self.tally = tally
-        self.per_hour = per_hour
-        self.priority_share = priority_share
-        self.rng = rng
-        weights = [1 / s.service_minutes for s in config.services]
-        self.weights = [w / sum(weights) for w in weights]
-
-    def run(self) -> None:
-        self.bus.start()
-        self.bus.wait_connected(10)
-        topic = self.bus.topics.ticket_cmd("issue")
-        while self.sleep_sim(self.rng.expovariate(self.per_hour / 3600)):
-            service = self.rng.choices(self.config.services, self.weights)[0]
-            priority = self.rng.random() < self.priority_share
-            try:
-                result = self.request(topic, service=service.id, priority=priority)
-            except QueueError as exc:
-                self.tally.errors += 1
-                log.warning("ticket refused: %s", exc)
-                continue
-            if result is not None:
-                self.tally.issued += 1
-        self.bus.stop()
 
 
 class Clerk(Actor):
