@@ -19,6 +19,7 @@ from .env import Environment, ExitCode
 # Modules that add subcommands, in the order `nidaa --help` lists them.
 COMMAND_MODULES = [
     "appliance.cli.config_cmd",
+    "appliance.sms.cli",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
