@@ -31,7 +31,7 @@ $(VENV)/.installed: setup.py pyproject.toml
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check appliance drivers firmware sounds tests setup.py
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: lint

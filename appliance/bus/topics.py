@@ -104,6 +104,12 @@ class Topics:
     def event(self, kind: str) -> str:
         return f"{self.base}/event/{_check_level(kind, 'event kind')}"
 
+    # -- benchmark ----------------------------------------------------------
+    @property
+    def bench_echo(self) -> str:
+        """The echo service `nidaa bench` measures its floor with."""
+        return f"{self.base}/bench/echo"
+
     # -- parsing ----------------------------------------------------------
     def parse_command(self, topic: str) -> tuple[str, str, str | None]:
         """Split a command topic into ``(group, action, counter)``.

@@ -18,7 +18,11 @@ from .env import Environment, ExitCode
 
 # Modules that add subcommands, in the order `nidaa --help` lists them.
 COMMAND_MODULES = [
+    "appliance.cli.master_cmd",
+    "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
+    "appliance.cli.demo_cmd",
+    "appliance.cli.bench_cmd",
     "appliance.sms.cli",
 ]
 
