@@ -99,9 +99,9 @@ class AtModem(Modem):
         self._drain()
         self._write(f"AT+CMGS={part.length}\r".encode())
         self._wait_prompt()
-        self._write(part.pdu.encode("ascii") + CTRL_Z)
         # From here on the modem may have sent the SMS even if we never hear so.
         try:
+            self._write(part.pdu.encode("ascii") + CTRL_Z)
             lines = self._final(self.send_timeout)
         except ModemError as exc:
             exc.maybe_sent = exc.fault in ("timeout", "unplugged")
@@ -114,6 +114,7 @@ class AtModem(Modem):
         return _int(value.split(",")[0], "+CMGS")
 
     def poll(self, timeout: float) -> list[StatusReport]:
+        self._drain()
         deadline = time.monotonic() + timeout
         while not self._reports:
             line = self._line(deadline)
@@ -180,7 +181,7 @@ class AtModem(Modem):
             waiting = serial.in_waiting
             if waiting:
                 self._buf += serial.read(waiting)
-        except (OSError, _serial_exception()) as exc:
+        except _io_errors() as exc:
             self.close()
             raise ModemError("unplugged", f"modem {self.port} is gone: {exc}") from None
         # A report's PDU line may still be on its way.
@@ -239,7 +240,7 @@ class AtModem(Modem):
                 chunk = port.read(1)
                 if chunk and port.in_waiting:
                     chunk += port.read(port.in_waiting)
-            except (OSError, _serial_exception()) as exc:
+            except _io_errors() as exc:
                 self.close()
                 raise ModemError("unplugged", f"modem {self.port} is gone: {exc}") from None
             if chunk:
@@ -250,7 +251,7 @@ class AtModem(Modem):
         try:
             self._serial_or_fail().write(data)
             self._serial_or_fail().flush()
-        except (OSError, _serial_exception()) as exc:
+        except _io_errors() as exc:
             self.close()
             raise ModemError("unplugged", f"modem {self.port} is gone: {exc}") from None
 
@@ -276,7 +277,15 @@ def _int(text: str, what: str) -> int:
         raise ModemError("garbage", f"{what} value {text!r} is not a number") from None
 
 
-def _serial_exception() -> type[Exception]:
+def _io_errors() -> tuple[type[BaseException], ...]:
+    """What pyserial raises when the device goes away (termios.error is no OSError)."""
     import serial
 
-    return serial.SerialException  # type: ignore[no-any-return]
+    errors: list[type[BaseException]] = [OSError, serial.SerialException]
+    try:
+        import termios
+
+        errors.append(termios.error)
+    except ImportError:  # pragma: no cover - Windows
+        pass
+    return tuple(errors)

@@ -130,8 +130,9 @@ class SimulatedModem:
         os.close(self._wake_w)
 
     # -- faults --------------------------------------------------------------------
-    def fail_next(self, cms: int, count: int = 1) -> None:
-        """Answer the next ``count`` sends with ``+CMS ERROR: <cms>``."""
+    def fail_next(self, cms: int, count: int = 1, *, after: int = 0) -> None:
+        """Let ``after`` sends through, then answer ``count`` with ``+CMS ERROR: <cms>``."""
+        self._faults.extend(_Fault("none") for _ in range(after))
         self._faults.extend(_Fault("cms", cms) for _ in range(count))
 
     def silence_next(self, count: int = 1, *, sent: bool = True) -> None:
@@ -307,17 +308,13 @@ class SimulatedModem:
             return
         mr = self._next_mr
         self._next_mr = (mr + 1) % 256
-        delivered = fault.kind in ("none", "silent", "unplug") and (
-            fault.kind == "none" or fault.sent
-        )
-        if fault.kind in ("silent", "unplug") and not fault.sent:
+        if fault.kind in ("silent", "unplug"):
+            # The network took the PDU (``sent``) or not; either way no answer comes.
+            if fault.sent:
+                self._record(SentPart(submit, mr, delivered=True))
+            self._unplug_now = fault.kind == "unplug"
             return
-        self._record(SentPart(submit, mr, delivered))
-        if fault.kind == "unplug":
-            self._unplug_now = True
-            return
-        if fault.kind == "silent":
-            return
+        self._record(SentPart(submit, mr, delivered=fault.kind == "none"))
         status = self.report_status if fault.kind == "none" else fault.report
         report = None
         if submit.status_report and self._reports_on and status is not None:
