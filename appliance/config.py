@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from . import schema
 from .errors import ConfigError
 from .schema import setting
+from .sms.config import SmsGateway
 
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 
@@ -180,6 +181,7 @@ class Config:
     broker: Broker = setting("Broker connection.", default_factory=Broker)
     policy: Policy = setting("Queue policy.", default_factory=Policy)
     master: Master = setting("Master unit.", default_factory=Master)
+    sms: SmsGateway | None = setting("The SMS gateway unit (none: no SMS).", default=None)
 
     def check(self) -> Iterator[tuple[str, str]]:
         if not self.services:
