@@ -145,6 +145,9 @@ class MasterDaemon:
         except ValueError as exc:
             self._error(msg, "unknown_command", str(exc))
             return
+        if group == "request":  # SMS: cmd/request/register, stage, test, ack
+            self.requests.handle(msg, action)
+            return
         command = COMMANDS.get((group, action))
         if command is None:
             self._error(msg, "unknown_command", f"no command {group}/{action}")
@@ -153,9 +156,6 @@ class MasterDaemon:
             payload = msg.json()
         except ValueError as exc:
             self._error(msg, "bad_json", str(exc))
-            return
-        if group == "request":  # SMS: cmd/request/register, stage, test, ack
-            self.requests.handle(msg, action, payload)
             return
         try:
             cid = command_id(payload)

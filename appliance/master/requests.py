@@ -95,7 +95,12 @@ class Requests:
         self._last_purge = 0.0
 
     # -- commands --------------------------------------------------------------------
-    def handle(self, msg: Message, action: str, payload: dict[str, Any]) -> None:
+    def handle(self, msg: Message, action: str) -> None:
+        try:
+            payload = msg.json()
+        except ValueError as exc:
+            self.bus.reply(msg, {"ok": False, "error": {"code": "bad_json", "message": str(exc)}})
+            return
         if action == "ack":
             self._ack(payload)
             self.bus.reply(msg, {"ok": True, "result": {}})

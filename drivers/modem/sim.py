@@ -302,6 +302,7 @@ class SimulatedModem:
             return
         with self._cond:
             self.received.append(submit)
+            self._cond.notify_all()
         fault = self._faults.popleft() if self._faults else _Fault("none")
         if fault.kind == "cms":
             self._error("CMS", fault.code)
