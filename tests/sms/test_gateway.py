@@ -273,3 +273,29 @@ def test_a_template_with_an_unknown_field_stops_the_gateway_at_start(tmp_path: P
     code, _, err = nidaa("sms-gateway", "--config", str(path))
     assert code == ExitCode.CONFIG
     assert "sms.templates.inspection: unknown field {reference}" in err
+
+
+@pytest.mark.slow
+def test_events_emitted_while_the_gateway_was_away_arrive_later(
+    tmp_path: Path, broker: Any, sim: SimulatedModem
+) -> None:
+    import sqlite3
+
+    with running_branch(tmp_path, broker.url, sms_replace(tmp_path, sim.link)) as b:  # type: ignore[arg-type]
+        b.issue("A")
+        b.cmd(b.config_topics().request_cmd("register"), ticket="A001", phone=PHONE, ref="R-7")
+        # No gateway has ever connected: nobody holds the event yet.  The
+        # master keeps publishing it until the gateway acknowledges it.
+        gw = GatewayProcess(tmp_path, b.config_path).start()
+        try:
+            assert sim.wait_for("messages", 1, timeout=15), gw.daemon.log()
+            assert sim.messages == [(PHONE, expected(b.config, "issued", ticket="A001", ref="R-7"))]
+
+            def acked() -> bool:
+                with sqlite3.connect(b.db) as db:
+                    row = db.execute("SELECT COUNT(*) FROM sms_stage_events WHERE acked_at IS NULL")
+                    return bool(row.fetchone()[0] == 0)
+
+            assert wait_until(acked, 10)
+        finally:
+            gw.close()
