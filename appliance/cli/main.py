@@ -23,6 +23,9 @@ COMMAND_MODULES = [
     "appliance.cli.config_cmd",
     "appliance.cli.demo_cmd",
     "appliance.cli.bench_cmd",
+    "appliance.cli.provision_cmd",
+    "appliance.cli.install_cmd",
+    "appliance.cli.report_cmd",
     "appliance.sms.cli",
 ]
 
