@@ -71,7 +71,11 @@ def render(template: str, values: dict[str, Any]) -> str:
 class SmsGateway:
     """The SMS gateway unit: a GSM modem that sends an Arabic SMS at every stage."""
 
-    unit: str = setting("Unit id of the gateway.", default="sms", pattern=r"[a-z0-9][a-z0-9_-]*")
+    unit: str = setting(
+        "Unit id of the gateway (its MQTT user name).",
+        default="sms1",
+        pattern=r"[a-z0-9][a-z0-9_-]*",
+    )
     modem: str = setting(
         "Serial device of the GSM modem (e.g. /dev/ttyUSB2, or a pyserial URL); "
         "'sim' runs the simulated modem on a pseudo-terminal.",
@@ -113,11 +117,16 @@ class SmsGateway:
         minimum=1,
         maximum=365,
     )
+    # Both stay below half the systemd watchdog (WatchdogSec=30 in the unit file):
+    # the sender pings it between modem operations.
     command_timeout_s: float = setting(
-        "Seconds to wait for the modem's answer to a command.", default=10.0, minimum=0.1
+        "Seconds to wait for the modem's answer to a command.",
+        default=10.0,
+        minimum=0.1,
+        maximum=14,
     )
     send_timeout_s: float = setting(
-        "Seconds to wait for +CMGS after a PDU.", default=60.0, minimum=0.1
+        "Seconds to wait for +CMGS after a PDU.", default=14.0, minimum=0.1, maximum=14
     )
     resend_unacked_s: float = setting(
         "The master publishes a stage event again until the gateway acknowledged it, this often.",

@@ -24,6 +24,7 @@ from ..config import Config
 from ..drivers.modem import Modem, open_modem
 from ..drivers.modem.sim import SimulatedModem
 from ..errors import ConfigError
+from ..systemd import Notifier
 from . import phone
 from .config import SmsGateway, render
 from .outbox import Outbox
@@ -33,6 +34,8 @@ from .sender import Sender
 log = logging.getLogger(__name__)
 
 MAX_EVENT = 8 * 1024
+#: The role in status topics and broker accounts (appliance/tech/accounts.py).
+ROLE = "sms-gateway"
 
 
 class EventError(ValueError):
@@ -69,16 +72,17 @@ class Gateway:
             backoff_s=s.backoff_s,
             max_backoff_s=s.max_backoff_s,
         )
+        self.notifier = Notifier()
+        # The sender's loop is the one that does the work: it feeds the watchdog.
         self.sender = Sender(
             self.outbox,
             modem,
+            tick=self.notifier.alive,
             rate_per_minute=s.rate_per_minute,
             retention_s=s.retention_days * 86400.0,
             clock=clock,
         )
-        self.bus = BusClient(
-            config, role="sms", unit=s.unit, broker_url=broker_url, persistent=True
-        )
+        self.bus = BusClient(config, role=ROLE, unit=s.unit, broker_url=broker_url, persistent=True)
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.rejected = 0
         self._stop = threading.Event()
@@ -197,9 +201,11 @@ class Gateway:
             signal.signal(signal.SIGINT, lambda *_: self.stop())
         self.start()
         log.info("SMS gateway %s for branch %s", self.settings.unit, self.config.branch.id)
+        self.notifier.ready(f"SMS gateway {self.settings.unit}, modem {self.settings.modem}")
         try:
             self._stop.wait()
         finally:
+            self.notifier.stopping()
             for t in self._threads:
                 t.join(10)
             self.bus.stop()

@@ -38,7 +38,10 @@ class Sender:
         modem_retry_s: float = 5.0,
         retention_s: float = 30 * 86400.0,
         clock: Callable[[], float] = time.time,
+        tick: Callable[[], object] | None = None,
     ) -> None:
+        #: Called between modem operations: the systemd watchdog ping.
+        self.tick: Callable[[], object] = tick or (lambda: None)
         self.outbox = outbox
         self.modem = modem
         self.rate_per_minute = rate_per_minute
@@ -72,6 +75,7 @@ class Sender:
             return self.modem_retry_s
         for message in self.outbox.due(now):
             for part in self.outbox.unsent_parts(message.id):
+                self.tick()
                 wait = self._rate_wait(self.clock())
                 if wait > 0:
                     return wait
@@ -168,6 +172,7 @@ class Sender:
                 on_round()
             deadline = self.clock() + wait
             while not stop.is_set() and not self.wake.is_set():
+                self.tick()
                 remaining = deadline - self.clock()
                 if remaining <= 0:
                     break

@@ -138,7 +138,13 @@ def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
             ("readwrite", own_status),
         ]
     if acc.role == "sms-gateway":
-        return [("read", t.event("stage")), ("readwrite", own_status), master_up]
+        # Acknowledges each stage event once it is in its outbox (docs/sms.md).
+        return [
+            ("read", t.event("stage")),
+            ("write", t.request_cmd("ack")),
+            ("readwrite", own_status),
+            master_up,
+        ]
     if acc.role == "backoffice":
         return [
             ("write", t.all_request_cmds),

@@ -33,7 +33,7 @@ def nidaa(*argv: str) -> tuple[int, str, str]:
 
 def sms_replace(tmp_path: Path, modem: Path) -> dict[str, str]:
     return {
-        'modem = "/dev/ttyUSB2"': f'modem = "{modem}"\nsend_timeout_s = 30\nresend_unacked_s = 1',
+        'modem = "/dev/ttyUSB2"': f'modem = "{modem}"\nsend_timeout_s = 14\nresend_unacked_s = 1',
         'outbox = "/var/lib/nidaa/sms-outbox.db"': f'outbox = "{tmp_path / "outbox.db"}"',
     }
 
@@ -52,11 +52,11 @@ class GatewayProcess:
 
         self.topics = Topics(self.config.branch.id)
         self.watch = Watcher(
-            self.config, self.topics.status("sms", "sms"), self.topics.request_cmd("ack")
+            self.config, self.topics.status("sms-gateway", "sms1"), self.topics.request_cmd("ack")
         )
 
     def status(self) -> dict[str, Any]:
-        return self.watch.latest(self.topics.status("sms", "sms")) or {}
+        return self.watch.latest(self.topics.status("sms-gateway", "sms1")) or {}
 
     def start(self) -> GatewayProcess:
         self.daemon.start()
