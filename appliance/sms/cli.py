@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from typing import Any
 
@@ -16,6 +17,8 @@ from .pdu import PduError, encode
 def register(sub: Any) -> None:
     g = sub.add_parser("sms-gateway", help="run the SMS gateway daemon (GSM modem)")
     add_bus_options(g, json_output=False)
+    g.add_argument("--modem", help="serial device (or 'sim'), overrides sms.modem")
+    g.add_argument("--outbox", metavar="PATH", help="SQLite outbox, overrides sms.outbox")
     g.set_defaults(func=run_gateway)
 
     p = sub.add_parser("sms", help="SMS tools: show PDUs, send a test message")
@@ -118,6 +121,11 @@ def run_gateway(args: argparse.Namespace, env: Environment) -> int:
     from .gateway import Gateway
 
     cfg = load_config(args.config)
+    if cfg.sms is not None and (args.modem or args.outbox):
+        sms = dataclasses.replace(
+            cfg.sms, modem=args.modem or cfg.sms.modem, outbox=args.outbox or cfg.sms.outbox
+        )
+        cfg = dataclasses.replace(cfg, sms=sms)
     gateway = Gateway(cfg, broker_url=args.broker)
     assert cfg.sms is not None
     env.err(f"sms-gateway: branch {cfg.branch.id}, modem {cfg.sms.modem}, pid {os.getpid()}")

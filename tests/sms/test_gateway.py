@@ -299,3 +299,16 @@ def test_events_emitted_while_the_gateway_was_away_arrive_later(
             assert wait_until(acked, 10)
         finally:
             gw.close()
+
+
+@pytest.mark.slow
+def test_bench_hook_reports_encoder_rate_and_gateway_memory(tmp_path: Path, broker: Any) -> None:
+    from appliance.bench import BenchContext
+    from appliance.sms.bench import bench_sms_gateway
+
+    path = write_config(tmp_path, broker.url)
+    ctx = BenchContext(load_config(path), path, broker.url, tmp_path, samples=10)
+    result = bench_sms_gateway(ctx, events=3)
+    assert set(result) == {"sms_encode_per_s", "rss_mb_sms"}
+    assert result["sms_encode_per_s"] > 0
+    assert 5 < result["rss_mb_sms"] < 500
