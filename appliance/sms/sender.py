@@ -65,7 +65,9 @@ class Sender:
             if n := self.outbox.purge(now - self.retention_s):
                 log.info("purged %d finished messages older than the retention", n)
         try:
-            if not self._up or now - self._checked >= self.health_every_s:
+            # While the modem reports a fault, ask again every round: a SIM put
+            # back or the network regained is noticed within modem_retry_s.
+            if not self._up or self.faults or now - self._checked >= self.health_every_s:
                 self._check(now)
             if self.faults:
                 return self.modem_retry_s

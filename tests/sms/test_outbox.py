@@ -257,3 +257,11 @@ def test_purge_forgets_finished_messages_and_numbers(
     assert outbox.message(waiting) is not None  # not finished: kept whatever its age
     count = outbox._db.execute("SELECT COUNT(*) FROM parts WHERE message_id = ?", (done,))
     assert count.fetchone()[0] == 0
+
+
+def test_an_unusable_outbox_file_is_a_clear_error(tmp_path: Path) -> None:
+    from appliance.sms.outbox import OutboxError
+
+    (tmp_path / "junk.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(OutboxError, match="cannot open the SMS outbox"):
+        Outbox(tmp_path / "junk.db")
