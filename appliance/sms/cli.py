@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
     add_bus_options(g, json_output=False)
     g.add_argument("--modem", help="serial device (or 'sim'), overrides sms.modem")
     g.add_argument("--outbox", metavar="PATH", help="SQLite outbox, overrides sms.outbox")
+    g.add_argument("--sim-record", metavar="FILE", help="with --modem sim: save every SMS here")
     g.set_defaults(func=run_gateway)
 
     p = sub.add_parser("sms", help="SMS tools: show PDUs, send a test message")
@@ -121,9 +122,12 @@ def run_gateway(args: argparse.Namespace, env: Environment) -> int:
     from .gateway import Gateway
 
     cfg = load_config(args.config)
-    if cfg.sms is not None and (args.modem or args.outbox):
+    if cfg.sms is not None and (args.modem or args.outbox or args.sim_record):
         sms = dataclasses.replace(
-            cfg.sms, modem=args.modem or cfg.sms.modem, outbox=args.outbox or cfg.sms.outbox
+            cfg.sms,
+            modem=args.modem or cfg.sms.modem,
+            outbox=args.outbox or cfg.sms.outbox,
+            sim_record=args.sim_record or cfg.sms.sim_record,
         )
         cfg = dataclasses.replace(cfg, sms=sms)
     gateway = Gateway(cfg, broker_url=args.broker)
