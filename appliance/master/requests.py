@@ -201,9 +201,21 @@ class Requests:
 
     # -- hooks from the master daemon --------------------------------------------------
     def after_change(self, engine: QueueEngine, calls: list[Ticket], now: float) -> None:
-        """Inside the command's transaction: 'called' and 'near' events it caused."""
+        """Inside the command's transaction: 'called' and 'near' events it caused.
+
+        A database error aborts the command as any other would; a bug here
+        must not stop the queue, so anything else is logged and skipped.
+        """
         if self.config.sms is None:
             return
+        try:
+            self._stage_events_for(engine, calls, now)
+        except sqlite3.Error:
+            raise
+        except Exception:
+            log.exception("SMS stage events for this command could not be made")
+
+    def _stage_events_for(self, engine: QueueEngine, calls: list[Ticket], now: float) -> None:
         for t in calls:
             for ref in self._refs_for(t, engine):
                 if t.recalls == 0:
