@@ -167,7 +167,10 @@ class AtModem(Modem):
                     log.warning("modem said %r before the prompt; ignored", line[:60])
                 continue
             if self._buf.lstrip().startswith(b">"):
-                self._buf.clear()
+                # Keep whatever follows the prompt (a report may come right after).
+                del self._buf[: self._buf.index(b">") + 1]
+                if self._buf.startswith(b" "):
+                    del self._buf[:1]
                 return
             if not self._fill(deadline):
                 self._write(ESC)  # leave the prompt state should it come late
