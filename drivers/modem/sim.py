@@ -249,8 +249,8 @@ class SimulatedModem:
         elif cmd in ("ATE0", "ATE1"):
             self._echo = cmd == "ATE1"
             self._reply("OK")
-        elif cmd.startswith("AT+CMEE="):
-            self._cmee = int(cmd[8:] or 0)
+        elif cmd in ("AT+CMEE=0", "AT+CMEE=1", "AT+CMEE=2"):
+            self._cmee = int(cmd[-1])
             self._reply("OK")
         elif cmd == "AT+CPIN?":
             if self.sim_present:

@@ -185,3 +185,13 @@ def test_missing_device_is_a_clear_error(tmp_path: object) -> None:
     with pytest.raises(ModemError, match="cannot open modem") as info:
         modem.start()
     assert info.value.fault == "unplugged"
+
+
+def test_the_simulated_modem_refuses_what_it_does_not_know(
+    sim: SimulatedModem, modem: AtModem
+) -> None:
+    modem.start()
+    for bad in ("AT+CMEE=x", "AT+FOO", "ATD112;"):
+        with pytest.raises(ModemError, match="ERROR"):
+            modem.command(bad)
+    assert modem.health().registered  # and it still works
