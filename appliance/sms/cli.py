@@ -7,7 +7,7 @@ import dataclasses
 import os
 from typing import Any
 
-from ..cli.common import add_bus_options, send, tool_client
+from ..cli.common import DEFAULT_CONFIG, add_bus_options, send, tool_client
 from ..cli.env import Environment, ExitCode
 from ..config import load_config
 from . import phone
@@ -41,6 +41,14 @@ def register(sub: Any) -> None:
     test.add_argument("number")
     add_bus_options(test)
     test.set_defaults(func=sms_test)
+
+    box = ssub.add_parser(
+        "outbox", help="on the gateway's Pi: what waits, what was sent, the dead letters"
+    )
+    box.add_argument("--config", default=os.environ.get("NIDAA_CONFIG", DEFAULT_CONFIG))
+    box.add_argument("--retry-dead", action="store_true", help="send the dead letters again")
+    box.add_argument("--json", action="store_true", help="print one JSON object")
+    box.set_defaults(func=show_outbox)
 
     r = sub.add_parser("request", help="a citizen's request: phone number and stages (SMS)")
     rsub = r.add_subparsers(dest="request_command", metavar="ACTION", required=True)
@@ -115,6 +123,37 @@ def sms_test(args: argparse.Namespace, env: Environment) -> int:
         env.json(result)
     else:
         env.out(f"test SMS to {result['phone']} queued as event {result['event']}")
+    return ExitCode.OK
+
+
+def show_outbox(args: argparse.Namespace, env: Environment) -> int:
+    import time
+
+    from .outbox import Outbox
+
+    cfg = load_config(args.config)
+    if cfg.sms is None:
+        env.err(f"{args.config}: no [sms] section: this branch sends no SMS")
+        return ExitCode.CONFIG
+    outbox = Outbox(cfg.sms.outbox)
+    try:
+        retried = outbox.retry_dead(time.time()) if args.retry_dead else 0
+        status = outbox.status()
+    finally:
+        outbox.close()
+    if args.json:
+        env.json(status | {"retried": retried})
+        return ExitCode.OK
+    env.out(
+        f"pending {status['pending']}  sent {status['sent']}  delivered {status['delivered']}  "
+        f"dead {status['dead']}  awaiting report {status['parts_awaiting_report']}  "
+        f"resent after crash {status['resent_after_crash']}"
+    )
+    for d in status["dead_letters"]:
+        env.out(f"dead #{d['id']} {d['phone']} event {d['event']}: {d['error']} "
+                f"after {d['attempts']} attempt(s)")  # fmt: skip
+    if retried:
+        env.out(f"{retried} dead letter(s) will be sent again")
     return ExitCode.OK
 
 

@@ -285,6 +285,16 @@ class Outbox:
             (new, now, message_id),
         )
 
+    def retry_dead(self, now: float) -> int:
+        """Give every dead letter a fresh set of attempts (after the technician
+        fixed the cause); parts already accepted are not sent again."""
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE messages SET state = 'pending', attempts = 0, next_attempt = ?,"
+                " updated_at = ? WHERE state = 'dead'",
+                (now, now),
+            ).rowcount
+
     def purge(self, before: float) -> int:
         """Forget finished messages (and their phone numbers) older than ``before``."""
         with self._tx() as db:

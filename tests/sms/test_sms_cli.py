@@ -36,3 +36,30 @@ def test_sms_pdu_refuses_a_bad_number_clearly() -> None:
     assert code == ExitCode.USAGE
     assert out == ""
     assert "not an Egyptian mobile number" in err
+
+
+def test_sms_outbox_lists_and_retries_dead_letters(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from appliance.sms.outbox import Outbox
+    from tests.helpers import write_config
+
+    tmp = Path(str(tmp_path))
+    path = write_config(
+        tmp,
+        "mqtt://127.0.0.1:1",
+        replace={'outbox = "/var/lib/nidaa/sms-outbox.db"': f'outbox = "{tmp / "o.db"}"'},
+    )
+    box = Outbox(tmp / "o.db")
+    mid = box.enqueue("ev-1", "+201012345678", "hello", 1.0) or 0
+    box.mark_failed(mid, 1, "+CMS ERROR 1", 2.0, permanent=True)
+    box.close()
+    code, out, _ = nidaa("sms", "outbox", "--config", str(path))
+    assert code == ExitCode.OK
+    assert "dead 1" in out and "+20 10* *** **78" in out and "+CMS ERROR 1" in out
+    assert "12345678" not in out
+    code, out, _ = nidaa("sms", "outbox", "--config", str(path), "--retry-dead")
+    assert code == ExitCode.OK and "1 dead letter(s) will be sent again" in out
+    again = Outbox(tmp / "o.db")
+    msg = again.message(mid)
+    assert msg is not None and msg.state == "pending" and msg.attempts == 0
