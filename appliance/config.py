@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from . import schema
+from .display.config import DisplayUnit
 from .errors import ConfigError
 from .schema import setting
 from .sms.config import SmsGateway
@@ -181,6 +182,7 @@ class Config:
     broker: Broker = setting("Broker connection.", default_factory=Broker)
     policy: Policy = setting("Queue policy.", default_factory=Policy)
     master: Master = setting("Master unit.", default_factory=Master)
+    displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
     sms: SmsGateway | None = setting("The SMS gateway unit (none: no SMS).", default=None)
 
     def check(self) -> Iterator[tuple[str, str]]:

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "appliance.cli.provision_cmd",
     "appliance.cli.install_cmd",
     "appliance.cli.report_cmd",
+    "appliance.cli.display_cmd",
     "appliance.sms.cli",
 ]
 
