@@ -220,9 +220,11 @@ class Requests:
             for ref in self._refs_for(t, engine):
                 if t.recalls == 0:
                     self._emit(ref, "called", f"stage:{ref}:called:{t.id}", now, t)
+        # Only requests of the last two days can still wait in the queue.
         rows = self.db.execute(
-            "SELECT ref, ticket_id FROM sms_requests WHERE ref NOT IN"
-            " (SELECT ref FROM sms_stage_events WHERE stage IN ('near', 'called'))"
+            "SELECT ref, ticket_id FROM sms_requests WHERE created_at >= ? AND ref NOT IN"
+            " (SELECT ref FROM sms_stage_events WHERE stage IN ('near', 'called'))",
+            (now - 2 * 86400,),
         ).fetchall()
         for ref, tid in rows:
             ticket = _follow(engine, tid)
