@@ -168,3 +168,16 @@ def test_phone_numbers_are_purged_after_the_retention(setup: Any) -> None:
     assert command(req, "stage", id="c2", ref="R1", stage="ready")["error"]["code"] == (
         "unknown_request"
     )
+
+
+def test_only_the_gateway_may_acknowledge_stage_events() -> None:
+    from appliance.tech.accounts import Account, rules
+
+    t = Topics("b")
+    ack = ("write", t.request_cmd("ack"))
+    assert ack in rules(t, Account("sms1", "sms-gateway"))
+    for acc in (Account("w1", "counter"), Account("backoffice", "backoffice")):
+        granted = rules(t, acc)
+        assert ack not in granted and ("write", t.all_request_cmds) not in granted
+        assert ("write", t.request_cmd("register")) in granted
+        assert ("write", t.request_cmd("stage")) in granted
