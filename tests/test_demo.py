@@ -60,4 +60,5 @@ def test_ctrl_c_stops_the_demo_and_leaves_no_process(tmp_path: Path) -> None:
         assert proc.wait(60) == 130
     finally:
         proc.kill()
-    assert wait_until(lambda: _processes_mentioning(str(out)) == [], 30)
+    left = _processes_mentioning(str(out))
+    assert wait_until(lambda: _processes_mentioning(str(out)) == [], 30), left

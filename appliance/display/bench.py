@@ -158,7 +158,7 @@ def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
 
 
 def bench_hook(ctx: Any) -> dict[str, float]:
-    """For ``appliance.bench.BENCH_HOOKS``: measured on the bench's broker."""
+    """For the hooks of ``appliance.bench``: measured on the bench's broker."""
     return bench_display(ctx.config, ctx.broker_url)
 
 
