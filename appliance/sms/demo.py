@@ -1,4 +1,4 @@
-"""The SMS gateway in `nidaa demo`: a hook for ``appliance.demo.run.ROLE_HOOKS``.
+"""The SMS gateway in `nidaa demo`: a hook for ``appliance.demo.run._role_hooks``.
 
 It runs the real gateway process with the simulated modem, which saves every
 SMS it "sent" to ``<demo output>/sms.jsonl``, and a few citizens who leave

@@ -19,7 +19,8 @@ from tests.test_demo import _processes_mentioning
 
 @pytest.mark.slow
 def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo_run, "ROLE_HOOKS", [demo_sms])
+    # Only the SMS role, whatever else `nidaa demo` runs.
+    monkeypatch.setattr(demo_run, "_role_hooks", lambda: [demo_sms])
     out, err = io.StringIO(), io.StringIO()
     code = run(
         ["demo", "--minutes", "0.25", "--arrivals", "30", "--out", str(tmp_path / "demo"),
