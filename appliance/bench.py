@@ -39,8 +39,9 @@ def _bench_hooks() -> list[Callable[[BenchContext], dict[str, float]]]:
     """Unit measurements: each returns named figures to add to the result."""
     from .display.bench import bench_hook as display_bench
     from .kiosk.bench import bench_kiosk
+    from .sms.bench import bench_sms_gateway
 
-    return [display_bench, bench_kiosk]
+    return [display_bench, bench_kiosk, bench_sms_gateway]
 
 
 def rss_mb(pid: int) -> float:

@@ -19,6 +19,7 @@ from .display.config import DisplayUnit
 from .errors import ConfigError
 from .kiosk.config import KioskUnit
 from .schema import setting
+from .sms.config import SmsGateway
 
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 
@@ -184,6 +185,7 @@ class Config:
     master: Master = setting("Master unit.", default_factory=Master)
     displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
     kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
+    sms: SmsGateway | None = setting("The SMS gateway unit (none: no SMS).", default=None)
 
     def check(self) -> Iterator[tuple[str, str]]:
         if not self.services:

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "appliance.cli.report_cmd",
     "appliance.cli.display_cmd",
     "appliance.kiosk.cli",
+    "appliance.sms.cli",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,

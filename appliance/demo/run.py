@@ -59,9 +59,10 @@ def _role_hooks() -> list[Callable[[DemoContext], Any]]:
     and returns something with ``stop()``."""
     from ..display.demo import demo_role as display_role
     from ..kiosk.demo import kiosk_demo_role
+    from ..sms.demo import demo_sms
 
     # The kiosks bring the citizens: Poisson arrivals pressing real buttons.
-    return [display_role, kiosk_demo_role]
+    return [display_role, kiosk_demo_role, demo_sms]
 
 
 def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
@@ -107,7 +108,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                     Clerk(cfg, broker.url, clock, tally, c.id,
                           no_show_share=options.no_show_share, rng=random.Random(rng.random()))
                 )  # fmt: skip
-            roles = [hook(ctx) for hook in _role_hooks()]
+            roles = [r for r in (hook(ctx) for hook in _role_hooks()) if r is not None]
             stopping.extend(roles)
             for actor in actors:
                 actor.start()

@@ -27,6 +27,7 @@ from ..errors import QueueError
 from ..queue import Changes, QueueEngine
 from ..systemd import Notifier
 from .commands import COMMANDS, command_id, parse_args
+from .requests import Requests
 from .store import Store
 from .views import Views
 
@@ -65,6 +66,8 @@ class MasterDaemon:
             broker_url=broker_url,
             persistent=True,
         )
+        # SMS requests and stage events (appliance/master/requests.py).
+        self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
         self.inbox: queue.Queue[_Task] = queue.Queue()
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
@@ -149,6 +152,9 @@ class MasterDaemon:
         except ValueError as exc:
             self._error(msg, "unknown_command", str(exc))
             return
+        if group == "request":  # SMS: cmd/request/register, stage, test, ack
+            self.requests.handle(msg, action)
+            return
         command = COMMANDS.get((group, action))
         if command is None:
             self._error(msg, "unknown_command", f"no command {group}/{action}")
@@ -197,6 +203,7 @@ class MasterDaemon:
                 self.store.record_command(cid, name, answer, now)
                 for event in events:
                     self.store.add_event(event["id"], "call", event, now)
+                self.requests.after_change(self.engine, outcome.calls, now)  # SMS stage events
         except sqlite3.Error as exc:
             log.exception("could not commit %s", name)
             self._reload()
@@ -206,6 +213,7 @@ class MasterDaemon:
         self.publish_changes(changes)
         if events:
             self.publish_events()
+        self.requests.publish()  # SMS stage events
 
     def _roll_day(self, now: float) -> None:
         """Close the previous business day's leftovers before anything else."""
@@ -257,6 +265,7 @@ class MasterDaemon:
             self.bus.publish(self.topics.service_state(s.id), self.views.service(s.id), retain=True)
         self._inflight.clear()
         self.publish_events()
+        self.requests.publish(force=True)  # SMS stage events not yet acknowledged
 
     def housekeeping(self) -> None:
         done = [seq for seq, info in self._inflight if info.is_published()]
@@ -269,3 +278,4 @@ class MasterDaemon:
             days = self.config.master.command_retention_days
             self.store.purge_commands(now - days * 86400)
             self._roll_day(now)
+        self.requests.housekeeping(now)  # SMS: resend unacknowledged, purge old phones

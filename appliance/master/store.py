@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import NidaaError
 from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
+from .requests import migrate as sms_requests_migrate
 
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
 
@@ -91,6 +92,7 @@ def run_script(db: sqlite3.Connection, script: str) -> None:
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], object]] = [
     lambda db: run_script(db, _V1),
+    sms_requests_migrate,  # v2: SMS requests and stage events (appliance/master/requests.py)
 ]
 
 

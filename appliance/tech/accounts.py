@@ -101,6 +101,11 @@ def accounts(cfg: Config) -> list[Account]:
     return found
 
 
+def _clerk_requests(t: Topics) -> list[tuple[Access, str]]:
+    """SMS request commands for clerks and the back office: not ``ack``."""
+    return [("write", t.request_cmd(a)) for a in ("register", "stage", "test")]
+
+
 def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
     """The topics ``acc`` may use, beyond reading its own replies."""
     t = topics
@@ -122,8 +127,9 @@ def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
     if acc.role == "counter":
         return [
             ("write", t.counter_cmds(acc.username)),
-            # Clerks register SMS requests and their stages (issue 6).
-            ("write", t.all_request_cmds),
+            # Clerks register SMS requests and their stages (issue 6); only the
+            # gateway may acknowledge stage events (docs/sms.md).
+            *_clerk_requests(t),
             ("read", t.counter_state(acc.username)),
             ("read", t.all_service_states),
             ("readwrite", own_status),
@@ -138,10 +144,16 @@ def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
             ("readwrite", own_status),
         ]
     if acc.role == "sms-gateway":
-        return [("read", t.event("stage")), ("readwrite", own_status), master_up]
+        # Acknowledges each stage event once it is in its outbox (docs/sms.md).
+        return [
+            ("read", t.event("stage")),
+            ("write", t.request_cmd("ack")),
+            ("readwrite", own_status),
+            master_up,
+        ]
     if acc.role == "backoffice":
         return [
-            ("write", t.all_request_cmds),
+            *_clerk_requests(t),
             ("read", t.all_service_states),
             ("readwrite", own_status),
             master_up,
