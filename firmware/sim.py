@@ -2,13 +2,11 @@
 #
 # ``Bench`` plays the board: its ``machine`` attribute offers Pin, SPI and
 # UART classes wired to a simulated MAX7219 (which decodes the SPI words the
-# real driver sends into its registers) and to a UART that reads and writes
-# either a byte buffer or a file descriptor, e.g. one end of a pty pair.
+# real driver sends into its registers) and to a UART whose ``rx`` and ``tx``
+# byte buffers the caller fills and empties (the host's simulated display
+# moves them to and from a pty).
 # Only the test-suite and the host's simulated display use this file; it is
 # never copied to the board.
-
-import os
-import select
 
 import segfont
 
@@ -56,9 +54,8 @@ class Max7219Chip:
 class Bench:
     """One simulated display board."""
 
-    def __init__(self, fd=None, cs_pin: int = 17) -> None:
+    def __init__(self, cs_pin: int = 17) -> None:
         self.chip = Max7219Chip()
-        self.fd = fd  # file descriptor the UART uses; None: in-memory buffers
         self.cs_pin = cs_pin  # the pin wired to the MAX7219's LOAD input
         self.pins = {}
         self.machine = _machine_for(self)
@@ -103,27 +100,10 @@ def _machine_for(bench):
             self.rx = bytearray()
             self.tx = bytearray()
 
-        def _pull(self) -> None:
-            if bench.fd is None:
-                return
-            while True:
-                ready, _, _ = select.select([bench.fd], [], [], 0)
-                if not ready:
-                    return
-                try:
-                    chunk = os.read(bench.fd, 4096)
-                except OSError:
-                    return  # the host end closed: like a cable pulled out
-                if not chunk:
-                    return
-                self.rx.extend(chunk)
-
         def any(self) -> int:
-            self._pull()
             return len(self.rx)
 
         def read(self, n=-1):
-            self._pull()
             if not self.rx:
                 return None
             n = len(self.rx) if n is None or n < 0 else n
@@ -131,10 +111,7 @@ def _machine_for(bench):
             return out
 
         def write(self, data: bytes) -> int:
-            if bench.fd is None:
-                self.tx.extend(data)
-            else:
-                os.write(bench.fd, data)
+            self.tx.extend(data)
             return len(data)
 
         def flush(self) -> None:
