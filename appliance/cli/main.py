@@ -18,7 +18,10 @@ from .env import Environment, ExitCode
 
 # Modules that add subcommands, in the order `nidaa --help` lists them.
 COMMAND_MODULES = [
+    "appliance.cli.master_cmd",
+    "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
+    "appliance.cli.demo_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,

@@ -1,0 +1,374 @@
+"""The MQTT client every Nidaa unit uses.
+
+One :class:`BusClient` per daemon: MQTT v5 through paho-mqtt 2.x, a retained
+status with a Last Will, automatic reconnection that renews subscriptions and
+republishes retained state, and MQTT v5 request/response for commands.
+
+Handlers given to :meth:`BusClient.subscribe` run on paho's network thread;
+they must be short and hand blocking work (printing, speech, SQLite) to a
+thread of the daemon's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from .. import __version__
+from ..config import Config, parse_broker_url
+from ..errors import BusError, ConfigError, QueueError
+from .topics import Topics
+
+log = logging.getLogger(__name__)
+
+#: Seconds a persistent session outlives a disconnection (SMS gateway, master).
+SESSION_EXPIRY = 7 * 24 * 3600
+
+
+def new_command_id(unit: str) -> str:
+    """A command id chosen by the sender: reuse it on every retry of one press."""
+    return f"{unit}-{uuid.uuid4().hex[:16]}"
+
+
+def _properties(packet_type: int) -> Properties:
+    return Properties(packet_type)  # type: ignore[no-untyped-call]
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as a handler receives it."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+    response_topic: str | None = None
+    correlation: bytes | None = None
+
+    def json(self) -> dict[str, Any]:
+        """The payload as a JSON object; ``ValueError`` if it is not one."""
+        try:
+            value = json.loads(self.payload.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"payload is not JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise ValueError("payload must be a JSON object")
+        return value
+
+
+def encode(payload: Mapping[str, Any] | bytes) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass
+class _Pending:
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: dict[str, Any] | None = None
+
+
+class BusClient:
+    """A unit's connection to the branch broker.
+
+    ``role`` and ``unit`` name the unit in its status topic; ``client_id``
+    defaults to the unit id, which the broker's ACLs use for reply topics.
+    ``persistent`` keeps the MQTT session (and QoS 1 messages queued for the
+    unit) across disconnections.  ``presence=False`` is for tools (the
+    technician's CLI) that are not units: no status, no Last Will.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        role: str,
+        unit: str,
+        broker_url: str | None = None,
+        client_id: str | None = None,
+        persistent: bool = False,
+        presence: bool = True,
+    ) -> None:
+        self.config = config
+        self.presence = presence
+        self.role = role
+        self.unit = unit
+        self.topics = Topics(config.branch.id)
+        self.client_id = client_id or unit
+        self.persistent = persistent
+        try:
+            self.host, self.port, tls = parse_broker_url(broker_url or config.broker.url)
+        except ValueError as exc:
+            raise ConfigError([("broker.url", str(exc))]) from None
+        self._connected = threading.Event()
+        self._lock = threading.Lock()
+        self._subscriptions: dict[str, int] = {}
+        self._connect_callbacks: list[Callable[[], None]] = []
+        self._pending: dict[bytes, _Pending] = {}
+        self._status: dict[str, Any] = {"state": "online", "faults": []}
+        self.reply_topic = self.topics.reply(self.client_id)
+
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_unrouted
+        self._client.message_callback_add(self.reply_topic, self._on_reply)
+        if config.broker.username:
+            self._client.username_pw_set(config.broker.username, self._read_password())
+        if tls:
+            self._client.tls_set(ca_certs=config.broker.ca_file or None)
+        if presence:
+            self._client.will_set(
+                self.topics.status(role, unit),
+                encode(self._status_payload("offline", [])),
+                qos=1,
+                retain=True,
+            )
+
+    # -- lifecycle --------------------------------------------------------
+    def _read_password(self) -> str:
+        path = self.config.broker.password_file
+        if not path:
+            return ""
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError([("broker.password_file", f"cannot read: {exc}")]) from None
+
+    def start(self) -> None:
+        """Connect in the background; reconnects by itself for ever."""
+        props = _properties(PacketTypes.CONNECT)
+        if self.persistent:
+            props.SessionExpiryInterval = SESSION_EXPIRY
+        self._client.connect_async(
+            self.host,
+            self.port,
+            keepalive=self.config.broker.keepalive,
+            clean_start=not self.persistent,
+            properties=props,
+        )
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def stop(self) -> None:
+        """Say goodbye (retained ``offline``) and disconnect."""
+        if self.presence and self._connected.is_set():
+            info = self._client.publish(
+                self.topics.status(self.role, self.unit),
+                encode(self._status_payload("offline", [])),
+                qos=1,
+                retain=True,
+            )
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(2.0)
+        self._connected.clear()
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def on_connect(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after every (re)connection."""
+        self._connect_callbacks.append(callback)
+
+    # -- paho callbacks ---------------------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        subs = [(self.reply_topic, 1)]
+        with self._lock:
+            subs += list(self._subscriptions.items())
+        client.subscribe([(t, SubscribeOptions(qos=q)) for t, q in subs])
+        self._connected.set()
+        self._publish_status()
+        for callback in list(self._connect_callbacks):
+            try:
+                callback()
+            except Exception:  # a unit's republish must not kill the network thread
+                log.exception("on-connect callback failed")
+        log.info("connected to %s:%s as %s", self.host, self.port, self.client_id)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if self._connected.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason)
+        self._connected.clear()
+
+    def _on_unrouted(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        log.debug("message on %s with no handler", msg.topic)
+
+    @staticmethod
+    def _wrap(msg: mqtt.MQTTMessage) -> Message:
+        props = getattr(msg, "properties", None)
+        response_topic = getattr(props, "ResponseTopic", None) if props else None
+        correlation = getattr(props, "CorrelationData", None) if props else None
+        return Message(
+            topic=msg.topic,
+            payload=bytes(msg.payload),
+            retain=bool(msg.retain),
+            response_topic=response_topic,
+            correlation=correlation,
+        )
+
+    def _on_reply(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        message = self._wrap(msg)
+        if message.correlation is None:
+            return
+        with self._lock:
+            pending = self._pending.get(message.correlation)
+        if pending is None:
+            return  # an answer to a request we gave up on
+        try:
+            pending.answer = message.json()
+        except ValueError:
+            pending.answer = {"ok": False, "error": {"code": "bad_reply", "message": "not JSON"}}
+        pending.done.set()
+
+    # -- publish / subscribe ----------------------------------------------
+    def subscribe(
+        self, topic_filter: str, handler: Callable[[Message], None], qos: int = 1
+    ) -> None:
+        def callback(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+            try:
+                handler(self._wrap(msg))
+            except Exception:
+                log.exception("handler for %s failed", msg.topic)
+
+        with self._lock:
+            self._subscriptions[topic_filter] = qos
+        self._client.message_callback_add(topic_filter, callback)
+        if self._connected.is_set():
+            self._client.subscribe(topic_filter, options=SubscribeOptions(qos=qos))
+
+    def publish(
+        self,
+        topic: str,
+        payload: Mapping[str, Any] | bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        properties: Properties | None = None,
+    ) -> mqtt.MQTTMessageInfo:
+        return self._client.publish(
+            topic, encode(payload), qos=qos, retain=retain, properties=properties
+        )
+
+    def reply(self, request: Message, body: Mapping[str, Any]) -> None:
+        """Answer a request on its ResponseTopic with its CorrelationData."""
+        if not request.response_topic:
+            return
+        props = _properties(PacketTypes.PUBLISH)
+        if request.correlation is not None:
+            props.CorrelationData = request.correlation
+        self.publish(request.response_topic, body, qos=1, properties=props)
+
+    def request(
+        self,
+        topic: str,
+        payload: Mapping[str, Any],
+        *,
+        timeout: float = 3.0,
+        attempts: int = 1,
+    ) -> dict[str, Any]:
+        """Send a command and wait for the master's answer.
+
+        The same payload (and so the same command id) is sent on every
+        attempt; the master applies it at most once.  Returns ``result``;
+        raises :class:`QueueError` on an error answer and :class:`BusError`
+        when no answer came.
+        """
+        if "id" not in payload:
+            raise ValueError("a command needs an 'id' chosen by the sender")
+        deadline = time.monotonic() + timeout * attempts
+        if not self._connected.wait(max(0.0, deadline - time.monotonic())):
+            raise BusError(f"broker {self.host}:{self.port} is unreachable")
+        correlation = uuid.uuid4().bytes
+        pending = _Pending()
+        with self._lock:
+            self._pending[correlation] = pending
+        try:
+            for _ in range(attempts):
+                props = _properties(PacketTypes.PUBLISH)
+                props.ResponseTopic = self.reply_topic
+                props.CorrelationData = correlation
+                # A command nobody took in time must not be applied later.
+                props.MessageExpiryInterval = max(1, math.ceil(timeout))
+                self.publish(topic, payload, qos=1, properties=props)
+                if pending.done.wait(timeout):
+                    break
+            else:
+                raise BusError(f"no answer from the master to {topic} after {attempts} attempt(s)")
+        finally:
+            with self._lock:
+                self._pending.pop(correlation, None)
+        answer = pending.answer or {}
+        if answer.get("ok") is True:
+            result = answer.get("result", {})
+            return result if isinstance(result, dict) else {"value": result}
+        error = answer.get("error") or {}
+        raise QueueError(str(error.get("code", "error")), str(error.get("message", "refused")))
+
+    # -- status -----------------------------------------------------------
+    def _status_payload(self, state: str, faults: list[dict[str, str]]) -> dict[str, Any]:
+        payload = {k: v for k, v in self._status.items() if k not in ("state", "faults")}
+        payload.update(
+            role=self.role,
+            unit=self.unit,
+            state=state,
+            version=__version__,
+            faults=faults,
+            ts=utc_now_iso(),
+        )
+        return payload
+
+    def set_status(
+        self, state: str = "online", faults: list[dict[str, str]] | None = None, **details: Any
+    ) -> None:
+        """Publish this unit's retained health; republished on reconnect."""
+        with self._lock:
+            self._status = {**details, "state": state, "faults": list(faults or [])}
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        with self._lock:
+            state = str(self._status["state"])
+            faults = list(self._status["faults"])
+        if self.presence and self._connected.is_set():
+            self.publish(
+                self.topics.status(self.role, self.unit),
+                self._status_payload(state, faults),
+                qos=1,
+                retain=True,
+            )

@@ -1,0 +1,52 @@
+"""`nidaa demo`: run a virtual branch."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..demo.run import DemoOptions, run_demo
+from .env import Environment, ExitCode
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="run a virtual branch: a whole day in about a minute")
+    p.add_argument("--config", type=Path, default=EXAMPLE, help="branch configuration")
+    p.add_argument(
+        "--minutes", type=float, default=1.0, help="real minutes for the day (default 1)"
+    )
+    p.add_argument("--arrivals", type=float, default=60.0, help="citizens per hour (default 60)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=demo)
+
+
+def demo(args: argparse.Namespace, env: Environment) -> int:
+    if args.minutes <= 0 or args.arrivals <= 0:
+        env.err("--minutes and --arrivals must be positive")
+        return ExitCode.USAGE
+    options = DemoOptions(
+        config=args.config, out=args.out, minutes=args.minutes, seed=args.seed,
+        per_hour=args.arrivals, live=not args.json,
+    )  # fmt: skip
+    summary = run_demo(options, env.stdout if not args.json else env.stderr)
+    if args.json:
+        env.json(summary)
+        return ExitCode.OK
+    env.out("")
+    env.out(f"Day {summary['simulated_day']} (×{summary['speed']})")
+    env.out(f"  tickets issued      {summary['tickets']}")
+    env.out(f"  served              {summary['served']}")
+    env.out(f"  no-shows            {summary['no_shows']}")
+    env.out(f"  mean wait           {summary['mean_wait_min']} min")
+    env.out(f"  p90 wait            {summary['p90_wait_min']} min")
+    share = summary["priority_within_target"]
+    level = "—" if share is None else f"{share:.0%}"
+    env.out(f"  priority window     {level} of {summary['priority_tickets']} priority tickets "
+            f"called within {summary['priority_target_min']:.0f} min")  # fmt: skip
+    env.out(f"  output              {summary['output']}")
+    return ExitCode.OK

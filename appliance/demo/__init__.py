@@ -1,0 +1,1 @@
+"""`nidaa demo`: a virtual branch on this machine."""

@@ -1,0 +1,58 @@
+"""Figures of a day, read from the master's database (read-only)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+#: A priority ticket counts as served in time when called within this many minutes.
+PRIORITY_TARGET_MIN = 10.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class DaySummary:
+    tickets: int
+    served: int
+    no_shows: int
+    voided: int
+    still_waiting: int
+    mean_wait_min: float | None
+    p90_wait_min: float | None
+    priority_tickets: int
+    priority_within_target: float | None  # share of priority tickets called within the target
+    priority_target_min: float = PRIORITY_TARGET_MIN
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(db_path: str | Path) -> DaySummary:
+    uri = f"file:{db_path}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        rows = db.execute(
+            "SELECT state, priority, issued_at, first_called_at FROM tickets WHERE origin_id IS NULL"
+        ).fetchall()
+    waits = [(called - issued) / 60 for _, _, issued, called in rows if called is not None]
+    prio = [(issued, called) for _, p, issued, called in rows if p]
+    in_time = [c is not None and (c - i) / 60 <= PRIORITY_TARGET_MIN for i, c in prio]
+    states = [r[0] for r in rows]
+    return DaySummary(
+        tickets=len(rows),
+        served=states.count("served") + states.count("transferred"),
+        no_shows=states.count("no_show"),
+        voided=states.count("voided"),
+        still_waiting=states.count("waiting") + states.count("called"),
+        mean_wait_min=round(sum(waits) / len(waits), 1) if waits else None,
+        p90_wait_min=round(percentile(waits, 90), 1) if waits else None,
+        priority_tickets=len(prio),
+        priority_within_target=round(sum(in_time) / len(in_time), 3) if in_time else None,
+    )

@@ -1,0 +1,1 @@
+"""The master unit: single writer of the branch's queue state."""

@@ -1,0 +1,258 @@
+"""The master's SQLite database: the queue state, applied commands, events.
+
+WAL mode with ``synchronous=FULL``: a ticket exists only once the transaction
+that created it has committed, and after a power cut the master restarts
+with exactly the committed state.  The schema is versioned with
+``PRAGMA user_version`` and upgraded by the migrations below, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import NidaaError
+from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
+
+TICKET_COLUMNS = [f.name for f in fields(Ticket)]
+
+_V1 = """
+CREATE TABLE tickets (
+    id              INTEGER PRIMARY KEY,
+    number          INTEGER NOT NULL,
+    label           TEXT    NOT NULL,
+    service         TEXT    NOT NULL,
+    priority        INTEGER NOT NULL,
+    business_day    TEXT    NOT NULL,
+    issued_at       REAL    NOT NULL,
+    state           TEXT    NOT NULL,
+    called_at       REAL,
+    first_called_at REAL,
+    served_at       REAL,
+    finished_at     REAL,
+    counter         TEXT,
+    recalls         INTEGER NOT NULL DEFAULT 0,
+    origin_id       INTEGER REFERENCES tickets(id),
+    reason          TEXT,
+    rating          TEXT
+);
+CREATE INDEX tickets_day ON tickets(business_day, service);
+CREATE INDEX tickets_active ON tickets(state) WHERE state IN ('waiting', 'called');
+CREATE TABLE counters (
+    id             TEXT PRIMARY KEY,
+    paused         INTEGER NOT NULL,
+    open           INTEGER NOT NULL,
+    current        INTEGER REFERENCES tickets(id),
+    regular_streak INTEGER NOT NULL
+);
+CREATE TABLE sequences (
+    business_day TEXT NOT NULL,
+    service      TEXT NOT NULL,
+    last         INTEGER NOT NULL,
+    PRIMARY KEY (business_day, service)
+);
+CREATE TABLE service_times (
+    service TEXT PRIMARY KEY,
+    samples TEXT NOT NULL
+);
+CREATE TABLE commands (
+    id         TEXT PRIMARY KEY,
+    action     TEXT NOT NULL,
+    response   TEXT NOT NULL,
+    applied_at REAL NOT NULL
+);
+CREATE INDEX commands_age ON commands(applied_at);
+CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    published  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX events_unpublished ON events(published) WHERE published = 0;
+"""
+
+
+#: Migrations by the schema version they produce.  Other modules of the
+#: master (SMS requests) append theirs through :func:`register_migration`.
+def run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run DDL statements inside the caller's transaction (``executescript``
+    would commit on its own)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], object]] = [
+    lambda db: run_script(db, _V1),
+]
+
+
+class StoreError(NidaaError, RuntimeError):
+    code = "storage"
+
+
+class Store:
+    """The master's database.  Only the master process writes to it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"database schema {current} is newer than this version of Nidaa "
+                f"({len(MIGRATIONS)}); upgrade the software"
+            )
+        for version in range(current, len(MIGRATIONS)):
+            with self.transaction():
+                MIGRATIONS[version](self.db)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction: everything inside commits or nothing does."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- queue state ------------------------------------------------------
+    def load_state(self, keep_days: set[str]) -> EngineState:
+        """The engine's state: active tickets and those of ``keep_days``."""
+        state = EngineState(tickets={}, counters={}, sequences={}, service_times={})
+        marks = ",".join("?" * len(keep_days)) or "''"
+        rows = self.db.execute(
+            f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets "
+            f"WHERE state IN ('waiting', 'called') OR business_day IN ({marks})",
+            sorted(keep_days),
+        )
+        for row in rows:
+            ticket = _ticket_from_row(row)
+            state.tickets[ticket.id] = ticket
+        for cid, paused, is_open, current, streak in self.db.execute(
+            "SELECT id, paused, open, current, regular_streak FROM counters"
+        ):
+            state.counters[cid] = CounterState(
+                id=cid,
+                paused=bool(paused),
+                open=bool(is_open),
+                current=current,
+                regular_streak=streak,
+            )
+        for day, service, last in self.db.execute(
+            "SELECT business_day, service, last FROM sequences"
+        ):
+            state.sequences[(day, service)] = last
+        for service, samples in self.db.execute("SELECT service, samples FROM service_times"):
+            state.service_times[service] = [float(x) for x in json.loads(samples)]
+        top = self.db.execute("SELECT MAX(id) FROM tickets").fetchone()[0]
+        state.next_ticket_id = (top or 0) + 1
+        return state
+
+    def write_changes(self, state: EngineState, changes: Changes) -> None:
+        """Write exactly the rows ``changes`` names (inside a transaction)."""
+        marks = ", ".join("?" * len(TICKET_COLUMNS))
+        for tid in sorted(changes.tickets):
+            t = state.tickets[tid]
+            row = asdict(t)
+            row["state"] = str(t.state)
+            row["priority"] = int(t.priority)
+            self.db.execute(
+                f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({marks})",
+                [row[c] for c in TICKET_COLUMNS],
+            )
+        for cid in sorted(changes.counters):
+            c = state.counters[cid]
+            self.db.execute(
+                "INSERT OR REPLACE INTO counters (id, paused, open, current, regular_streak) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (c.id, int(c.paused), int(c.open), c.current, c.regular_streak),
+            )
+        for key in sorted(changes.sequences):
+            self.db.execute(
+                "INSERT OR REPLACE INTO sequences (business_day, service, last) VALUES (?, ?, ?)",
+                (key[0], key[1], state.sequences[key]),
+            )
+        for service in sorted(changes.service_times):
+            self.db.execute(
+                "INSERT OR REPLACE INTO service_times (service, samples) VALUES (?, ?)",
+                (service, json.dumps(state.service_times.get(service, []))),
+            )
+
+    # -- applied commands -------------------------------------------------
+    def applied(self, command_id: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.db.execute(
+            "SELECT action, response FROM commands WHERE id = ?", (command_id,)
+        ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def record_command(
+        self, command_id: str, action: str, response: dict[str, Any], now: float
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO commands (id, action, response, applied_at) VALUES (?, ?, ?, ?)",
+            (command_id, action, json.dumps(response, ensure_ascii=False), now),
+        )
+
+    def purge_commands(self, before: float) -> int:
+        with self.transaction():
+            cur = self.db.execute("DELETE FROM commands WHERE applied_at < ?", (before,))
+        return cur.rowcount
+
+    # -- event outbox -----------------------------------------------------
+    def add_event(self, event_id: str, kind: str, payload: dict[str, Any], now: float) -> int:
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO events (id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+            (event_id, kind, json.dumps(payload, ensure_ascii=False), now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def unpublished_events(self) -> list[tuple[int, str, dict[str, Any]]]:
+        rows = self.db.execute(
+            "SELECT seq, kind, payload FROM events WHERE published = 0 ORDER BY seq"
+        ).fetchall()
+        return [(seq, kind, json.loads(payload)) for seq, kind, payload in rows]
+
+    def mark_published(self, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs]
+            )
+
+
+def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+    values = dict(zip(TICKET_COLUMNS, row, strict=True))
+    values["state"] = TicketState(values["state"])
+    values["priority"] = bool(values["priority"])
+    return Ticket(**values)
