@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from . import schema
+from .counter.config import CounterUnit
 from .errors import ConfigError
 from .schema import setting
 
@@ -180,6 +181,10 @@ class Config:
     broker: Broker = setting("Broker connection.", default_factory=Broker)
     policy: Policy = setting("Queue policy.", default_factory=Policy)
     master: Master = setting("Master unit.", default_factory=Master)
+    counter_units: list[CounterUnit] = setting(
+        "Counter units (buttons and LED display), as [[counter_units]] tables.",
+        default_factory=list,
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         if not self.services:

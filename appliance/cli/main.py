@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
     "appliance.cli.demo_cmd",
+    "appliance.cli.counter_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
