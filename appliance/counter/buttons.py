@@ -8,7 +8,7 @@ interface the daemon needs: it reports *gestures* — ``(name, "press")`` or
 gpiozero's mock pins ignore ``bounce_time``, and a hold measured by a timer
 thread cannot be tested without sleeping, so debounce and hold are decided
 here from an injectable clock: an edge closer than ``debounce`` to the
-button's previous accepted edge is bounce; a button with a hold action
+button's previous edge is bounce; a button with a hold action
 reports on release (held ``hold_seconds`` or more: ``hold``), a button
 without one reports ``press`` at once.
 """
@@ -88,11 +88,14 @@ class GpioButtons:
             raise HardwareError(f"cannot use the button pins: {exc}") from exc
 
     def _accept_edge(self, name: str) -> float | None:
+        # An edge counts only after the line was quiet for `debounce`: every
+        # edge, taken or not, restarts the quiet time, so a long bounce never
+        # turns into a second press.
         now = self.clock()
         last = self._last_edge.get(name)
+        self._last_edge[name] = now
         if last is not None and now - last < self.debounce:
             return None
-        self._last_edge[name] = now
         return now
 
     def _pressed_handler(self, w: Wiring) -> Callable[[], None]:
