@@ -75,6 +75,7 @@ class CounterDaemon:
         self._worker = threading.Thread(target=self._work, name="counter-commands", daemon=True)
         #: Outcomes of the presses, newest last: (action, result or error text).
         self.outcomes: list[tuple[str, dict[str, Any] | str]] = []
+        self.answered = 0  # presses answered (or given up) since the start
         self._outcome = threading.Condition()
 
     # -- life -------------------------------------------------------------------
@@ -199,12 +200,13 @@ class CounterDaemon:
             with self._outcome:
                 self.outcomes.append((job.action, outcome))
                 del self.outcomes[:-50]
+                self.answered += 1
                 self._outcome.notify_all()
 
     def wait_outcome(self, count: int, timeout: float) -> bool:
         """Wait until ``count`` presses have been answered (tests, benchmark)."""
         with self._outcome:
-            return self._outcome.wait_for(lambda: len(self.outcomes) >= count, timeout)
+            return self._outcome.wait_for(lambda: self.answered >= count, timeout)
 
     # -- bus --------------------------------------------------------------------
     def _on_state(self, msg: Message) -> None:

@@ -66,8 +66,8 @@ class DisplayKeeper(threading.Thread):
         self._fault: str | None = None
         self._needs_setup = True
         self._halt = False
-        #: For tests and the benchmark: (monotonic time, view) of each view
-        #: the display acknowledged.
+        #: For tests and the benchmark: (monotonic time of the display's ACK,
+        #: view) of the latest views drawn.
         self.acked: list[tuple[float, View]] = []
 
     # -- the daemon's side ----------------------------------------------------
@@ -126,13 +126,15 @@ class DisplayKeeper(threading.Thread):
             self.display.show_number(view.text)
         else:
             self.display.show_text(view.text)
+        with self._cond:  # the display has drawn it: what the benchmark times
+            self.acked.append((time.monotonic(), view))
+            del self.acked[:-100]
+            self._cond.notify_all()
         if view.call is not None and view.call != self._blinked:
             self.display.blink(self.cfg.blink_times)
             self._blinked = view.call
         with self._cond:
             self._shown = view
-            self.acked.append((time.monotonic(), view))
-            del self.acked[:-100]
             self._cond.notify_all()
 
     def _faulty(self, exc: DisplayError) -> None:
