@@ -216,3 +216,14 @@ def test_keeper_notices_an_idle_display_going_quiet_and_coming_back() -> None:
         assert display.board.text() == "A7"
     finally:
         keeper.stop()
+
+
+def test_every_setting_is_documented() -> None:
+    import dataclasses
+
+    from appliance.counter.config import ButtonSpec, CounterUnit, DisplayConfig, FeedbackBox
+
+    doc = (EXAMPLE.parents[1] / "docs" / "counter.md").read_text(encoding="utf-8")
+    for cls in (CounterUnit, ButtonSpec, FeedbackBox, DisplayConfig):
+        for f in dataclasses.fields(cls):
+            assert f"| `{f.name}` |" in doc, f"{cls.__name__}.{f.name} missing in docs/counter.md"
