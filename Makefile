@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # OS packages the suite and the appliance need: the broker and its clients,
-# the Arabic shaping stack for Pillow (RAQM, FriBiDi, HarfBuzz) and a font.
-APT_PACKAGES := mosquitto mosquitto-clients libraqm0 libfribidi0 libharfbuzz0b fonts-noto-core
+# systemd-analyze (unit file checks) and openssl (broker certificates), the
+# Arabic shaping stack for Pillow (RAQM, FriBiDi, HarfBuzz) and a font.
+APT_PACKAGES := mosquitto mosquitto-clients systemd openssl libraqm0 libfribidi0 libharfbuzz0b fonts-noto-core
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-deps test lint demo bench clean
@@ -31,7 +32,7 @@ $(VENV)/.installed: setup.py pyproject.toml
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check appliance drivers firmware sounds tests setup.py
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: lint

@@ -103,3 +103,31 @@ def test_master_republishes_state_after_a_broker_restart(tmp_path: Path) -> None
             b.issue("E", id=new_command_id("after"), timeout=5, attempts=3)["ticket"]["number"]
             == "E002"
         )
+
+
+def test_master_tells_systemd_it_is_ready_and_alive(broker: Mosquitto, tmp_path: Path) -> None:
+    import socket
+
+    from appliance.testing.procs import Daemon
+    from tests.helpers import write_config
+
+    config = write_config(tmp_path, broker.url)
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(15)
+    env = {"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "1000000"}
+    master = Daemon(
+        ["master", "--config", str(config), "--db", str(tmp_path / "m.db")],
+        tmp_path / "master.log",
+        env=env,
+    )
+    with master:
+        received = [sock.recv(4096).decode()]
+        while not any("WATCHDOG=1" in r for r in received):
+            received.append(sock.recv(4096).decode())
+        master.stop()
+        received.append(sock.recv(4096).decode())
+    sock.close()
+    assert "READY=1" in received[0]
+    assert "STOPPING=1" in received[-1]

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import math
+import socket
 import threading
 import time
 import uuid
@@ -44,6 +45,13 @@ SESSION_EXPIRY = 7 * 24 * 3600
 def new_command_id(unit: str) -> str:
     """A command id chosen by the sender: reuse it on every retry of one press."""
     return f"{unit}-{uuid.uuid4().hex[:16]}"
+
+
+def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """Send small commands at once instead of waiting for delayed ACKs
+    (Nagle's algorithm adds tens of milliseconds to every request)."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _properties(packet_type: int) -> Properties:
@@ -133,6 +141,7 @@ class BusClient:
             protocol=mqtt.MQTTv5,
         )
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        self._client.on_socket_open = _no_delay
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_unrouted

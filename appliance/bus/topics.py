@@ -104,6 +104,41 @@ class Topics:
     def event(self, kind: str) -> str:
         return f"{self.base}/event/{_check_level(kind, 'event kind')}"
 
+    # -- ACL filters -------------------------------------------------------
+    # Filters for the broker's acl_file (appliance/tech/accounts.py), kept
+    # here so that the ACL follows any change of the layout above.  They
+    # contain wildcards or Mosquitto's %c substitution: never publish to them.
+    def counter_cmds(self, counter: str) -> str:
+        """Every command of one counter."""
+        return f"{self.base}/cmd/counter/{_check_level(counter, 'counter id')}/+"
+
+    @property
+    def all_request_cmds(self) -> str:
+        return f"{self.base}/cmd/request/+"
+
+    def role_status(self, role: str) -> str:
+        """The status of every unit of one role."""
+        return f"{self.base}/status/{_check_level(role, 'role')}/+"
+
+    @property
+    def all_states(self) -> str:
+        return f"{self.base}/state/#"
+
+    @property
+    def all_topics(self) -> str:
+        return f"{self.base}/#"
+
+    @property
+    def own_reply(self) -> str:
+        """The reply topic of whichever client reads it (Mosquitto's %c)."""
+        return f"{self.base}/reply/%c"
+
+    # -- benchmark ----------------------------------------------------------
+    @property
+    def bench_echo(self) -> str:
+        """The echo service `nidaa bench` measures its floor with."""
+        return f"{self.base}/bench/echo"
+
     # -- parsing ----------------------------------------------------------
     def parse_command(self, topic: str) -> tuple[str, str, str | None]:
         """Split a command topic into ``(group, action, counter)``.

@@ -1,4 +1,4 @@
-"""`nidaa config validate FILE`."""
+"""`nidaa config validate FILE` and `nidaa config reference`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ def register(sub: Any) -> None:
     v = csub.add_parser("validate", help="validate FILE and list every problem with its path")
     v.add_argument("file")
     v.set_defaults(func=validate)
+    r = csub.add_parser("reference", help="print the configuration reference (Markdown)")
+    r.set_defaults(func=reference)
 
 
 def validate(args: argparse.Namespace, env: Environment) -> int:
@@ -23,4 +25,11 @@ def validate(args: argparse.Namespace, env: Environment) -> int:
         f"{args.file}: valid — branch {cfg.branch.id}, {len(cfg.services)} services, "
         f"{len(cfg.counters)} counters"
     )
+    return ExitCode.OK
+
+
+def reference(args: argparse.Namespace, env: Environment) -> int:
+    from ..tech.docs import configuration_reference
+
+    env.stdout.write(configuration_reference())
     return ExitCode.OK

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..demo.chaos import ChaosOptions, run_chaos
 from ..demo.run import DemoOptions, run_demo
 from .env import Environment, ExitCode
 
@@ -22,6 +23,11 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument(
+        "--chaos",
+        action="store_true",
+        help="inject faults (kill -9, broker restarts, frozen units) and check the invariants",
+    )
     p.set_defaults(func=demo)
 
 
@@ -29,6 +35,8 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
     if args.minutes <= 0 or args.arrivals <= 0:
         env.err("--minutes and --arrivals must be positive")
         return ExitCode.USAGE
+    if args.chaos:
+        return chaos(args, env)
     options = DemoOptions(
         config=args.config, out=args.out, minutes=args.minutes, seed=args.seed,
         per_hour=args.arrivals, live=not args.json,
@@ -50,3 +58,30 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
             f"called within {summary['priority_target_min']:.0f} min")  # fmt: skip
     env.out(f"  output              {summary['output']}")
     return ExitCode.OK
+
+
+#: Invariants that must be zero after a chaos run.
+MUST_BE_ZERO = (
+    "numbers_duplicated",
+    "tickets_lost",
+    "presses_unanswered",
+    "presses_answered_twice",
+    "calls_not_shown",
+    "daemons_left_dead",
+)
+
+
+def chaos(args: argparse.Namespace, env: Environment) -> int:
+    options = ChaosOptions(
+        config=args.config, out=args.out, seconds=args.minutes * 60, seed=args.seed
+    )
+    result = run_chaos(options, log=(lambda line: None) if args.json else env.out)
+    broken = [k for k in MUST_BE_ZERO if result.get(k)]
+    result["invariants_held"] = not broken
+    if args.json:
+        env.json(result)
+    else:
+        for key, value in result.items():
+            mark = "  ✗" if key in broken else ""
+            env.out(f"{key:<24} {value}{mark}")
+    return ExitCode.OK if not broken else ExitCode.ERROR

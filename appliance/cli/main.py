@@ -22,7 +22,11 @@ COMMAND_MODULES = [
     "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
     "appliance.cli.demo_cmd",
-    "appliance.cli.counter_cmd",
+    "appliance.cli.bench_cmd",
+    "appliance.cli.provision_cmd",
+    "appliance.cli.install_cmd",
+    "appliance.cli.report_cmd",
+    "appliance.cli.counter_cmd",  # after queue_cmds: adds the daemon to `nidaa counter`
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,

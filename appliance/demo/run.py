@@ -123,6 +123,9 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                 if isinstance(thing, Actor):
                     thing.join(5)
     summary = summarize(db).as_dict()
+    from ..tech.report import write_report  # Pillow only when a report is made
+
+    write_report(cfg, db, opening.date().isoformat(), out / "report")
     summary.update(
         simulated_day=f"{opening:%Y-%m-%d} {OPENING_HOUR:02d}:00–{OPENING_HOUR + DAY_HOURS:02d}:00",
         speed=round(speed, 1),

@@ -25,6 +25,7 @@ from ..clock import Clock
 from ..config import Config
 from ..errors import QueueError
 from ..queue import Changes, QueueEngine
+from ..systemd import Notifier
 from .commands import COMMANDS, command_id, parse_args
 from .store import Store
 from .views import Views
@@ -69,6 +70,7 @@ class MasterDaemon:
         self._stop = threading.Event()
         self._last_purge = 0.0
         self.topics = self.bus.topics
+        self.notifier = Notifier()
 
     # -- state ------------------------------------------------------------
     def _new_engine(self, state: Any = None) -> QueueEngine:
@@ -106,8 +108,12 @@ class MasterDaemon:
             signal.signal(signal.SIGINT, lambda *_: self.stop())
         self.start()
         log.info("master %s serving branch %s", self.config.master.unit, self.config.branch.id)
+        # Ready once the database is open and the bus is started: commands
+        # sent before the broker answers wait in the persistent session.
+        self.notifier.ready(f"serving branch {self.config.branch.id}")
         try:
             while not self._stop.is_set():
+                self.notifier.alive()
                 try:
                     task = self.inbox.get(timeout=HOUSEKEEPING_S)
                 except queue.Empty:
@@ -122,6 +128,7 @@ class MasterDaemon:
                     # Never die on one bad message: log it once and go on.
                     log.exception("master loop error")
         finally:
+            self.notifier.stopping()
             self.bus.stop()
             self.store.close()
 

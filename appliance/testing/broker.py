@@ -72,6 +72,8 @@ class Mosquitto:
             "log_type warning",
             "log_type notice",
             "max_queued_messages 100000",
+            # Small request/response packets must not wait for delayed ACKs.
+            "set_tcp_nodelay true",
         ]
         if os.geteuid() == 0:
             # As root Mosquitto drops to the `mosquitto` user unless told to

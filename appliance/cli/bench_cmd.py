@@ -1,0 +1,29 @@
+"""`nidaa bench`: the benchmark (not a test)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..bench import run_bench
+from .demo_cmd import EXAMPLE
+from .env import Environment, ExitCode
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("bench", help="measure latency, throughput and memory against a floor")
+    p.add_argument("--config", type=Path, default=EXAMPLE, help="branch configuration")
+    p.add_argument("--samples", type=int, default=300, help="requests per measurement")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=bench)
+
+
+def bench(args: argparse.Namespace, env: Environment) -> int:
+    result = run_bench(args.config, samples=max(20, args.samples))
+    if args.json:
+        env.json(result)
+    else:
+        for key, value in result.items():
+            env.out(f"{key:<28} {value}")
+    return ExitCode.OK

@@ -1,0 +1,1 @@
+"""Technician tooling: units, broker provisioning, install, day reports."""

@@ -1,0 +1,237 @@
+"""`nidaa provision`: the branch broker's configuration, users, ACL and TLS.
+
+Writes into one directory, every file atomically:
+
+``nidaa.conf``        Mosquitto settings (goes to /etc/mosquitto/conf.d/)
+``passwd``            hashed passwords, made by ``mosquitto_passwd -U``
+``acl``               one block per unit (:mod:`appliance.tech.accounts`)
+``ca.crt`` ...        with ``--tls``: the branch CA and the server certificate
+``credentials/<unit>.toml``      username, password, client id, broker URL, CA (0600)
+``credentials/<unit>.password``  the password alone, for ``[broker] password_file``
+
+Running it again keeps every existing password, the CA and the server key,
+unless ``rotate`` is asked for: units already deployed keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..bus.topics import Topics
+from ..config import Config, parse_broker_url
+from ..errors import NidaaError
+from .accounts import Account, accounts, acl_text
+from .files import write_atomic
+
+SECRET = 0o600
+BROKER_FILE = 0o640  # root:mosquitto on the master Pi
+
+
+@dataclass
+class ProvisionOptions:
+    out: Path
+    tls: bool = False
+    rotate: bool = False
+    port: int = 1883
+    tls_port: int = 8883
+    bind: str = ""  #: address of the network listeners; empty: every interface
+    tls_hosts: list[str] = field(default_factory=list)  #: extra names in the certificate
+    #: Where passwd/acl/certificates will be on the broker's machine; default: ``out``.
+    conf_dir: Path | None = None
+
+
+@dataclass
+class ProvisionResult:
+    accounts: list[Account]
+    written: list[Path]
+    unchanged: list[Path]
+    new_passwords: list[str]  #: user names whose password was made in this run
+
+
+def _tool(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if not path and os.access(f"/usr/bin/{name}", os.X_OK):
+        path = f"/usr/bin/{name}"
+    if not path:
+        raise NidaaError(f"{name} is not installed: apt-get install {package}")
+    return path
+
+
+def _run(argv: list[str], what: str) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise NidaaError(f"{what} failed: {(done.stderr or done.stdout).strip()}")
+
+
+def _existing_password(cred: Path) -> str | None:
+    try:
+        data = tomllib.loads(cred.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    value = data.get("password")
+    return value if isinstance(value, str) and value else None
+
+
+def _users_in(passwd: Path) -> set[str] | None:
+    try:
+        lines = passwd.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    return {line.split(":", 1)[0] for line in lines if ":" in line}
+
+
+def _toml_str(value: str) -> str:
+    # JSON string escaping is valid TOML basic-string escaping.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _hashed_passwd(passwords: dict[str, str], out: Path) -> bytes:
+    """The password file, hashed by Mosquitto's own tool (in a private temp dir)."""
+    tool = _tool("mosquitto_passwd", "mosquitto")
+    with tempfile.TemporaryDirectory(dir=out, prefix=".passwd-") as tmp:
+        plain = Path(tmp) / "passwd"
+        write_atomic(plain, "".join(f"{u}:{p}\n" for u, p in passwords.items()), SECRET)
+        _run([tool, "-U", str(plain)], "mosquitto_passwd")
+        return plain.read_bytes()
+
+
+def _ensure_tls(out: Path, cfg: Config, opts: ProvisionOptions) -> list[Path]:
+    """Branch CA and server certificate, made once (or again with rotate)."""
+    openssl = _tool("openssl", "openssl")
+    ca_key, ca_crt = out / "ca.key", out / "ca.crt"
+    srv_key, srv_crt = out / "server.key", out / "server.crt"
+    made: list[Path] = []
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    branch = cfg.branch.id
+    if opts.rotate or not (ca_key.exists() and ca_crt.exists()):
+        with tempfile.TemporaryDirectory(dir=out, prefix=".ca-") as tmp:
+            key, crt = Path(tmp) / "ca.key", Path(tmp) / "ca.crt"
+            _run(
+                [openssl, "req", "-x509", *ec, "-keyout", str(key), "-out", str(crt),
+                 "-days", "3650", "-subj", f"/O=Nidaa/CN=Nidaa {branch} CA"],
+                "making the CA",
+            )  # fmt: skip
+            write_atomic(ca_key, key.read_bytes(), SECRET)
+            write_atomic(ca_crt, crt.read_bytes(), 0o644)
+        made += [ca_key, ca_crt]
+    if made or not (srv_key.exists() and srv_crt.exists()):
+        host, _, _ = parse_broker_url(cfg.broker.url)
+        names = dict.fromkeys([host, "localhost", "127.0.0.1", *opts.tls_hosts])
+        san = ",".join(
+            f"IP:{n}" if n.replace(".", "").isdigit() or ":" in n else f"DNS:{n}" for n in names
+        )
+        with tempfile.TemporaryDirectory(dir=out, prefix=".srv-") as tmp:
+            key, csr, crt = (Path(tmp) / n for n in ("server.key", "server.csr", "server.crt"))
+            ext = Path(tmp) / "ext.cnf"
+            ext.write_text(
+                f"subjectAltName={san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
+            )
+            _run(
+                [openssl, "req", "-new", *ec, "-keyout", str(key), "-out", str(csr),
+                 "-subj", f"/O=Nidaa/CN={host}"],
+                "making the server key",
+            )  # fmt: skip
+            _run(
+                [openssl, "x509", "-req", "-in", str(csr), "-CA", str(ca_crt),
+                 "-CAkey", str(ca_key), "-set_serial", f"0x{secrets.token_hex(16)}",
+                 "-days", "1825", "-out", str(crt), "-extfile", str(ext)],
+                "signing the server certificate",
+            )  # fmt: skip
+            write_atomic(srv_key, key.read_bytes(), BROKER_FILE)
+            write_atomic(srv_crt, crt.read_bytes(), 0o644)
+        made += [srv_key, srv_crt]
+    return made
+
+
+def _mosquitto_conf(cfg: Config, opts: ProvisionOptions, conf_dir: Path) -> str:
+    bind = f" {opts.bind}" if opts.bind else ""
+    lines = [
+        f"# Nidaa broker settings for branch {cfg.branch.id}; generated by `nidaa provision`.",
+        "# On the master Pi: /etc/mosquitto/conf.d/nidaa.conf (Debian's mosquitto.conf",
+        "# includes conf.d and sets persistence_location and logging).",
+        "allow_anonymous false",
+        f"password_file {conf_dir / 'passwd'}",
+        f"acl_file {conf_dir / 'acl'}",
+        "persistence true",
+        "# Requests and answers are small packets: send them at once instead of",
+        "# waiting for delayed ACKs (tens of milliseconds on every command).",
+        "set_tcp_nodelay true",
+        "",
+    ]
+    if opts.tls:
+        lines += [
+            "# Local daemons on the master Pi use plain MQTT on loopback only;",
+            "# every other unit comes in over TLS.",
+            f"listener {opts.port} 127.0.0.1",
+            "",
+            f"listener {opts.tls_port}{bind}",
+            f"cafile {conf_dir / 'ca.crt'}",
+            f"certfile {conf_dir / 'server.crt'}",
+            f"keyfile {conf_dir / 'server.key'}",
+            "tls_version tlsv1.2",
+        ]
+    else:
+        lines += [f"listener {opts.port}{bind}"]
+    return "\n".join(lines) + "\n"
+
+
+def provision(cfg: Config, opts: ProvisionOptions) -> ProvisionResult:
+    out = opts.out
+    out.mkdir(parents=True, exist_ok=True)
+    conf_dir = (opts.conf_dir or out).resolve()
+    accs = accounts(cfg)
+    host, _, _ = parse_broker_url(cfg.broker.url)
+    url = f"mqtts://{host}:{opts.tls_port}" if opts.tls else f"mqtt://{host}:{opts.port}"
+    written: list[Path] = []
+    unchanged: list[Path] = []
+
+    def put(path: Path, data: str | bytes, mode: int) -> None:
+        (written if write_atomic(path, data, mode) else unchanged).append(path)
+
+    if opts.tls:
+        written += _ensure_tls(out, cfg, opts)
+    ca_pem = (out / "ca.crt").read_text() if opts.tls else ""
+
+    creds = out / "credentials"
+    creds.mkdir(mode=0o700, exist_ok=True)
+    passwords: dict[str, str] = {}
+    fresh: list[str] = []
+    for acc in accs:
+        cred = creds / f"{acc.username}.toml"
+        old = None if opts.rotate else _existing_password(cred)
+        if old is None:
+            fresh.append(acc.username)
+        passwords[acc.username] = old or secrets.token_urlsafe(24)
+
+    # The password file changes only with a password: its hashes are salted,
+    # so hashing again would rewrite it on every run.
+    passwd = out / "passwd"
+    if fresh or _users_in(passwd) != set(passwords):
+        write_atomic(passwd, _hashed_passwd(passwords, out), BROKER_FILE)
+        written.append(passwd)
+    else:
+        unchanged.append(passwd)
+    put(out / "acl", acl_text(Topics(cfg.branch.id), accs), BROKER_FILE)
+    put(out / "nidaa.conf", _mosquitto_conf(cfg, opts, conf_dir), 0o644)
+
+    for acc in accs:
+        text = [
+            f"# MQTT credential of {acc.role} unit {acc.username!r}, branch {cfg.branch.id}.",
+            "# Secret: readable by its owner only.  The client id must be the user name.",
+            f"username = {_toml_str(acc.username)}",
+            f"client_id = {_toml_str(acc.client_id)}",
+            f"password = {_toml_str(passwords[acc.username])}",
+            f"broker_url = {_toml_str(url)}",
+            f'ca_pem = """\n{ca_pem}"""' if ca_pem else 'ca_pem = ""',
+        ]
+        put(creds / f"{acc.username}.toml", "\n".join(text) + "\n", SECRET)
+        put(creds / f"{acc.username}.password", passwords[acc.username] + "\n", SECRET)
+    return ProvisionResult(accs, written, unchanged, fresh)

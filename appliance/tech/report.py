@@ -1,0 +1,284 @@
+"""A business day's figures from the master's SQLite database, as CSV.
+
+Read-only: the database is opened with ``mode=ro`` so a report can run on
+the master while it serves.  Definitions (docs/report.md says the same):
+
+* an *arrival* is a ticket issued at a kiosk (``origin_id IS NULL``); a
+  transfer continues the same citizen's visit under another service;
+* *wait* = first call − issue, for arrivals that were called;
+* *service time* = end − the call the citizen answered, for served tickets
+  (transferred ones count for the service they were transferred from);
+* the *priority service level* is the share of priority arrivals called
+  within the target; voided tickets are left out, and one never called
+  counts as late.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import statistics
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ..config import Config
+from ..errors import NidaaError
+from .files import write_atomic
+
+RATINGS = ("satisfied", "neutral", "unsatisfied")
+#: Upper bounds (minutes) of the distribution buckets; the last is open.
+BUCKETS = (5, 10, 15, 20, 30, 45, 60)
+COLUMNS = (
+    "id, label, service, priority, issued_at, state, called_at, first_called_at, "
+    "served_at, finished_at, counter, recalls, origin_id, rating"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    label: str
+    service: str
+    priority: bool
+    issued_at: float
+    state: str
+    called_at: float | None
+    first_called_at: float | None
+    served_at: float | None
+    finished_at: float | None
+    counter: str | None
+    recalls: int
+    origin_id: int | None
+    rating: str | None
+
+
+@dataclass
+class ServiceFigures:
+    service: str
+    arrivals: int = 0
+    served: int = 0
+    no_shows: int = 0
+    transferred: int = 0
+    voided: int = 0
+    waits: list[float] = field(default_factory=list)
+    service_times: list[float] = field(default_factory=list)
+
+
+@dataclass
+class CounterFigures:
+    counter: str
+    window: int | None
+    served: int = 0
+    no_shows: int = 0
+    transferred: int = 0
+    service_times: list[float] = field(default_factory=list)
+    ratings: Tally[str] = field(default_factory=Tally)
+
+
+@dataclass
+class DayReport:
+    day: str
+    branch: str
+    name_ar: str
+    name_en: str
+    priority_target_min: float
+    hours: dict[int, Tally[str]]  #: local hour → arrivals per service
+    services: dict[str, ServiceFigures]
+    counters: dict[str, CounterFigures]
+    priority_arrivals: int
+    priority_in_time: int
+    names: dict[str, str] = field(default_factory=dict)  #: service id → English name
+
+    @property
+    def arrivals(self) -> int:
+        return sum(s.arrivals for s in self.services.values())
+
+    @property
+    def waits(self) -> list[float]:
+        return [w for s in self.services.values() for w in s.waits]
+
+    @property
+    def service_times(self) -> list[float]:
+        return [t for s in self.services.values() for t in s.service_times]
+
+    @property
+    def priority_level(self) -> float | None:
+        if not self.priority_arrivals:
+            return None
+        return self.priority_in_time / self.priority_arrivals
+
+    @property
+    def ratings(self) -> Tally[str]:
+        total: Tally[str] = Tally()
+        for c in self.counters.values():
+            total.update(c.ratings)
+        return total
+
+
+def read_rows(db_path: Path, day: str) -> list[Row]:
+    if not db_path.is_file():
+        raise NidaaError(f"no master database at {db_path} (use --db PATH)")
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+            raw = db.execute(
+                f"SELECT {COLUMNS} FROM tickets WHERE business_day = ? ORDER BY id", (day,)
+            ).fetchall()
+    except sqlite3.Error as exc:
+        raise NidaaError(f"cannot read tickets from {db_path}: {exc}") from None
+    return [Row(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in raw]
+
+
+def build(cfg: Config, rows: list[Row], day: str, priority_target_min: float) -> DayReport:
+    tz = ZoneInfo(cfg.branch.timezone)
+    services = {s.id: ServiceFigures(s.id) for s in cfg.services}
+    counters = {c.id: CounterFigures(c.id, c.number) for c in cfg.counters}
+    hours: dict[int, Tally[str]] = {}
+    prio_total = prio_in_time = 0
+    for r in rows:
+        svc = services.setdefault(r.service, ServiceFigures(r.service))
+        ctr = None
+        if r.counter is not None:
+            ctr = counters.setdefault(r.counter, CounterFigures(r.counter, None))
+        if r.origin_id is None:
+            svc.arrivals += 1
+            hour = datetime.fromtimestamp(r.issued_at, tz).hour
+            hours.setdefault(hour, Tally())[r.service] += 1
+            if r.first_called_at is not None:
+                svc.waits.append((r.first_called_at - r.issued_at) / 60)
+            if r.priority and r.state != "voided":
+                prio_total += 1
+                called = r.first_called_at
+                if called is not None and (called - r.issued_at) / 60 <= priority_target_min:
+                    prio_in_time += 1
+        if r.state in ("served", "transferred") and r.finished_at is not None:
+            start = r.served_at if r.served_at is not None else r.called_at
+            minutes = (r.finished_at - start) / 60 if start is not None else None
+            if r.state == "served":
+                svc.served += 1
+            else:
+                svc.transferred += 1
+            if minutes is not None:
+                svc.service_times.append(minutes)
+                if ctr is not None:
+                    ctr.service_times.append(minutes)
+            if ctr is not None:
+                if r.state == "served":
+                    ctr.served += 1
+                else:
+                    ctr.transferred += 1
+        elif r.state == "no_show":
+            svc.no_shows += 1
+            if ctr is not None:
+                ctr.no_shows += 1
+        elif r.state == "voided":
+            svc.voided += 1
+        if r.rating in RATINGS and ctr is not None:
+            ctr.ratings[r.rating] += 1
+    return DayReport(
+        day, cfg.branch.id, cfg.branch.name_ar, cfg.branch.name_en, priority_target_min,
+        hours, services, counters, prio_total, prio_in_time,
+        {s.id: s.name_en or s.id for s in cfg.services},
+    )  # fmt: skip
+
+
+# -- CSV ----------------------------------------------------------------------
+def _stat(values: list[float], q: float | None = None) -> str:
+    if not values:
+        return ""
+    if q is None:
+        return f"{statistics.fmean(values):.1f}"
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return f"{ordered[rank - 1]:.1f}"
+
+
+def bucket_labels() -> list[str]:
+    lows = (0, *BUCKETS)
+    return [f"{lo}-{hi}" for lo, hi in zip(lows, BUCKETS, strict=False)] + [f"{BUCKETS[-1]}+"]
+
+
+def histogram(values: list[float]) -> list[int]:
+    counts = [0] * (len(BUCKETS) + 1)
+    for v in values:
+        counts[next((i for i, hi in enumerate(BUCKETS) if v < hi), len(BUCKETS))] += 1
+    return counts
+
+
+def _csv(rows: Sequence[Sequence[object]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def tables(rep: DayReport) -> dict[str, str]:
+    """File name → CSV text."""
+    sids = list(rep.services)
+    hours = [[h, *(rep.hours[h][s] for s in sids), sum(rep.hours[h].values())]
+             for h in sorted(rep.hours)]  # fmt: skip
+    level = rep.priority_level
+    summary: list[list[object]] = [
+        ["day", rep.day], ["branch", rep.branch], ["tickets", rep.arrivals],
+        ["served", sum(s.served for s in rep.services.values())],
+        ["no_shows", sum(s.no_shows for s in rep.services.values())],
+        ["transferred", sum(s.transferred for s in rep.services.values())],
+        ["voided", sum(s.voided for s in rep.services.values())],
+        ["mean_wait_min", _stat(rep.waits)], ["p90_wait_min", _stat(rep.waits, 90)],
+        ["mean_service_min", _stat(rep.service_times)],
+        ["priority_tickets", rep.priority_arrivals],
+        ["priority_called_within_target", rep.priority_in_time],
+        ["priority_target_min", f"{rep.priority_target_min:g}"],
+        ["priority_service_level", "" if level is None else f"{level:.3f}"],
+        *([f"feedback_{r}", rep.ratings[r]] for r in RATINGS),
+    ]  # fmt: skip
+    services = [
+        ["service", "tickets", "served", "no_shows", "transferred", "voided", "mean_wait_min",
+         "median_wait_min", "p90_wait_min", "mean_service_min", "p90_service_min"],
+    ] + [
+        [s.service, s.arrivals, s.served, s.no_shows, s.transferred, s.voided, _stat(s.waits),
+         _stat(s.waits, 50), _stat(s.waits, 90), _stat(s.service_times),
+         _stat(s.service_times, 90)]
+        for s in rep.services.values()
+    ]  # fmt: skip
+    dist = [["minutes", "wait_tickets", "service_tickets"]] + [
+        [label, w, s]
+        for label, w, s in zip(
+            bucket_labels(), histogram(rep.waits), histogram(rep.service_times), strict=True
+        )
+    ]
+    counters = [
+        ["counter", "window", "served", "no_shows", "transferred", "mean_service_min", *RATINGS]
+    ] + [
+        [c.counter, c.window or "", c.served, c.no_shows, c.transferred,
+         _stat(c.service_times), *(c.ratings[r] for r in RATINGS)]
+        for c in rep.counters.values()
+    ]  # fmt: skip
+    return {
+        "summary.csv": _csv(summary),
+        "tickets_per_hour.csv": _csv([["hour", *sids, "total"], *hours]),
+        "services.csv": _csv(services),
+        "time_distribution.csv": _csv(dist),
+        "counters.csv": _csv(counters),
+    }
+
+
+def write_report(
+    cfg: Config, db_path: Path, day: str, out: Path, *, priority_target_min: float = 10.0
+) -> list[Path]:
+    """Every CSV, PNG and the PDF of ``day`` into ``out``; returns the files."""
+    from .charts import render_charts  # Pillow only when a report is made
+
+    rep = build(cfg, read_rows(db_path, day), day, priority_target_min)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in tables(rep).items():
+        write_atomic(out / name, text, 0o644)
+        written.append(out / name)
+    for name, data in render_charts(rep).items():
+        write_atomic(out / name, data, 0o644)
+        written.append(out / name)
+    return written
