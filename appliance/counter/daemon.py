@@ -21,6 +21,7 @@ from ..bus.client import BusClient, Message, new_command_id
 from ..config import Config
 from ..drivers.display import Display
 from ..errors import BusError, QueueError
+from ..systemd import Notifier
 from .buttons import GpioButtons, Wiring, make_pin_factory
 from .config import CounterUnit
 from .screen import DisplayKeeper, View, open_display
@@ -73,6 +74,7 @@ class CounterDaemon:
         self._finished: tuple[int, float] | None = None  # (ticket id, when) for feedback
         self._rated: set[int] = set()
         self._worker = threading.Thread(target=self._work, name="counter-commands", daemon=True)
+        self._watcher = threading.Thread(target=self._watch, name="counter-watch", daemon=True)
         #: Outcomes of the presses, newest last: (action, result or error text).
         self.outcomes: list[tuple[str, dict[str, Any] | str]] = []
         self.answered = 0  # presses answered (or given up) since the start
@@ -89,6 +91,7 @@ class CounterDaemon:
             self.keeper.start()
             self._refresh()
         self._worker.start()
+        self._watcher.start()
         wiring = [Wiring(f"b{i}", b.pin, b.hold != "none") for i, b in enumerate(self.unit.buttons)]
         if self.unit.feedback is not None:
             fb = self.unit.feedback
@@ -104,14 +107,25 @@ class CounterDaemon:
         return self
 
     def run(self) -> None:
-        """Serve until :meth:`stop` (the CLI calls it on SIGTERM)."""
+        """Serve until :meth:`request_stop` (the CLI calls it on SIGTERM)."""
+        notifier = Notifier()
         self.start()
+        notifier.ready(f"counter {self.counter}, unit {self.unit.unit}")
         try:
             while not self._halt.wait(0.5):
-                if self.bus.connected != self._connected:
-                    self._refresh()  # the broker went away or came back
+                # A dead worker or display thread must not look alive to the watchdog.
+                if self._worker.is_alive() and (self.keeper is None or self.keeper.is_alive()):
+                    notifier.alive()
         finally:
+            notifier.stopping()
             self.stop()
+
+    def _watch(self) -> None:
+        # paho tells of a lost broker only on its own thread; a look twice a
+        # second is enough to put the offline sign up (or take it down).
+        while not self._halt.wait(0.5):
+            if self.bus.connected != self._connected:
+                self._refresh()
 
     def request_stop(self) -> None:
         """Ask :meth:`run` to return (safe from a signal handler)."""
@@ -125,6 +139,10 @@ class CounterDaemon:
         if self._worker.is_alive():
             self._worker.join(5)
         if self.keeper is not None:
+            if self.keeper.is_alive():  # a stopped unit must not leave a stale number up
+                off = self.unit.display.offline_text
+                self.keeper.show(View("text", off))
+                self.keeper.wait_shown(lambda v: v.text == off, 1.0)
             self.keeper.stop()
         elif self.display is not None:
             self.display.close()

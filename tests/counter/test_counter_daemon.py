@@ -145,3 +145,16 @@ def test_missing_display_port_does_not_stop_the_counter(broker: Mosquitto, tmp_p
         fault = bad.json()["faults"][0]
         assert fault["code"] == "display_port_missing" and "ttyNONE" in fault["message"]
         watch.close()
+
+
+def test_broker_restart_shows_offline_then_resyncs(broker: Mosquitto, tmp_path: Path) -> None:
+    with counter_branch(tmp_path, broker.url) as (b, daemon, _):
+        sim = board(daemon)
+        b.issue("A")
+        tap(daemon, NEXT)
+        assert sim.wait_for("A001")
+        broker.stop()
+        assert sim.wait_for("OFF", 10), sim.text()  # the broker is gone: so is the master
+        broker.start()
+        assert sim.wait_for("A001", 20), sim.text()  # resynced from the retained state
+        b.wait_master_online()
