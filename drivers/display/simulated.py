@@ -45,11 +45,19 @@ def firmware_dir() -> Path:
 
 def load_firmware() -> dict[str, types.ModuleType]:
     """The firmware modules, imported as the board would (flat names)."""
-    path = str(firmware_dir())
-    if path not in sys.path:
-        sys.path.append(path)
+    path = firmware_dir()
+    if str(path) not in sys.path:
+        sys.path.append(str(path))
     names = ("board", "display_app", "ndp", "segfont", "sim")
-    return {name: importlib.import_module(name) for name in names}
+    modules = {name: importlib.import_module(name) for name in names}
+    for name, module in modules.items():
+        # The board's flat module names are plain words: make sure no other
+        # installed module of the same name was picked up instead.
+        if Path(module.__file__ or "").resolve().parent != path.resolve():
+            raise DisplayError(
+                "port_missing", f"module {name!r} from {module.__file__} shadows the firmware's"
+            )
+    return modules
 
 
 class SimulatedBoard:
@@ -127,7 +135,7 @@ class SimulatedBoard:
         with self._cond:
             return bool(self.bench.chip.lit)
 
-    def wait_for(self, text: str, timeout: float = 5.0) -> bool:
+    def wait_for(self, text: str, timeout: float = 15.0) -> bool:
         """Wait until the digits show ``text``; False after ``timeout`` seconds."""
         with self._cond:
             return bool(

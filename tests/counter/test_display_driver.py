@@ -15,6 +15,7 @@ from appliance.drivers.display.nidaa import COMMANDS, NidaaDecoder, NidaaFramer,
 from appliance.drivers.display.simulated import SimulatedBoard, SimulatedDisplay
 from appliance.drivers.display.simulated_vendor import VendorBoard
 from appliance.drivers.display.vendor import VendorFramer
+from appliance.testing.procs import wait_until
 
 from .test_firmware_protocol import DOC_EXAMPLES, hexbytes
 
@@ -124,7 +125,8 @@ def test_silent_display_is_reported_then_recovers(board: SimulatedBoard) -> None
     with pytest.raises(DisplayError) as err:
         display.show_number("A5")
     assert err.value.fault == "no_ack"
-    assert board.received.count(bytes([ndp.STX])) == 4  # the first try and three retries
+    # the first try and three retries (the board thread may still be reading the last)
+    assert wait_until(lambda: board.received.count(bytes([ndp.STX])) == 4, 5), board.received
     board.silent = False
     display.show_number("A6")
     assert board.text() == "A6"
