@@ -31,6 +31,8 @@ setup(
         "python-bidi>=0.4",
         "gpiozero>=2",
         "python-escpos>=3.1",
+        # USB ticket printers: python-escpos reaches them through pyusb (libusb).
+        "pyusb>=1.2",
         "pygame-ce>=2.4",
         "qrcode>=7",
     ],

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -112,7 +112,9 @@ class Run:
     script: Literal["arabic", "latin"]
 
 
-def split_runs(text: str, base: Direction | None = None) -> list[Run]:
+def split_runs(
+    text: str, base: Direction | None = None, covered: Callable[[str], bool] = lambda ch: True
+) -> list[Run]:
     """Split a logical-order line into font runs, still in logical order.
 
     A stretch without Arabic letters that holds a Latin letter becomes a Latin
@@ -120,7 +122,10 @@ def split_runs(text: str, base: Direction | None = None) -> list[Run]:
     window number: the bidi algorithm makes those right-to-left) and, in an
     Arabic paragraph, the spaces and punctuation after its last letter or
     digit stay in the Arabic runs, so one RAQM call orders them with their
-    Arabic neighbours.
+    Arabic neighbours.  ``covered(ch)`` says whether the Arabic font has a
+    glyph; a stretch of digits and punctuation with a character it lacks
+    ("30/11/2026" in Noto Naskh, which has no slash) goes to the Latin font
+    whole, which keeps its left-to-right order.
     """
     base = base or base_direction(text)
     runs: list[Run] = []
@@ -128,7 +133,13 @@ def split_runs(text: str, base: Direction | None = None) -> list[Run]:
     def add(piece: str, script: Literal["arabic", "latin"]) -> None:
         if not piece:
             return
-        if runs and runs[-1].script == script:
+        if script == "arabic" and not all(map(covered, piece)):
+            script = "latin"
+            # Its own run even next to another Latin run: it is neutral, and
+            # runs are ordered by the paragraph direction.
+            runs.append(Run(piece, script))
+            return
+        if runs and runs[-1].script == script == "arabic":
             runs[-1] = Run(runs[-1].text + piece, script)
         else:
             runs.append(Run(piece, script))
@@ -197,8 +208,13 @@ class ArabicRenderer:
             raise HardwareError("Pillow was built without libraqm; install the package libraqm0")
         self._layout = ImageFont.Layout.RAQM if self.raqm else ImageFont.Layout.BASIC
         self._lock = threading.Lock()
+        self._measured: dict[tuple[str, int, bool], tuple[int, int]] = {}
 
     # -- fonts --------------------------------------------------------------
+    def covers(self, ch: str) -> bool:
+        """Whether the Arabic font has a glyph for ``ch``."""
+        return ch.isspace() or _font_covers(str(self.font_path), ch)
+
     def font(self, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         """The Arabic font at ``size`` pixels."""
         return self._font("arabic", size, bold)
@@ -222,7 +238,7 @@ class ArabicRenderer:
         base = direction or base_direction(text)
         pieces: list[tuple[str, ImageFont.FreeTypeFont, Direction | None, float]] = []
         if self.raqm:
-            for run in split_runs(text, base):
+            for run in split_runs(text, base, self.covers):
                 font = self._font(run.script, size, bold)
                 pieces.append((run.text, font, base, font.getlength(run.text, direction=base)))
             if base == "rtl":
@@ -234,17 +250,26 @@ class ArabicRenderer:
         from bidi import get_display
 
         visual = get_display(arabic_reshaper.reshape(text), base_dir="R" if base == "rtl" else "L")
-        for run in _visual_font_runs(visual):
+        for run in _visual_font_runs(visual, self.covers):
             font = self._font(run.script, size, bold)
             pieces.append((run.text, font, None, font.getlength(run.text)))
         return pieces
 
     def measure(self, text: str, size: int, bold: bool = False) -> tuple[int, int]:
         """``(width, height)`` of a line; height is the line height of ``size``."""
+        key = (text, size, bold)
         with self._lock:
-            width = sum(round(p[3]) for p in self._pieces(text, size, bold, None))
-            ascent, descent = self.line_metrics(size, bold)
-        return round(width), ascent + descent
+            found = self._measured.get(key)
+            if found is None:
+                # Word wrapping measures the same prefixes again and again,
+                # and every ticket repeats the same headings: remember them.
+                width = sum(round(p[3]) for p in self._pieces(text, size, bold, None))
+                ascent, descent = self.line_metrics(size, bold)
+                found = (round(width), ascent + descent)
+                if len(self._measured) > 4096:
+                    self._measured.clear()
+                self._measured[key] = found
+        return found
 
     def draw(
         self,
@@ -308,6 +333,29 @@ class ArabicRenderer:
         self.draw(image, (padding, padding), text, size, bold, fill, "left", direction)
         return image
 
+    def render_paragraph(
+        self,
+        text: str,
+        size: int,
+        max_width: int,
+        *,
+        bold: bool = False,
+        fill: Fill = 0,
+        background: Fill = 255,
+        mode: str = "L",
+        align: Align = "right",
+        line_gap: int = 0,
+    ) -> Image.Image:
+        """A wrapped paragraph as one image ``max_width`` wide (screens: the
+        documents of a service); Arabic paragraphs align right."""
+        lines = self.wrap(text, size, max_width, bold) or [""]
+        height = self.measure("", size, bold)[1]
+        image = Image.new(mode, (max_width, len(lines) * (height + line_gap)), background)
+        x = {"right": max_width, "left": 0, "center": max_width / 2}[align]
+        for i, line in enumerate(lines):
+            self.draw(image, (x, i * (height + line_gap)), line, size, bold, fill, align)
+        return image
+
     def wrap(self, text: str, size: int, max_width: int, bold: bool = False) -> list[str]:
         """Break a paragraph into lines no wider than ``max_width``.
 
@@ -336,16 +384,34 @@ class ArabicRenderer:
         return lines
 
 
-def _visual_font_runs(visual: str) -> list[Run]:
-    """Runs of an already visual-order string: Latin letters → Latin font."""
+def _visual_font_runs(visual: str, covered: Callable[[str], bool]) -> list[Run]:
+    """Runs of an already visual-order string: Latin letters, and whatever
+    the Arabic font lacks, → Latin font."""
     runs: list[Run] = []
     for ch in visual:
-        script: Literal["arabic", "latin"] = "latin" if _is_ltr(ch) else "arabic"
-        if runs and (runs[-1].script == script or unicodedata.bidirectional(ch) in _NEUTRAL):
+        latin = _is_ltr(ch) or not covered(ch)
+        script: Literal["arabic", "latin"] = "latin" if latin else "arabic"
+        neutral = unicodedata.bidirectional(ch) in _NEUTRAL and covered(ch)
+        if runs and (runs[-1].script == script or neutral):
             runs[-1] = Run(runs[-1].text + ch, runs[-1].script)
         else:
             runs.append(Run(ch, script))
     return runs
+
+
+@lru_cache(maxsize=4096)
+def _font_covers(path: str, ch: str) -> bool:
+    """Whether the font at ``path`` has a glyph for ``ch``: Pillow does not
+    expose the character map, so compare its drawing with a character no
+    font has (which draws the "missing glyph" box)."""
+    font = ImageFont.truetype(path, 24, layout_engine=ImageFont.Layout.BASIC)
+
+    def drawing(c: str) -> bytes:
+        image = Image.new("L", (64, 48))
+        ImageDraw.Draw(image).text((8, 4), c, font=font, fill=255)
+        return image.tobytes()
+
+    return drawing(ch) != drawing("\U0010fffd")
 
 
 @lru_cache(maxsize=64)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from . import schema
 from .counter.config import CounterUnit
 from .errors import ConfigError
+from .kiosk.config import KioskUnit
 from .schema import setting
 
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
@@ -185,6 +186,7 @@ class Config:
         "Counter units (buttons and LED display), as [[counter_units]] tables.",
         default_factory=list,
     )
+    kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
 
     def check(self) -> Iterator[tuple[str, str]]:
         if not self.services:

@@ -175,3 +175,16 @@ def test_rgba_line_for_screens(renderer: ArabicRenderer) -> None:
     assert image.mode == "RGBA"
     alpha = image.getchannel("A")
     assert alpha.getextrema() == (0, 255)
+
+
+def test_paragraph_is_the_wrapped_lines_stacked(renderer: ArabicRenderer) -> None:
+    text = "صورة بطاقة الرقم القومي سارية وسند الملكية أو عقد مسجل"
+    block = renderer.render_paragraph(text, 32, 260)
+    lines = renderer.wrap(text, 32, 260)
+    line_height = renderer.measure("", 32)[1]
+    assert block.size == (260, line_height * len(lines))
+    for i, line in enumerate(lines):
+        expected = Image.new("L", (260, line_height), 255)
+        renderer.draw(expected, (260, 0), line, 32)
+        row = block.crop((0, i * line_height, 260, (i + 1) * line_height))
+        assert ImageChops.difference(row, expected).getbbox() is None

@@ -39,3 +39,25 @@ def _processes_mentioning(text: str) -> list[str]:
         if text in args:
             found.append(args)
     return found
+
+
+def test_ctrl_c_stops_the_demo_and_leaves_no_process(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from appliance.testing.procs import wait_until
+
+    out = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "demo", "--minutes", "5", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: len(_processes_mentioning(str(out))) >= 3, 30)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 130
+    finally:
+        proc.kill()
+    assert wait_until(lambda: _processes_mentioning(str(out)) == [], 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=demo)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(args: argparse.Namespace, env: Environment) -> int:
+    # Ctrl-C and `kill` both stop the branch cleanly: every process it started
+    # is stopped by the run's own clean-up, none is left behind.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     if args.minutes <= 0 or args.arrivals <= 0:
         env.err("--minutes and --arrivals must be positive")
         return ExitCode.USAGE

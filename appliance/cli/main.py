@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "appliance.cli.install_cmd",
     "appliance.cli.report_cmd",
     "appliance.cli.counter_cmd",  # after queue_cmds: adds the daemon to `nidaa counter`
+    "appliance.kiosk.cli",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,

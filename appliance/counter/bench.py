@@ -30,7 +30,7 @@ BENCH_UNIT = """
 [[counter_units]]
 unit = "bench-counter"
 counter = "{counter}"
-button_backend = "mock"
+pin_factory = "mock"
 next_guard_seconds = 0
 debounce_ms = 0
 buttons = [{{ pin = 5, press = "next" }}]
@@ -53,6 +53,8 @@ def _first_call_of(digits: str) -> Callable[[View], bool]:
 
 def bench_counter(samples: int = 40, config: Path = EXAMPLE) -> dict[str, float]:
     """``counter_press_to_display_p50_ms`` and ``_p99_ms`` over ``samples`` presses."""
+    from gpiozero.pins.mock import MockFactory
+
     from ..counter.daemon import CounterDaemon
 
     with tempfile.TemporaryDirectory(prefix="nidaa-bench-counter-") as tmp:
@@ -73,7 +75,7 @@ def bench_counter(samples: int = 40, config: Path = EXAMPLE) -> dict[str, float]
                 out / "master.log",
             ).start()
             tool = BusClient(cfg, role="tool", unit="bench-tool", presence=False)
-            daemon = CounterDaemon(cfg, "bench-counter")
+            daemon = CounterDaemon(cfg, "bench-counter", pin_factory=MockFactory())
             try:
                 tool.start()
                 if not tool.wait_connected(10):

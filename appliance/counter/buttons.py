@@ -1,16 +1,15 @@
-"""The clerk's buttons and the feedback box, through gpiozero.
+"""The clerk's buttons and the feedback box, on the shared buttons driver.
 
-The kiosk's shared buttons driver was not on a branch this unit could merge
-when it was written, so this small glue stands behind the one-method
-interface the daemon needs: it reports *gestures* — ``(name, "press")`` or
-``(name, "hold")`` — to a callback.
-
-gpiozero's mock pins ignore ``bounce_time``, and a hold measured by a timer
-thread cannot be tested without sleeping, so debounce and hold are decided
-here from an injectable clock: an edge closer than ``debounce`` to the
-button's previous edge is bounce; a button with a hold action
-reports on release (held ``hold_seconds`` or more: ``hold``), a button
-without one reports ``press`` at once.
+:class:`~appliance.drivers.buttons.ButtonBoard` reports a ``press`` on the
+leading edge and, for a button kept down ``hold_time``, a ``hold`` as well.
+A counter button that has both a press and a hold action must do exactly one
+of them, so for those buttons the press is held back until the button is
+seen released on ``settle_polls`` consecutive looks (``poll_interval``
+apart, so a bouncing contact is not taken for a release); a hold that comes
+first cancels it.  Buttons without a
+hold action act on the leading edge, with no added latency.  The board's
+own cooldown is off: the counter's "second next" guard lives in the daemon,
+where it knows about actions rather than pins.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import HardwareError
+from ..drivers.buttons import ButtonBoard, ButtonEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,98 +31,82 @@ Gesture = Callable[[str, str], None]
 @dataclass(frozen=True)
 class Wiring:
     """One button: its name for the callback, its BCM pin, and whether it has
-    a hold action (then it reports on release)."""
+    a hold action (then a press counts only once it is released)."""
 
     name: str
     pin: int
     has_hold: bool = False
 
 
-def make_pin_factory(backend: str) -> Any:
-    """The gpiozero pin factory for ``backend`` ('gpio': gpiozero's default
-    for the board it runs on, 'mock': MockFactory)."""
-    try:
-        if backend == "mock":
-            from gpiozero.pins.mock import MockFactory
-
-            return MockFactory()
-        return None  # gpiozero picks lgpio / RPi.GPIO / pigpio itself
-    except ImportError as exc:
-        raise HardwareError("gpiozero is not installed: pip install gpiozero") from exc
-
-
-class GpioButtons:
+class CounterButtons:
     def __init__(
         self,
         wiring: list[Wiring],
         on_gesture: Gesture,
         *,
+        factory: Any,
         hold_seconds: float = 1.5,
         debounce: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
-        pin_factory: Any = None,
+        poll_interval: float = 0.02,
+        settle_polls: int = 2,
     ) -> None:
-        try:
-            from gpiozero import Button
-            from gpiozero.exc import GPIOZeroError
-        except ImportError as exc:
-            raise HardwareError("gpiozero is not installed: pip install gpiozero") from exc
         self.on_gesture = on_gesture
-        self.hold_seconds = hold_seconds
-        self.debounce = debounce
         self.clock = clock
+        self.settle_polls = settle_polls
+        self._dual = {w.name for w in wiring if w.has_hold}
         self._lock = threading.Lock()
-        self._last_edge: dict[str, float] = {}
-        self._down_at: dict[str, float] = {}
-        self._buttons: list[Any] = []
-        try:
-            for w in wiring:
-                # pull_up: the button connects the pin to ground, no resistor needed.
-                b = Button(w.pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
-                b.when_pressed = self._pressed_handler(w)
-                b.when_released = self._released_handler(w)
-                self._buttons.append(b)
-        except GPIOZeroError as exc:
-            self.close()
-            raise HardwareError(f"cannot use the button pins: {exc}") from exc
+        # name -> consecutive looks that found the button released
+        self._pending: dict[str, int] = {}
+        self.board = ButtonBoard(
+            {w.name: w.pin for w in wiring},
+            self._on_event,
+            factory=factory,
+            clock=clock,
+            debounce=debounce,
+            cooldown=0.0,
+            hold_time=hold_seconds if self._dual else None,
+        )
+        self._halt = threading.Event()
+        self._poller: threading.Thread | None = None
+        if self._dual:
+            self._poller = threading.Thread(
+                target=self._poll_loop, args=(poll_interval,), name="counter-buttons", daemon=True
+            )
+            self._poller.start()
 
-    def _accept_edge(self, name: str) -> float | None:
-        # An edge counts only after the line was quiet for `debounce`: every
-        # edge, taken or not, restarts the quiet time, so a long bounce never
-        # turns into a second press.
-        now = self.clock()
-        last = self._last_edge.get(name)
-        self._last_edge[name] = now
-        if last is not None and now - last < self.debounce:
-            return None
-        return now
-
-    def _pressed_handler(self, w: Wiring) -> Callable[[], None]:
-        def pressed() -> None:
-            with self._lock:
-                now = self._accept_edge(w.name)
-                if now is None:
-                    return
-                # A release lost as bounce would leave the button "down": a new
-                # press edge starts afresh.
-                self._down_at[w.name] = now
-            if not w.has_hold:
-                self._emit(w.name, "press")
-
-        return pressed
-
-    def _released_handler(self, w: Wiring) -> Callable[[], None]:
-        def released() -> None:
-            with self._lock:
-                now = self._accept_edge(w.name)
-                if now is None:
-                    return
-                down = self._down_at.pop(w.name, None)
-            if down is None or not w.has_hold:
+    def _on_event(self, event: ButtonEvent) -> None:
+        name = event.button
+        if name not in self._dual:
+            if event.kind == "press":
+                self._emit(name, "press")
+            return
+        with self._lock:
+            if event.kind == "press":
+                self._pending[name] = 0
                 return
-            self._emit(w.name, "hold" if now - down >= self.hold_seconds else "press")
+            if self._pending.pop(name, None) is None:
+                return  # already settled as a press
+        self._emit(name, "hold")
 
-        return released
+    def _poll_loop(self, interval: float) -> None:
+        while not self._halt.wait(interval):
+            self.poll()
+
+    def poll(self) -> None:
+        """Settle held-back presses of buttons released by now."""
+        settled = []
+        with self._lock:
+            for name, looks in list(self._pending.items()):
+                if self.board.detectors[name].pressed:
+                    self._pending[name] = 0
+                elif looks + 1 >= self.settle_polls:
+                    del self._pending[name]
+                    settled.append(name)
+                else:
+                    self._pending[name] = looks + 1
+        for name in settled:
+            self._emit(name, "press")
 
     def _emit(self, name: str, gesture: str) -> None:
         try:
@@ -132,6 +115,7 @@ class GpioButtons:
             log.exception("button %s %s handler failed", name, gesture)
 
     def close(self) -> None:
-        for b in self._buttons:
-            b.close()
-        self._buttons.clear()
+        self._halt.set()
+        if self._poller is not None:
+            self._poller.join(2)
+        self.board.close()

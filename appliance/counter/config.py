@@ -123,9 +123,10 @@ class CounterUnit:
     buttons: list[ButtonSpec] = setting(
         "The clerk's buttons, as [[counter_units.buttons]] tables.", default_factory=list
     )
-    button_backend: Literal["gpio", "mock"] = setting(
-        "'gpio': gpiozero on the Pi's pins; 'mock': gpiozero's MockFactory (demo, tests).",
-        default="gpio",
+    pin_factory: Literal["lgpio", "rpigpio", "mock"] = setting(
+        "gpiozero pin factory: 'lgpio' (Pi 5 and recent Pi OS), 'rpigpio' (older boards) "
+        "or 'mock' (no GPIO: demo, tests).  GPIOZERO_PIN_FACTORY in the environment wins.",
+        default="lgpio",
     )
     transfer_service: str = setting(
         "Service a 'transfer' press moves the citizen to (id or prefix letter).", default=""

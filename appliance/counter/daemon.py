@@ -19,10 +19,11 @@ from typing import Any
 
 from ..bus.client import BusClient, Message, new_command_id
 from ..config import Config
+from ..drivers.buttons import pin_factory as shared_pin_factory
 from ..drivers.display import Display
 from ..errors import BusError, QueueError
 from ..systemd import Notifier
-from .buttons import GpioButtons, Wiring, make_pin_factory
+from .buttons import CounterButtons, Wiring
 from .config import CounterUnit
 from .screen import DisplayKeeper, View, open_display
 from .units import select_unit
@@ -56,14 +57,14 @@ class CounterDaemon:
         self.clock = clock
         self.bus = BusClient(config, role="counter", unit=self.unit.unit, broker_url=broker_url)
         self.topics = self.bus.topics
-        self.pin_factory = pin_factory or make_pin_factory(self.unit.button_backend)
+        self.pin_factory = pin_factory or shared_pin_factory(self.unit.pin_factory)
         self.display = open_display(self.unit.display) if display is _UNSET else display
         self.keeper = (
             DisplayKeeper(self.display, self.unit.display, self._display_health)
             if self.display is not None
             else None
         )
-        self.buttons: GpioButtons | None = None
+        self.buttons: CounterButtons | None = None
         self.jobs: queue.Queue[Job | None] = queue.Queue()
         self._lock = threading.Lock()
         self._halt = threading.Event()
@@ -96,13 +97,13 @@ class CounterDaemon:
         if self.unit.feedback is not None:
             fb = self.unit.feedback
             wiring += [Wiring(r, getattr(fb, r)) for r in RATINGS]
-        self.buttons = GpioButtons(
+        self.buttons = CounterButtons(
             wiring,
             self._on_gesture,
+            factory=self.pin_factory,
             hold_seconds=self.unit.hold_seconds,
             debounce=self.unit.debounce_ms / 1000,
             clock=self.clock,
-            pin_factory=self.pin_factory,
         )
         return self
 

@@ -30,7 +30,7 @@ def demo_units(config: Any) -> list[CounterUnit]:
         CounterUnit(
             unit=f"demo-counter-{c.id}",
             counter=c.id,
-            button_backend="mock",
+            pin_factory="mock",
             buttons=[
                 ButtonSpec(pin=NEXT_PIN, press="next"),
                 ButtonSpec(pin=RECALL_PIN, press="recall", hold="no_show"),
@@ -46,8 +46,13 @@ class CounterFleet:
     def __init__(self, ctx: Any, *, clerks: bool = False, no_show_share: float = 0.05) -> None:
         self.ctx = ctx
         cfg = dataclasses.replace(ctx.config, counter_units=demo_units(ctx.config))
+        from gpiozero.pins.mock import MockFactory
+
+        # One MockFactory per unit: each stands for the GPIO of its own Pi.
         self.daemons = [
-            CounterDaemon(cfg, u.unit, ctx.broker_url, clock=ctx.clock).start()
+            CounterDaemon(
+                cfg, u.unit, ctx.broker_url, clock=ctx.clock, pin_factory=MockFactory()
+            ).start()
             for u in cfg.counter_units
         ]
         self.halt = threading.Event()
@@ -111,7 +116,10 @@ class CounterFleet:
             if rng.random() < no_shows:
                 self._sleep(60)
                 pins.pin(RECALL_PIN).drive_low()  # held: no-show
+                # Long enough in simulated time for a hold, and in real time for
+                # the button board's 50 ms look to see it still down.
                 self._sleep(2 * d.unit.hold_seconds)
+                self.halt.wait(0.15)
                 pins.pin(RECALL_PIN).drive_high()
                 d.wait_outcome(answered + 2, 10)
                 continue

@@ -22,7 +22,7 @@ UNITS = """
 [[counter_units]]
 unit = "cu-w2"
 counter = "w2"
-button_backend = "mock"
+pin_factory = "mock"
 transfer_service = "inquiries"
 next_guard_seconds = 3
 hold_seconds = 1.5
@@ -80,6 +80,7 @@ def tap(daemon: CounterDaemon, pin: int) -> None:
     p.drive_low()
     clock.advance(0.1)
     p.drive_high()
+    clock.advance(0.1)  # released for longer than the debounce: a settled press
 
 
 def board(daemon: CounterDaemon) -> SimulatedBoard:

@@ -83,6 +83,8 @@ def test_pause_transfer_feedback_and_hold(broker: Mosquitto, tmp_path: Path) -> 
         pin = daemon.pin_factory.pin(RECALL)  # held 2 s: no-show
         pin.drive_low()
         clock.advance(2)
+        assert daemon.buttons is not None
+        daemon.buttons.board.tick()  # what the board's thread does every 50 ms
         pin.drive_high()
         assert daemon.wait_outcome(6, 10)
         assert daemon.outcomes[5][0] == "no-show"
