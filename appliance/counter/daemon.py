@@ -86,7 +86,7 @@ class CounterDaemon:
         t = self.topics
         self.bus.subscribe(t.counter_state(self.counter), self._on_state)
         self.bus.subscribe(t.status("master", self.config.master.unit), self._on_master)
-        self.bus.set_status("online", counter=self.counter)
+        self.bus.set_status("online", **self._details())
         self.bus.start()
         if self.keeper is not None:
             self.keeper.start()
@@ -280,5 +280,10 @@ class CounterDaemon:
         if self.keeper is not None:
             self.keeper.show(view)
 
+    def _details(self) -> dict[str, Any]:
+        d = self.unit.display
+        where = d.port if d.backend == "serial" else d.backend
+        return {"counter": self.counter, "display": f"{d.protocol}@{d.address} on {where}"}
+
     def _display_health(self, faults: list[dict[str, str]]) -> None:
-        self.bus.set_status("degraded" if faults else "online", faults, counter=self.counter)
+        self.bus.set_status("degraded" if faults else "online", faults, **self._details())

@@ -23,6 +23,7 @@ def test_counter_process_comes_online_and_says_goodbye(broker: Mosquitto, tmp_pa
         with Daemon(args, tmp_path / "counter.log") as proc:
             up = watch.wait_for(lambda m: m.topic == status and m.json()["state"] == "online")
             assert up.json()["counter"] == "w2"
+            assert up.json()["display"] == "nidaa@1 on simulated"
             assert proc.stop() == 0, proc.log()
         watch.wait_for(lambda m: m.topic == status and m.json()["state"] == "offline")
         watch.close()
