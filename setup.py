@@ -5,6 +5,8 @@ part of the appliance package and must never appear as a top-level
 ``drivers`` module on a Pi.
 """
 
+from glob import glob
+
 from setuptools import find_packages, setup
 
 # appliance/drivers is a symlink to ../drivers so that tools reading the source
@@ -22,6 +24,13 @@ setup(
     packages=PACKAGES,
     package_dir={"appliance": "appliance", "appliance.drivers": "drivers"},
     package_data={"appliance": ["py.typed"]},
+    # The hall display's voice packs, for installs that are not a source
+    # checkout: found under <prefix>/share/nidaa/sounds (appliance/display/voice.py).
+    data_files=[
+        (f"share/nidaa/sounds/voice/{lang}", sorted(glob(f"sounds/voice/{lang}/*.wav")))
+        for lang in ("ar", "en")
+    ]
+    + [("share/nidaa/sounds", ["sounds/README.md"])],
     install_requires=[
         "paho-mqtt>=2.1,<3",
         "tzdata",

@@ -35,8 +35,11 @@ class BenchContext:
     samples: int
 
 
-#: Unit measurements: each returns named figures to add to the result.
-BENCH_HOOKS: list[Callable[[BenchContext], dict[str, float]]] = []
+def _bench_hooks() -> list[Callable[[BenchContext], dict[str, float]]]:
+    """Unit measurements: each returns named figures to add to the result."""
+    from .display.bench import bench_hook as display_bench
+
+    return [display_bench]
 
 
 def rss_mb(pid: int) -> float:
@@ -149,7 +152,7 @@ def run_bench(
             )
             rss = {"master": rss_mb(master.pid)}
             ctx = BenchContext(cfg, config_path, broker.url, work, samples)
-            for hook in BENCH_HOOKS:
+            for hook in _bench_hooks():
                 for key, value in hook(ctx).items():
                     if key.startswith("rss_mb_"):
                         rss[key.removeprefix("rss_mb_")] = value

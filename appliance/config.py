@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from . import schema
 from .counter.config import CounterUnit
+from .display.config import DisplayUnit
 from .errors import ConfigError
 from .kiosk.config import KioskUnit
 from .schema import setting
@@ -187,6 +188,7 @@ class Config:
         default_factory=list,
     )
     kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
+    displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
 
     def check(self) -> Iterator[tuple[str, str]]:
         if not self.services:

@@ -55,9 +55,10 @@ def test_ctrl_c_stops_the_demo_and_leaves_no_process(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_until(lambda: len(_processes_mentioning(str(out))) >= 3, 30)
+        assert wait_until(lambda: len(_processes_mentioning(str(out))) >= 3, 90)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 130
+        assert proc.wait(60) == 130
     finally:
         proc.kill()
-    assert wait_until(lambda: _processes_mentioning(str(out)) == [], 10)
+    left = _processes_mentioning(str(out))
+    assert wait_until(lambda: _processes_mentioning(str(out)) == [], 30), left

@@ -288,3 +288,47 @@ def test_state_rebuilt_from_rows_with_text_states() -> None:
     assert again.state.tickets[1].state is TicketState.WAITING
     assert again.state.next_ticket_id == 2
     assert [t.id for t in again.waiting()] == [1]
+
+
+def test_forget_before_drops_old_finished_tickets_from_memory_only() -> None:
+    engine = make_engine()
+    served = engine.issue("A", False, cairo(2026, 11, 29, 10))
+    engine.call_next("c1", cairo(2026, 11, 29, 10, 5))
+    engine.done("c1", cairo(2026, 11, 29, 10, 9))
+    left = engine.issue("A", False, cairo(2026, 11, 29, 11))
+    today = engine.issue("A", False, MORNING)
+    assert left.state is TicketState.VOIDED  # rolled at the first issue of the day
+    engine.take_changes()
+    assert engine.forget_before("2026-11-30") == 2
+    assert set(engine.state.tickets) == {today.id}
+    assert list(engine.state.sequences) == [("2026-11-30", "building")]
+    assert not engine.take_changes()
+    assert engine.issue("A", False, MORNING + 1).id == today.id + 1
+    with pytest.raises(QueueError):
+        engine.feedback(served.id, "satisfied", MORNING + 2)
+
+
+def test_bench_queue_reports_each_operation() -> None:
+    from appliance.queue.bench import bench_queue
+
+    result = bench_queue(finished=30, waiting=10, n=5)
+    assert set(result) == {
+        "engine_issue_us",
+        "engine_call_next_us",
+        "engine_estimate_us",
+        "engine_take_changes_us",
+    }
+    assert all(v > 0 for v in result.values())
+
+
+def test_tickets_of_a_service_dropped_from_the_configuration() -> None:
+    engine = make_engine()
+    engine.issue("B", False, MORNING)
+    kept = engine.issue("B", True, MORNING + 1)
+    restarted = QueueEngine(
+        BRANCH, SERVICES[:1], counters(("c1", ["building"], False)), engine.policy, engine.state
+    )
+    assert restarted.estimate_for(kept.id).people_ahead == 0
+    assert restarted.estimate_for(kept.id).minutes is None
+    assert restarted.call_next("c1", MORNING + 2) == (None, None)
+    assert [t.id for t in restarted.roll_day(MORNING + 86400)] == [1, 2]

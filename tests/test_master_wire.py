@@ -31,13 +31,19 @@ def test_mosquitto_rr_issues_a_ticket_and_mosquitto_sub_sees_the_state(
         )  # fmt: skip
         answer = json.loads(rr.stdout)
         assert answer["ok"] is True and answer["result"]["ticket"]["number"] == "C001"
-        sub = subprocess.run(
-            ["mosquitto_sub", "-p", str(broker.port), "-h", "127.0.0.1",
-             "-t", t.service_state("shops"), "-C", "1", "-W", "10"],
-            capture_output=True, text=True, timeout=20, check=True,
-        )  # fmt: skip
-        state = json.loads(sub.stdout)
-        assert state["service"] == "shops" and state["waiting"] == 1 and state["prefix"] == "C"
+
+        def retained_state() -> dict[str, object]:
+            sub = subprocess.run(
+                ["mosquitto_sub", "-p", str(broker.port), "-h", "127.0.0.1",
+                 "-t", t.service_state("shops"), "-C", "1", "-W", "10"],
+                capture_output=True, text=True, timeout=20, check=True,
+            )  # fmt: skip
+            return dict(json.loads(sub.stdout))
+
+        # The answer goes out before the retained state is updated: wait for it.
+        assert wait_until(lambda: retained_state()["waiting"] == 1, 10)
+        state = retained_state()
+        assert state["service"] == "shops" and state["prefix"] == "C"
 
 
 def test_kill_9_while_issuing_loses_no_number_and_repeats_none(

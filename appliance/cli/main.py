@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "appliance.cli.report_cmd",
     "appliance.cli.counter_cmd",  # after queue_cmds: adds the daemon to `nidaa counter`
     "appliance.kiosk.cli",
+    "appliance.cli.display_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,

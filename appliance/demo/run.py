@@ -22,7 +22,7 @@ from ..bus.client import BusClient, Message
 from ..clock import ScaledClock
 from ..config import Config, load_config
 from ..testing.broker import Mosquitto
-from ..testing.procs import Daemon
+from ..testing.procs import Daemon, stop_all
 from .sim import Actor, Arrivals, Clerk, Tally
 from .stats import summarize
 
@@ -54,9 +54,12 @@ class DemoContext:
     out: Path
 
 
-#: Extra roles (real unit daemons on simulated hardware) added by the units:
-#: each takes the context and returns something with ``stop()``.
-ROLE_HOOKS: list[Callable[[DemoContext], Any]] = []
+def _role_hooks() -> list[Callable[[DemoContext], Any]]:
+    """Real unit daemons on simulated hardware: each hook takes the context
+    and returns something with ``stop()``."""
+    from ..display.demo import demo_role as display_role
+
+    return [display_role]
 
 
 def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
@@ -105,7 +108,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                     Clerk(cfg, broker.url, clock, tally, c.id,
                           no_show_share=options.no_show_share, rng=random.Random(rng.random()))
                 )  # fmt: skip
-            for hook in ROLE_HOOKS:
+            for hook in _role_hooks():
                 stopping.append(hook(ctx))
             for actor in actors:
                 actor.start()
@@ -119,6 +122,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
         finally:
             for thing in reversed(stopping):
                 thing.stop()
+            stop_all()  # a daemon whose start was interrupted is stopped too
             for thing in stopping:
                 if isinstance(thing, Actor):
                     thing.join(5)

@@ -215,10 +215,8 @@ class MasterDaemon:
             return
         with self.store.transaction():
             self.store.write_changes(self.engine.state, changes)
-        keep = {self.engine.business_day(now), self.engine.business_day(now - 86400)}
-        for tid in [t.id for t in self.engine.state.tickets.values() if t.business_day not in keep]:
-            if self.engine.state.tickets[tid].state not in ("waiting", "called"):
-                del self.engine.state.tickets[tid]
+        # Yesterday's finished tickets stay in memory for late feedback.
+        self.engine.forget_before(self.engine.business_day(now - 86400))
         log.info("new business day: %d ticket(s) of earlier days closed", len(voided))
         self.publish_changes(changes)
 

@@ -140,8 +140,16 @@ class QueueEngine:
                 "illegal_transition", f"ticket {ticket.label} is {ticket.state}, not waiting"
             )
         key = calling_order(ticket)
-        ahead = sum(1 for t in self.waiting(ticket.service) if calling_order(t) < key)
-        return self._estimate(self.services[ticket.service], ahead)
+        ahead = sum(
+            1
+            for t in self._active_tickets()
+            if t.state is TicketState.WAITING
+            and t.service == ticket.service
+            and calling_order(t) < key
+        )
+        svc = self.services.get(ticket.service)
+        # A service dropped from the configuration has no counter any more.
+        return Estimate(ahead, None) if svc is None else self._estimate(svc, ahead)
 
     # -- citizens ---------------------------------------------------------------
     def issue(self, service: str, priority: bool, now: float) -> Ticket:
@@ -285,6 +293,22 @@ class QueueEngine:
         for ticket in stale:
             self._void(ticket, "day_end", now)
         return stale
+
+    def forget_before(self, day: str) -> int:
+        """Drop finished tickets and number sequences of business days before ``day``.
+
+        Memory only: the rows stay in the master's database, so nothing is
+        listed in the changes.  Tickets still in the queue are kept (they are
+        voided by :meth:`roll_day`).  Returns the number of tickets dropped.
+        """
+        old = [
+            i for i, t in self.state.tickets.items() if t.business_day < day and not t.state.active
+        ]
+        for i in old:
+            del self.state.tickets[i]
+        for key in [k for k in self.state.sequences if k[0] < day]:
+            del self.state.sequences[key]
+        return len(old)
 
     # -- internals --------------------------------------------------------------
     def _active_tickets(self) -> Iterable[Ticket]:

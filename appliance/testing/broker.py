@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import NidaaError
+from .procs import signals_deferred
 
 
 def free_port() -> int:
@@ -84,13 +85,21 @@ class Mosquitto:
         return conf
 
     def start(self, timeout: float = 10.0) -> Mosquitto:
+        try:
+            return self._start(timeout)
+        except BaseException:  # Ctrl-C while starting: leave no broker behind
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> Mosquitto:
         conf = self._write_conf()
-        self.proc = subprocess.Popen(
-            [find_mosquitto(), "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        with signals_deferred():
+            self.proc = subprocess.Popen(
+                [find_mosquitto(), "-c", str(conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

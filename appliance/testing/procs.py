@@ -6,9 +6,45 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+
+#: Every daemon started and not yet stopped, so that whoever started them
+#: (the demo on Ctrl-C) can stop them all, including those started by hooks.
+RUNNING: set[Daemon] = set()
+
+
+def stop_all() -> None:
+    for daemon in list(RUNNING):
+        daemon.stop()
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while a child is started and recorded.
+
+    A Ctrl-C between fork and the moment the caller holds the child's handle
+    would leave an orphan nobody stops; the signal is delivered again, to
+    the original handler, once the child is on record.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in saved:
+        signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        for signum in caught:
+            os.kill(os.getpid(), signum)
 
 
 class Daemon:
@@ -25,16 +61,16 @@ class Daemon:
 
     def start(self) -> Daemon:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "appliance", *self.args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=self.env,
-            start_new_session=True,
-        )
-        log.close()
+        with self.log_path.open("ab") as log, signals_deferred():
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "appliance", *self.args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                start_new_session=True,
+            )
+            RUNNING.add(self)
         return self
 
     @property
@@ -51,6 +87,7 @@ class Daemon:
             assert self.proc is not None
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        RUNNING.discard(self)
 
     def signal(self, sig: int) -> None:
         if self.alive():
@@ -66,6 +103,7 @@ class Daemon:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+        RUNNING.discard(self)
         return self.proc.returncode
 
     def restart(self) -> None:

@@ -1,0 +1,286 @@
+"""The hall display daemon: bus → hall state → screen, and calls → announcer.
+
+Threads: paho's network thread runs the handlers (parse, update the state,
+queue the announcement: nothing that blocks); the announcer thread plays
+sound; the drawing loop (the main thread on a real screen) redraws only when
+the state changed or the picture must change by itself (the clock's minute,
+the flash of a new call, the rotating panel), and otherwise sleeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ..arabic import ARABIC_FONTS, FONT_DIRS, ArabicRenderer, find_font
+from ..bus.client import BusClient, Message
+from ..config import Config
+from ..drivers.sound import Speaker, open_speaker
+from ..errors import HardwareError
+from .announcer import Announcer, CallRequest
+from .config import DisplayUnit
+from .state import HallSnapshot, HallState, call_from_event
+from .voice import CallVoice
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
+
+log = logging.getLogger(__name__)
+
+# Bold sans is the legible face from the back of a hall; Naskh is the fallback.
+DISPLAY_FONTS = ("NotoSansArabic-Regular.ttf", *ARABIC_FONTS)
+HEADLESS_SIZE = (1920, 1080)
+WINDOWED_SIZE = (1280, 720)
+# Longest sleep of the drawing loop: keyboard/window events are read this often.
+IDLE_WAKE_S = 1.0
+
+
+def display_renderer(unit: DisplayUnit, font_dirs: Sequence[Path] = FONT_DIRS) -> ArabicRenderer:
+    """The shared Arabic renderer with the display's font.
+
+    A missing font raises :class:`FontNotFoundError` naming the file or the
+    package to install."""
+    if unit.font:
+        return ArabicRenderer(unit.font, font_dirs=font_dirs)
+    return ArabicRenderer(find_font(DISPLAY_FONTS, font_dirs), font_dirs=font_dirs)
+
+
+class HallDisplay:
+    """One display unit.  ``headless`` draws off-screen (tests, demo, screenshots)."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        unit: DisplayUnit,
+        *,
+        broker_url: str | None = None,
+        headless: bool = False,
+        connect: bool = True,
+        speaker: Speaker | None = None,
+        shots_dir: str | Path | None = None,
+        max_shots: int | None = None,
+    ) -> None:
+        from .screen import Screen
+
+        self.cfg = cfg
+        self.unit = unit
+        self.headless = headless
+        self.tz = ZoneInfo(cfg.branch.timezone)
+        self.shots_dir = Path(shots_dir) if shots_dir else None
+        self.max_shots = max_shots
+        self.faults: list[dict[str, str]] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._frame_lock = threading.Condition()
+        self.frames = 0
+        self.last_frame: pygame.Surface | None = None
+        self.last_snapshot = HallSnapshot()
+        self.shots: list[Path] = []
+        self._shot_keys: deque[str] = deque(maxlen=64)
+
+        # Everything that can be missing is checked before anything starts.
+        renderer = display_renderer(unit)
+        self.announcer = self._announcer(speaker)
+        self.state = HallState(
+            cfg, keep_calls=unit.last_calls, services=unit.services, on_change=self._wake.set
+        )
+        self.surface: pygame.Surface
+        if headless:
+            size = (unit.width, unit.height) if unit.width else HEADLESS_SIZE
+            self.surface = pygame.Surface(size)
+        else:
+            self.surface = self._open_screen()
+        self.screen = Screen(cfg, unit, self.surface.get_size(), renderer)
+        self.bus: BusClient | None = None
+        if connect:
+            self.bus = BusClient(cfg, role="display", unit=unit.id, broker_url=broker_url)
+
+    def _announcer(self, speaker: Speaker | None) -> Announcer | None:
+        if self.unit.audio == "none" and speaker is None:
+            return None
+        folders = {"ar": self.unit.voice_pack_ar, "en": self.unit.voice_pack_en}
+        voice = CallVoice.load(self.unit.languages, self.unit.letters, folders)
+        if speaker is not None:
+            speaker.open(voice.rate)
+        else:
+            try:
+                speaker = open_speaker(
+                    self.unit.audio,
+                    voice.rate,
+                    record_dir=self.unit.record_dir,
+                    volume=self.unit.volume,
+                )
+            except HardwareError as exc:
+                log.error("announcements disabled, screen only: %s", exc)
+                self.faults.append({"code": "no_audio", "message": str(exc)})
+                return None
+        return Announcer(voice, speaker, on_fault=self._audio_fault)
+
+    def _audio_fault(self, message: str) -> None:
+        """A failed announcement: tell the technician through the status (once)."""
+        if any(f["code"] == "audio_failed" for f in self.faults):
+            return
+        self.faults.append({"code": "audio_failed", "message": message})
+        if self.bus is not None:
+            speaker = self.announcer.speaker.name if self.announcer else "none"
+            self.bus.set_status("degraded", self.faults, audio=speaker, size=list(self.screen.size))
+
+    def _open_screen(self) -> pygame.Surface:
+        try:
+            pygame.display.init()
+        except pygame.error as exc:
+            raise HardwareError(f"no screen: {exc}") from exc
+        flags = pygame.FULLSCREEN if self.unit.fullscreen else 0
+        size = (self.unit.width, self.unit.height)
+        if size == (0, 0) and not self.unit.fullscreen:
+            size = WINDOWED_SIZE
+        try:
+            surface = pygame.display.set_mode(size, flags)
+        except pygame.error as exc:
+            raise HardwareError(f"cannot open the screen: {exc}") from exc
+        pygame.display.set_caption("Nidaa")
+        pygame.mouse.set_visible(False)
+        return surface
+
+    # -- bus ----------------------------------------------------------------
+    def start(self) -> None:
+        if self.announcer is not None:
+            self.announcer.start()
+        if self.bus is None:
+            return
+        t = self.bus.topics
+        self.bus.subscribe(t.event("call"), self.handle_call)
+        self.bus.subscribe(t.all_counter_states, self._on_counter)
+        self.bus.subscribe(t.all_service_states, self._on_service)
+        self.bus.subscribe(t.all_status, self._on_status)
+        speaker = self.announcer.speaker.name if self.announcer else "none"
+        state = "degraded" if self.faults else "online"
+        self.bus.set_status(state, self.faults, audio=speaker, size=list(self.screen.size))
+        self.bus.start()
+
+    def handle_call(self, msg: Message) -> None:
+        """``event/call``: show it and queue it for the announcer (never blocks)."""
+        try:
+            call = call_from_event(msg.json())
+        except ValueError as exc:
+            log.warning("ignored a malformed call event: %s", exc)
+            return
+        if self.state.add_call(call) and self.announcer is not None:
+            self.announcer.submit(
+                CallRequest(call.ticket, call.window, call.event_id, call.recall, call.received)
+            )
+
+    def _on_counter(self, msg: Message) -> None:
+        if msg.payload:
+            self.state.set_counter(msg.json(), retained=msg.retain)
+
+    def _on_service(self, msg: Message) -> None:
+        if msg.payload:
+            self.state.set_service(msg.json())
+
+    def _on_status(self, msg: Message) -> None:
+        assert self.bus is not None
+        role, _unit = self.bus.topics.parse_status(msg.topic)
+        if role == "master" and msg.payload:
+            self.state.set_master(msg.json().get("state") != "offline")
+
+    # -- drawing ------------------------------------------------------------
+    def draw(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:
+        self.screen.render(snap, wall, mono, self.surface)
+        if not self.headless:
+            pygame.display.flip()
+        with self._frame_lock:
+            self.frames += 1
+            # Kept for wait_frame (tests, demo); a real screen has no use for it.
+            self.last_frame = self.surface.copy() if self.headless else self.surface
+            self.last_snapshot = snap
+            self._frame_lock.notify_all()
+        if self.shots_dir is not None:
+            self._save_shots(snap, mono, wall)
+
+    def _save_shots(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:
+        """One PNG per new call, even when several arrived between two frames:
+        each is drawn as the screen showed (or would have shown) it."""
+        assert self.shots_dir is not None
+        new = [
+            i
+            for i, c in enumerate(snap.calls)
+            if c.fresh and (c.event_id or f"{c.ticket}@{c.received}") not in self._shot_keys
+        ]
+        for i in reversed(new):  # oldest first
+            call = snap.calls[i]
+            self._shot_keys.append(call.event_id or f"{call.ticket}@{call.received}")
+            if self.max_shots is not None and len(self.shots) >= self.max_shots:
+                continue
+            frame = self.surface
+            if i:
+                frame = self.screen.render(
+                    dataclasses.replace(snap, calls=snap.calls[i:]), wall, mono
+                )
+            self.shots_dir.mkdir(parents=True, exist_ok=True)
+            path = self.shots_dir / f"call-{len(self.shots) + 1:04d}-{call.ticket}.png"
+            pygame.image.save(frame, str(path))
+            self.shots.append(path)
+
+    def wait_frame(
+        self, check: Callable[[HallSnapshot], bool], timeout: float
+    ) -> tuple[HallSnapshot, pygame.Surface] | None:
+        """Wait for a drawn frame whose snapshot passes ``check``."""
+        with self._frame_lock:
+            ok = self._frame_lock.wait_for(
+                lambda: self.last_frame is not None and check(self.last_snapshot), timeout
+            )
+            if not ok or self.last_frame is None:
+                return None
+            return self.last_snapshot, self.last_frame.copy()
+
+    def run(self, on_iteration: Callable[[], object] | None = None) -> None:
+        """The drawing loop, until :meth:`stop` (or Esc / window close on a desktop).
+
+        ``on_iteration`` runs on every pass (at least once a second): the
+        systemd watchdog is fed from here, so a stuck loop gets restarted."""
+        drawn_version = -1
+        deadline = 0.0
+        while not self._stop.is_set():
+            self._wake.clear()
+            if not self.headless:
+                self._pump_events()
+            if self.bus is not None:
+                self.state.set_bus(self.bus.connected)
+            snap = self.state.snapshot()
+            mono = time.monotonic()
+            wall = dt.datetime.now(self.tz)
+            if snap.version != drawn_version or mono >= deadline:
+                self.draw(snap, mono, wall)
+                drawn_version = snap.version
+                deadline = mono + self.screen.next_change(snap, mono, wall)
+            if on_iteration is not None:
+                on_iteration()
+            self._wake.wait(max(0.0, min(deadline - time.monotonic(), IDLE_WAKE_S)))
+
+    def _pump_events(self) -> None:
+        for event in pygame.event.get():
+            quit_key = event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)
+            if event.type == pygame.QUIT or quit_key:
+                self._stop.set()
+
+    def request_stop(self) -> None:
+        """Make :meth:`run` return soon (safe from a signal handler)."""
+        self._stop.set()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop everything: the loop, the announcer, the bus (status offline)."""
+        self.request_stop()
+        if self.announcer is not None:
+            self.announcer.stop()
+        if self.bus is not None:
+            self.bus.stop()

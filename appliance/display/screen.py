@@ -1,0 +1,375 @@
+"""Drawing the hall screen: one frame from a :class:`HallSnapshot` and the time.
+
+Layout (right to left, on a 1920×1080 grid scaled to the real screen):
+
+* header: the centre's name; the time, the Gregorian and the Hijri date;
+* the current call, large: the ticket on the right, the window on the left,
+  flashing for ``flash_seconds`` after it arrives;
+* the last calls, on the left;
+* a strip with each service's waiting count and estimated wait;
+* the rotating panel: documents, fees, the charter's complaint channels;
+* over everything, a red sign while the master is offline.
+
+Every string is drawn by the shared :mod:`appliance.arabic` renderer and
+kept as a pygame surface, so a frame is only fills and blits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from ..arabic import ArabicRenderer
+from ..config import Config
+from .config import DisplayUnit
+from .pages import (
+    Page,
+    clock_text,
+    digits,
+    gregorian_text,
+    hijri_text,
+    minutes_text,
+    panel_pages,
+)
+from .state import Call, HallSnapshot
+from .words import letter_glyph, parse_ticket
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame
+
+Color = tuple[int, int, int]
+BACKGROUND: Color = (12, 22, 48)
+PANEL: Color = (22, 38, 78)
+TEXT: Color = (255, 255, 255)
+MUTED: Color = (170, 185, 215)
+ACCENT: Color = (255, 204, 0)
+FLASH_TEXT: Color = (12, 22, 48)
+OFFLINE: Color = (200, 30, 30)
+FLASH_PERIOD = 0.5  # seconds per on/off phase
+
+BASE_W, BASE_H = 1920, 1080
+TEXT_CACHE = 600
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Where things go, in pixels of the real screen."""
+
+    header: pygame.Rect
+    current: pygame.Rect
+    ticket: pygame.Rect  #: the current ticket number's box
+    window: pygame.Rect  #: the current window number's box
+    history: pygame.Rect
+    services: pygame.Rect
+    panel: pygame.Rect
+    offline: pygame.Rect
+
+
+class Screen:
+    """Renders frames for one display unit at ``size``."""
+
+    def __init__(
+        self, cfg: Config, unit: DisplayUnit, size: tuple[int, int], renderer: ArabicRenderer
+    ) -> None:
+        self.cfg = cfg
+        self.unit = unit
+        self.size = size
+        self.renderer = renderer
+        self.sx, self.sy = size[0] / BASE_W, size[1] / BASE_H
+        self.scale = min(self.sx, self.sy)
+        self.regions = self._regions()
+        self._cache: OrderedDict[tuple[Any, ...], pygame.Surface] = OrderedDict()
+        self._fits: dict[tuple[str, int, int, bool], int] = {}
+        self.pages = self._layout_pages(panel_pages(cfg, unit))
+
+    # -- geometry -----------------------------------------------------------
+    def _r(self, x: float, y: float, w: float, h: float) -> pygame.Rect:
+        return pygame.Rect(
+            round(x * self.sx), round(y * self.sy), round(w * self.sx), round(h * self.sy)
+        )
+
+    def _px(self, size: float) -> int:
+        return max(8, round(size * self.scale))
+
+    def _regions(self) -> Regions:
+        return Regions(
+            header=self._r(0, 0, 1920, 110),
+            current=self._r(690, 122, 1200, 620),
+            ticket=self._r(1300, 225, 570, 495),
+            window=self._r(710, 225, 470, 495),
+            history=self._r(30, 122, 640, 620),
+            services=self._r(30, 756, 1860, 140),
+            panel=self._r(0, 908, 1920, 172),
+            offline=self._r(260, 300, 1400, 300),
+        )
+
+    # -- text ---------------------------------------------------------------
+    def text(self, text: str, size: int, color: Color = TEXT, bold: bool = False) -> pygame.Surface:
+        """``text`` at ``size`` pixels as a transparent surface (cached)."""
+        key = (text, size, color, bold)
+        surface = self._cache.get(key)
+        if surface is not None:
+            self._cache.move_to_end(key)
+            return surface
+        image = self.renderer.render_line(
+            text, size, bold=bold, fill=(*color, 255), background=(0, 0, 0, 0), mode="RGBA"
+        )
+        surface = pygame.image.frombytes(image.tobytes(), image.size, "RGBA")
+        if pygame.display.get_surface() is not None:
+            surface = surface.convert_alpha()
+        self._cache[key] = surface
+        if len(self._cache) > TEXT_CACHE:
+            self._cache.popitem(last=False)
+        return surface
+
+    def fit(self, text: str, size: int, width: int, bold: bool = False) -> int:
+        """The largest size ≤ ``size`` at which ``text`` fits in ``width`` (cached)."""
+        key = (text, size, width, bold)
+        fitted = self._fits.get(key)
+        if fitted is None:
+            fitted = size
+            while fitted > 10 and self.renderer.measure(text, fitted, bold)[0] > width:
+                fitted = int(fitted * 0.9)
+            if len(self._fits) > TEXT_CACHE:
+                self._fits.clear()
+            self._fits[key] = fitted
+        return fitted
+
+    def _blit(
+        self,
+        frame: pygame.Surface,
+        surface: pygame.Surface,
+        rect: pygame.Rect,
+        *,
+        anchor: str = "center",
+        y: int | None = None,
+    ) -> pygame.Rect:
+        """Place ``surface`` in ``rect``: horizontally right/left/center; at ``y`` or centred."""
+        w, h = surface.get_size()
+        top = rect.y + (rect.height - h) // 2 if y is None else y
+        if anchor == "right":
+            left = rect.right - w
+        elif anchor == "left":
+            left = rect.x
+        else:
+            left = rect.x + (rect.width - w) // 2
+        return frame.blit(surface, (left, top))
+
+    def _layout_pages(self, pages: list[Page]) -> list[tuple[str, list[str]]]:
+        """Pages cut to what fits the panel: a title and at most two lines."""
+        width = self.regions.panel.width - 2 * self._px(40)
+        size = self._px(30)
+        out: list[tuple[str, list[str]]] = []
+        for page in pages:
+            lines = self.renderer.wrap("،   ".join(page.items), size, width) if page.items else []
+            if not lines:
+                out.append((page.title, []))
+            for i in range(0, len(lines), 2):
+                out.append((page.title, lines[i : i + 2]))
+        return out
+
+    # -- timing -------------------------------------------------------------
+    def flashing(self, call: Call | None, mono: float) -> bool:
+        """Whether ``call`` is in its highlighted phase at ``mono``."""
+        if call is None or not call.fresh:
+            return False
+        age = mono - call.received
+        if age < 0 or age >= self.unit.flash_seconds:
+            return False
+        return int(age / FLASH_PERIOD) % 2 == 0
+
+    def next_change(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> float:
+        """Seconds until the frame would look different without new data."""
+        waits = [60 - wall.second - wall.microsecond / 1e6]  # the clock's minute
+        if len(self.pages) > 1:
+            period = self.unit.panel_seconds
+            waits.append(period - math.fmod(wall.timestamp(), period))
+        call = snap.current
+        if call is not None and call.fresh:
+            age = mono - call.received
+            if 0 <= age < self.unit.flash_seconds:
+                waits.append(FLASH_PERIOD - math.fmod(age, FLASH_PERIOD))
+        return max(0.01, min(waits))
+
+    # -- drawing ------------------------------------------------------------
+    def render(
+        self,
+        snap: HallSnapshot,
+        wall: dt.datetime,
+        mono: float,
+        frame: pygame.Surface | None = None,
+    ) -> pygame.Surface:
+        """Draw one whole frame (onto ``frame`` or a new surface) and return it."""
+        if frame is None:
+            frame = pygame.Surface(self.size)
+        frame.fill(BACKGROUND)
+        self._header(frame, wall)
+        self._current(frame, snap.current, mono)
+        self._history(frame, snap.calls[1 : 1 + self.unit.last_calls])
+        self._services(frame, snap)
+        self._panel(frame, wall)
+        if snap.offline:
+            self._offline(frame)
+        return frame
+
+    def _header(self, frame: pygame.Surface, wall: dt.datetime) -> None:
+        r = self.regions.header
+        pygame.draw.rect(frame, PANEL, r)
+        pad = self._px(40)
+        inner = r.inflate(-2 * pad, 0)
+        name = self.cfg.branch.name_ar
+        self._blit(
+            frame,
+            self.text(name, self.fit(name, self._px(44), r.width // 2), TEXT, True),
+            inner,
+            anchor="right",
+        )
+        style = self.unit.digits
+        clock = self._blit(
+            frame,
+            self.text(clock_text(wall, style), self._px(64), ACCENT, True),
+            inner,
+            anchor="left",
+        )
+        dates = pygame.Rect(clock.right + pad, r.y, r.width // 3, r.height)
+        g = self.text(gregorian_text(wall.date(), style), self._px(32), TEXT)
+        h = self.text(
+            hijri_text(wall.date(), self.unit.hijri_adjust_days, style), self._px(32), MUTED
+        )
+        top = r.y + (r.height - g.get_height() - h.get_height()) // 2
+        self._blit(frame, g, dates, anchor="left", y=top)
+        self._blit(frame, h, dates, anchor="left", y=top + g.get_height())
+
+    def _current(self, frame: pygame.Surface, call: Call | None, mono: float) -> None:
+        reg = self.regions
+        pygame.draw.rect(frame, PANEL, reg.current, border_radius=self._px(24))
+        title = self.text("النداء الحالي", self._px(44), MUTED, True)
+        self._blit(
+            frame,
+            title,
+            reg.current.inflate(-self._px(60), 0),
+            anchor="right",
+            y=reg.current.y + self._px(20),
+        )
+        if call is None:
+            return
+        flash = self.flashing(call, mono)
+        fg = FLASH_TEXT if flash else ACCENT
+        for box in (reg.ticket, reg.window):
+            if flash:
+                pygame.draw.rect(frame, ACCENT, box, border_radius=self._px(20))
+            else:
+                pygame.draw.rect(
+                    frame, ACCENT, box, width=max(2, self._px(6)), border_radius=self._px(20)
+                )
+        label_y = reg.ticket.y + self._px(20)
+        self._blit(frame, self.text("رقم العميل", self._px(44), fg, True), reg.ticket, y=label_y)
+        self._blit(frame, self.text("الشباك", self._px(44), fg, True), reg.window, y=label_y)
+        size = self.fit(call.ticket, self._px(210), reg.ticket.width - self._px(40), bold=True)
+        self._blit(frame, self.text(call.ticket, size, fg, True), reg.ticket)
+        window = digits(str(call.window), self.unit.digits)
+        self._blit(frame, self.text(window, self._px(260), fg, True), reg.window)
+        if self.unit.letters == "abjad":
+            try:
+                prefix, number = parse_ticket(call.ticket)
+                spoken = f"{letter_glyph(prefix)} {digits(str(number), self.unit.digits)}"
+                sub = self.text(spoken, self._px(60), fg, True)
+                self._blit(
+                    frame, sub, reg.ticket, y=reg.ticket.bottom - sub.get_height() - self._px(16)
+                )
+            except ValueError:
+                pass  # a ticket the voice cannot say is still shown as printed
+        # The arrow from the ticket to its window (pointing left: RTL reading order).
+        cx, cy = (reg.ticket.x + reg.window.right) // 2, reg.ticket.centery
+        a = self._px(50)
+        pygame.draw.polygon(
+            frame, ACCENT, [(cx - a, cy), (cx + a // 2, cy - a), (cx + a // 2, cy + a)]
+        )
+
+    def _history(self, frame: pygame.Surface, calls: tuple[Call, ...]) -> None:
+        r = self.regions.history
+        pygame.draw.rect(frame, PANEL, r, border_radius=self._px(24))
+        inner = r.inflate(-self._px(60), 0)
+        self._blit(
+            frame,
+            self.text("النداءات السابقة", self._px(44), MUTED, True),
+            inner,
+            anchor="right",
+            y=r.y + self._px(20),
+        )
+        heads_y = r.y + self._px(90)
+        self._blit(
+            frame, self.text("العميل", self._px(32), MUTED), inner, anchor="right", y=heads_y
+        )
+        self._blit(frame, self.text("الشباك", self._px(32), MUTED), inner, anchor="left", y=heads_y)
+        if not calls:
+            return
+        top = heads_y + self._px(60)
+        row_h = min(self._px(82), (r.bottom - top - self._px(16)) // max(1, len(calls)))
+        # Noto's line box is about 1.5 times the font size.
+        size = max(10, int(row_h / 1.55))
+        for i, call in enumerate(calls):
+            row = pygame.Rect(inner.x, top + i * row_h, inner.width, row_h)
+            pygame.draw.line(frame, BACKGROUND, row.topleft, row.topright, max(1, self._px(2)))
+            self._blit(frame, self.text(call.ticket, size, TEXT, True), row, anchor="right")
+            window = digits(str(call.window), self.unit.digits)
+            self._blit(frame, self.text(window, size, TEXT, True), row, anchor="left")
+
+    def _services(self, frame: pygame.Surface, snap: HallSnapshot) -> None:
+        r = self.regions.services
+        if not snap.services:
+            return
+        n = len(snap.services)
+        gap = self._px(16)
+        width = (r.width - gap * (n - 1)) // n
+        style = self.unit.digits
+        for i, s in enumerate(snap.services):
+            # The first service is on the right, as an Arabic reader starts.
+            cell = pygame.Rect(r.right - (i + 1) * width - i * gap, r.y, width, r.height)
+            pygame.draw.rect(frame, PANEL, cell, border_radius=self._px(16))
+            inner = cell.inflate(-self._px(24), 0)
+            name = f"{s.prefix}  {s.name_ar}"
+            waiting = digits(f"في الانتظار: {s.waiting}", style)
+            minutes = s.estimate_minutes if s.waiting else None
+            est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
+            lines = [
+                self.text(name, self.fit(name, self._px(26), inner.width, True), ACCENT, True),
+                self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),
+                self.text(est, self.fit(est, self._px(24), inner.width), MUTED),
+            ]
+            y = cell.y + (cell.height - sum(line.get_height() for line in lines)) // 2
+            for line in lines:
+                self._blit(frame, line, inner, anchor="right", y=y)
+                y += line.get_height()
+
+    def page_index(self, wall: dt.datetime) -> int:
+        return int(wall.timestamp() // self.unit.panel_seconds) % len(self.pages)
+
+    def _panel(self, frame: pygame.Surface, wall: dt.datetime) -> None:
+        r = self.regions.panel
+        pygame.draw.rect(frame, PANEL, r)
+        title, lines = self.pages[self.page_index(wall)]
+        inner = r.inflate(-2 * self._px(40), -2 * self._px(6))
+        y = inner.y
+        if title:
+            t = self.text(title, self._px(30), ACCENT, True)
+            self._blit(frame, t, inner, anchor="right", y=y)
+            y += t.get_height()
+        for line in lines:
+            s = self.text(line, self._px(30), TEXT)
+            self._blit(frame, s, inner, anchor="right", y=y)
+            y += s.get_height()
+
+    def _offline(self, frame: pygame.Surface) -> None:
+        r = self.regions.offline
+        pygame.draw.rect(frame, OFFLINE, r, border_radius=self._px(24))
+        pygame.draw.rect(frame, TEXT, r, width=max(2, self._px(6)), border_radius=self._px(24))
+        big = self.text("النظام غير متصل", self._px(96), TEXT, True)
+        small = self.text("النداء الآلي متوقف مؤقتاً، برجاء الانتظار", self._px(48), TEXT, True)
+        top = r.y + (r.height - big.get_height() - small.get_height()) // 2
+        self._blit(frame, big, r, y=top)
+        self._blit(frame, small, r, y=top + big.get_height())
