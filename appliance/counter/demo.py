@@ -1,6 +1,7 @@
 """Counter units in the virtual branch (``nidaa demo``).
 
-:func:`counter_demo_hook` is a ``ROLE_HOOKS`` entry: it runs one real
+:func:`counter_demo_hook` is a role hook for ``_role_hooks()`` in
+``appliance/demo/run.py`` (it takes the ``DemoContext``): it runs one real
 :class:`~.daemon.CounterDaemon` per counter, in this process, on MockFactory
 pins and a simulated display each (the firmware code on its own pty), on the
 demo's compressed clock.  With ``clerks=True`` simulated clerks press the
@@ -145,7 +146,7 @@ class _NoBoard:
 
 
 def counter_demo_hook(ctx: Any) -> CounterFleet:
-    """``ROLE_HOOKS.append(counter_demo_hook)``: displays mirror the demo's calls."""
+    """Role hook: counter daemons whose displays mirror the demo's (bus) clerks' calls."""
     return CounterFleet(ctx)
 
 
