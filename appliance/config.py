@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from . import schema
+from .counter.config import CounterUnit
 from .display.config import DisplayUnit
 from .errors import ConfigError
 from .kiosk.config import KioskUnit
@@ -183,8 +184,12 @@ class Config:
     broker: Broker = setting("Broker connection.", default_factory=Broker)
     policy: Policy = setting("Queue policy.", default_factory=Policy)
     master: Master = setting("Master unit.", default_factory=Master)
-    displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
+    counter_units: list[CounterUnit] = setting(
+        "Counter units (buttons and LED display), as [[counter_units]] tables.",
+        default_factory=list,
+    )
     kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
+    displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
     sms: SmsGateway | None = setting("The SMS gateway unit (none: no SMS).", default=None)
 
     def check(self) -> Iterator[tuple[str, str]]:

@@ -221,7 +221,8 @@ def reference(cls: type, title: str, *, path: str = "", level: int = 2) -> str:
         if limits:
             text += f" ({', '.join(limits)})"
         text = text.replace("|", "\\|")
-        rows.append(f"| `{f.name}` | {_type_name(tp)} | {default} | {text} |")
+        kind = _type_name(tp).replace("|", "\\|")
+        rows.append(f"| `{f.name}` | {kind} | {default} | {text} |")
     out += [*rows, ""]
     for sub_path, sub_cls in nested:
         out.append(reference(sub_cls, f"`{sub_path}`", path=sub_path, level=level + 1))

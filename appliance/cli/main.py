@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "appliance.cli.provision_cmd",
     "appliance.cli.install_cmd",
     "appliance.cli.report_cmd",
+    "appliance.cli.counter_cmd",  # after queue_cmds: adds the daemon to `nidaa counter`
     "appliance.cli.display_cmd",
     "appliance.kiosk.cli",
     "appliance.sms.cli",

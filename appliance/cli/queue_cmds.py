@@ -23,8 +23,9 @@ def register(sub: Any) -> None:
     add_bus_options(issue)
     issue.set_defaults(func=ticket_issue)
 
-    c = sub.add_parser("counter", help="act at a counter as its clerk would")
-    csub = c.add_subparsers(dest="counter_command", metavar="ACTION", required=True)
+    c = sub.add_parser("counter", help="run a counter unit, or act at a counter as its clerk would")
+    # Without an ACTION, `nidaa counter` runs the counter unit (cli/counter_cmd.py).
+    csub = c.add_subparsers(dest="counter_command", metavar="ACTION", required=False)
     for action in COUNTER_ACTIONS:
         a = csub.add_parser(action, help=f"{action} at COUNTER (id or window number)")
         a.add_argument("counter")

@@ -7,7 +7,6 @@ stops everything and leaves no process behind.
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import sys
 import time
@@ -23,7 +22,7 @@ from ..clock import ScaledClock
 from ..config import Config, load_config
 from ..testing.broker import Mosquitto
 from ..testing.procs import Daemon, stop_all
-from .sim import Actor, Clerk, Tally
+from .sim import Tally
 from .stats import summarize
 
 OPENING_HOUR = 8
@@ -57,12 +56,14 @@ class DemoContext:
 def _role_hooks() -> list[Callable[[DemoContext], Any]]:
     """Real unit daemons on simulated hardware: each hook takes the context
     and returns something with ``stop()``."""
+    from ..counter.demo import counter_clerks_demo_hook
     from ..display.demo import demo_role as display_role
     from ..kiosk.demo import kiosk_demo_role
     from ..sms.demo import demo_sms
 
-    # The kiosks bring the citizens: Poisson arrivals pressing real buttons.
-    return [display_role, kiosk_demo_role, demo_sms]
+    # Citizens press the real kiosks' buttons (Poisson arrivals); clerks press
+    # the real counters' buttons and serve for a random time.
+    return [display_role, kiosk_demo_role, counter_clerks_demo_hook, demo_sms]
 
 
 def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
@@ -84,7 +85,6 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
     today = datetime.now(tz).date()
     opening = datetime(today.year, today.month, today.day, OPENING_HOUR, tzinfo=tz)
     speed = DAY_HOURS * 3600 / (options.minutes * 60)
-    rng = random.Random(options.seed)
     stopping: list[Any] = []
     tally = Tally()
     with Mosquitto(out / "broker") as broker:
@@ -102,17 +102,8 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
         watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
         stopping.append(watcher)
         try:
-            actors: list[Actor] = []
-            for c in cfg.counters:
-                actors.append(
-                    Clerk(cfg, broker.url, clock, tally, c.id,
-                          no_show_share=options.no_show_share, rng=random.Random(rng.random()))
-                )  # fmt: skip
             roles = [r for r in (hook(ctx) for hook in _role_hooks()) if r is not None]
             stopping.extend(roles)
-            for actor in actors:
-                actor.start()
-                stopping.append(actor)
             end = opening + timedelta(hours=DAY_HOURS)
             while clock() < end.timestamp():
                 tally.issued = sum(int(getattr(r, "printed", 0)) for r in roles)
@@ -124,9 +115,6 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
             for thing in reversed(stopping):
                 thing.stop()
             stop_all()  # a daemon whose start was interrupted is stopped too
-            for thing in stopping:
-                if isinstance(thing, Actor):
-                    thing.join(5)
     summary = summarize(db).as_dict()
     from ..tech.report import write_report  # Pillow only when a report is made
 
@@ -136,7 +124,6 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
         speed=round(speed, 1),
         calls_made=tally.calls,
         tickets_printed=tally.issued,
-        errors=tally.errors,
         output=str(out),
     )
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -159,7 +146,16 @@ class _LiveView:
         self._last_line = 0.0
         self.bus = BusClient(cfg, role="tool", unit="demo-view", broker_url=url, presence=False)
         self.bus.subscribe(self.bus.topics.all_service_states, self._on_service)
+        self.bus.subscribe(self.bus.topics.event("call"), self._on_call)
         self.bus.start()
+
+    def _on_call(self, msg: Message) -> None:
+        try:
+            body = msg.json()
+        except ValueError:
+            return
+        self.tally.calls += 1
+        self.tally.note(f"{body.get('ticket')} → {body.get('window')}")
 
     def _on_service(self, msg: Message) -> None:
         try:
@@ -176,7 +172,7 @@ class _LiveView:
         if self.tty:
             lines = [
                 f"Nidaa virtual branch — {self.cfg.branch.name_en}  {now:%H:%M}",
-                f"tickets {self.tally.issued}  calls {self.tally.calls}  no-shows {self.tally.no_shows}",
+                f"tickets {self.tally.issued}  calls {self.tally.calls}",
                 f"waiting  {waiting}",
                 "recent calls: " + ", ".join(self.tally.recent[-6:]),
             ]

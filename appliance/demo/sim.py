@@ -1,20 +1,20 @@
-"""Simulated clerks: plain bus clients on a compressed clock.
+"""Pieces the virtual branch's simulated people share.
 
-Citizens arrive at the real kiosk daemons (appliance.kiosk.demo); clerks
-call, serve for a random time and sometimes meet a no-show.
+Citizens arrive at the real kiosk daemons (appliance.kiosk.demo) and clerks
+press the real counters' buttons (appliance.counter.demo); a simulated actor
+with a bus client of its own is an :class:`Actor`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from dataclasses import dataclass, field
 
 from ..bus.client import BusClient, new_command_id
 from ..clock import ScaledClock
 from ..config import Config
-from ..errors import BusError, QueueError
+from ..errors import BusError
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,6 @@ class Tally:
 
     issued: int = 0
     calls: int = 0
-    no_shows: int = 0
-    errors: int = 0
     recent: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,56 +61,3 @@ class Actor(threading.Thread):
 
     def stop(self) -> None:
         self.halt.set()
-
-
-class Clerk(Actor):
-    """A clerk at a counter: calls, serves for a random time, sometimes a no-show."""
-
-    def __init__(
-        self,
-        config: Config,
-        broker_url: str,
-        clock: ScaledClock,
-        tally: Tally,
-        counter: str,
-        *,
-        no_show_share: float,
-        rng: random.Random,
-    ) -> None:
-        super().__init__(config, broker_url, f"sim-clerk-{counter}", clock)
-        self.counter = counter
-        self.tally = tally
-        self.no_show_share = no_show_share
-        self.rng = rng
-        self.minutes = {s.id: s.service_minutes for s in config.services}
-
-    def run(self) -> None:
-        self.bus.start()
-        self.bus.wait_connected(10)
-        t = self.bus.topics
-        window = self.config.counter(self.counter).number
-        while not self.halt.is_set():
-            try:
-                result = self.request(t.counter_cmd(self.counter, "call-next"))
-            except QueueError:
-                self.tally.errors += 1
-                result = None
-            ticket = result.get("ticket") if result else None
-            if not isinstance(ticket, dict):
-                if not self.sleep_sim(30):
-                    break
-                continue
-            self.tally.calls += 1
-            self.tally.note(f"{ticket['number']} → window {window}")
-            if self.rng.random() < self.no_show_share:
-                self.sleep_sim(60)
-                try:
-                    self.request(t.counter_cmd(self.counter, "no-show"))
-                    self.tally.no_shows += 1
-                except QueueError:
-                    self.tally.errors += 1
-                continue
-            mean = self.minutes.get(str(ticket["service"]), 5.0) * 60
-            if not self.sleep_sim(self.rng.gammavariate(4, mean / 4)):
-                break
-        self.bus.stop()

@@ -11,6 +11,7 @@ import pytest
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.config import load_config
+from appliance.counter.demo import counter_clerks_demo_hook
 from appliance.demo import run as demo_run
 from appliance.sms.demo import demo_sms
 from tests.helpers import EXAMPLE_CONFIG
@@ -19,8 +20,8 @@ from tests.test_demo import _processes_mentioning
 
 @pytest.mark.slow
 def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Only the SMS role, whatever else `nidaa demo` runs.
-    monkeypatch.setattr(demo_run, "_role_hooks", lambda: [demo_sms])
+    # Only the SMS role and the clerks who call, whatever else `nidaa demo` runs.
+    monkeypatch.setattr(demo_run, "_role_hooks", lambda: [demo_sms, counter_clerks_demo_hook])
     out, err = io.StringIO(), io.StringIO()
     code = run(
         ["demo", "--minutes", "0.25", "--arrivals", "30", "--out", str(tmp_path / "demo"),
