@@ -37,11 +37,15 @@ class BenchContext:
 
 def _bench_hooks() -> list[Callable[[BenchContext], dict[str, float]]]:
     """Unit measurements: each returns named figures to add to the result."""
+    from .counter.bench import bench_counter
     from .display.bench import bench_hook as display_bench
     from .kiosk.bench import bench_kiosk
     from .sms.bench import bench_sms_gateway
 
-    return [display_bench, bench_kiosk, bench_sms_gateway]
+    def counter_bench(ctx: BenchContext) -> dict[str, float]:
+        return bench_counter(samples=max(40, min(ctx.samples, 200)), config=ctx.config_path)
+
+    return [display_bench, bench_kiosk, counter_bench, bench_sms_gateway]
 
 
 def rss_mb(pid: int) -> float:
