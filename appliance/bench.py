@@ -162,6 +162,8 @@ def run_bench(
                 for key, value in hook(ctx).items():
                     if key.startswith("rss_mb_"):
                         rss[key.removeprefix("rss_mb_")] = value
+                    elif key.endswith("_rss_mb"):
+                        rss[key.removesuffix("_rss_mb")] = value
                     else:
                         result[key] = value
             result["rss_mb"] = rss
