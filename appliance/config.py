@@ -203,9 +203,12 @@ class Config:
         for attr in ("id", "number"):
             for dup in schema.duplicates(getattr(c, attr) for c in self.counters):
                 yield "counters", f"{attr} {dup!r} is used by more than one counter"
+        from .counter.units import check_units
         from .kiosk.config import check_kiosks
 
+        # Rules of the unit sections that need the whole branch.
         yield from check_kiosks(self)
+        yield from check_units(self)
         known = {s.id for s in self.services}
         for i, counter in enumerate(self.counters):
             if not counter.services:

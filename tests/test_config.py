@@ -66,3 +66,13 @@ def test_broker_urls(url: str, expected: tuple[str, int, bool]) -> None:
 def test_bad_broker_url_is_rejected() -> None:
     with pytest.raises(ValueError, match="mqtt://host:port"):
         parse_broker_url("http://x")
+
+
+def test_unit_sections_are_checked_against_the_branch(example_config_text: str) -> None:
+    text = example_config_text.replace('counter = "w2"', 'counter = "w22"')
+    text = text.replace('{ pin = 5,  service = "building"', '{ pin = 5,  service = "buildings"')
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    messages = dict(info.value.problems)
+    assert messages["counter_units[1].counter"] == "unknown counter 'w22'"
+    assert messages["kiosks[0].buttons[0].service"] == "unknown service 'buildings'"
