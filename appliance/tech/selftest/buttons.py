@@ -145,7 +145,7 @@ def run(
             if len(pressed) == len(w.buttons):
                 done.set()
         if first:
-            result.step(f"pin {pin}", True, f"({w.buttons[pin]}): pressed")
+            result.step(f"pin {pin} ({w.buttons[pin]})", True, "pressed")
 
     try:
         board = ButtonBoard(by_name, on_event, factory=factory, debounce=w.debounce_s, cooldown=0)
@@ -162,7 +162,7 @@ def run(
         missing = sorted(set(w.buttons) - set(pressed))
         result.details["pressed"] = {str(p): round(t, 2) for p, t in sorted(pressed.items())}
     for pin in missing:
-        result.step(f"pin {pin}", False, f"({w.buttons[pin]}): not pressed")
+        result.step(f"pin {pin} ({w.buttons[pin]})", False, "not pressed")
     if missing:
         pins = ", ".join(f"GPIO{p}" for p in missing)
         result.fail(
