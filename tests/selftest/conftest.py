@@ -16,9 +16,7 @@ from tests.helpers import write_config
 # The example's device lines, each replaced by a test's own.
 PRINTER = '[kiosks.printer]\nbackend = "usb"'
 PRINTER_END = "\n[kiosks.ticket]"
-COUNTER_DISPLAY = (
-    'display = { port = "/dev/serial/by-id/usb-FTDI_USB_RS485-if00-port0", address = 1, digits = 4 }'
-)
+COUNTER_DISPLAY = 'display = { port = "/dev/serial/by-id/usb-FTDI_USB_RS485-if00-port0", address = 1, digits = 4 }'
 HALL_AUDIO = 'audio = "pygame"            # "none": screen only'
 MODEM = 'modem = "/dev/ttyUSB2"     # or "sim": the simulated modem (demo, tests)'
 

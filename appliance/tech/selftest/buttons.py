@@ -97,6 +97,7 @@ def _show_outputs(factory: Any, w: Wiring, result: SelfTest, light_s: float) -> 
         return False
     finally:
         for _pin, _kind, device in devices:
+            device.off()  # closing alone may leave a lit LED on some pin factories
             device.close()
     listed = ", ".join(f"GPIO{p} {k}" for p, k, _ in devices)
     return result.step("outputs", True, f"switched on for {light_s:g} s: {listed}")
