@@ -67,10 +67,10 @@ def _checks(fault: str, port: str) -> list[str]:
 
 
 def _health(result: SelfTest, health: Health, port: str) -> bool:
+    """Record SIM, network and signal; False when the modem cannot send."""
     if not health.sim_ready:
-        return not result.fail(
-            "SIM (AT+CPIN?)", "no SIM card, or locked with a PIN", *_checks("no_sim", port)
-        )
+        result.fail("SIM (AT+CPIN?)", "no SIM card, or locked with a PIN", *_checks("no_sim", port))
+        return False
     result.step("SIM (AT+CPIN?)", True, "READY")
     reg = REGISTRATION.get(health.registration, f"state {health.registration}")
     dbm, bars = signal_dbm(health.signal), signal_bars(health.signal)
