@@ -125,3 +125,20 @@ def test_several_units_need_unit(tmp_path: Path) -> None:
     code, _, err = nidaa("test", "buttons", "--config", str(branch(tmp_path)), environ=MOCK)
     assert code == ExitCode.CONFIG
     assert "several units with buttons (k1, counter-w1, counter-w2)" in err
+
+
+def test_config_pin_factory_mock_without_environment(tmp_path: Path) -> None:
+    config = branch(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('pin_factory = "lgpio"', 'pin_factory = "mock"', 1))
+    code, obj = nidaa_json(
+        "test", "buttons", "--config", str(config), "--unit", "k1", "--timeout", "0.1",
+        "--light", "0", environ={},
+    )  # fmt: skip
+    assert code == ExitCode.HARDWARE  # nobody pressed
+    assert obj["details"]["pin_factory"] == "mock"
+    assert obj["steps"][0] == {
+        "step": "outputs",
+        "ok": True,
+        "detail": "switched on for 0 s: GPIO17 led:status, GPIO27 buzzer",
+    }
