@@ -10,6 +10,7 @@ import serial
 
 from appliance.cli.env import ExitCode
 from appliance.drivers.display.simulated import SimulatedBoard
+from appliance.drivers.display.simulated_vendor import VendorBoard
 
 from .conftest import assert_shape, branch, nidaa, nidaa_json
 
@@ -76,3 +77,20 @@ def test_unknown_unit_is_a_config_error(tmp_path: Path) -> None:
     assert code == ExitCode.CONFIG
     assert obj["ok"] is False and obj["device"] == "display"
     assert obj["problems"] == [{"path": "counter_units", "message": "no counter unit 'w9'"}]
+
+
+def test_vendor_display_gets_its_frames_and_the_technician_is_told_to_look(
+    tmp_path: Path,
+) -> None:
+    with VendorBoard() as vendor:
+        table = f'port = "{vendor.port}", protocol = "vendor", address = 2, rs485 = "off"'
+        config = branch(tmp_path, display=table)
+        code, obj = nidaa_json(
+            "test", "display", "--config", str(config), "--unit", "counter-w1", "--pause", "0"
+        )
+        assert code == ExitCode.OK
+        assert_shape(obj, "display")
+        assert [s["step"] for s in obj["steps"]] == ["all segments", "window number", "clear"]
+        assert any("does not answer" in w for w in obj["warnings"])
+        assert vendor.wait_for(2, "")
+        assert vendor.shown[2] == ["8.8.8.8.", "1", ""]
