@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import subprocess
 import tty
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from appliance.cli.env import ExitCode
 from appliance.drivers.printer import PrinterState, decode_raster
+from appliance.tech.selftest.hints import daemon_running
 from tests.test_printer import FarEnd
 
 from .conftest import assert_shape, branch, nidaa, nidaa_json
@@ -116,3 +118,15 @@ def test_status_only(tmp_path: Path, far_end: tuple[str, FarEnd]) -> None:
     assert_shape(obj, "printer")
     assert [s["step"] for s in obj["steps"]] == ["found", "status"]
     assert not far.emulator.printed
+
+
+def test_a_running_daemon_is_noticed() -> None:
+    def systemctl(argv: list[str], **_: object) -> subprocess.CompletedProcess[bytes]:
+        assert argv == ["systemctl", "is-active", "--quiet", "nidaa-kiosk.service"]
+        return subprocess.CompletedProcess(argv, 0)
+
+    def missing(argv: list[str], **_: object) -> subprocess.CompletedProcess[bytes]:
+        raise FileNotFoundError("systemctl")
+
+    assert daemon_running("kiosk", systemctl)
+    assert not daemon_running("kiosk", missing)

@@ -17,7 +17,7 @@ from typing import Any
 from ...config import Config
 from ...drivers.buttons import ButtonBoard, ButtonEvent, factory_name, output_device, pin_factory
 from ...errors import ConfigError, HardwareError
-from .hints import access_problem, stop_daemon
+from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
 
@@ -119,6 +119,7 @@ def run(
         role=w.role, pin_factory=name, buttons={str(p): n for p, n in w.buttons.items()}
     )
     progress(f"{w.role} {w.unit}: {len(w.buttons)} button(s), pin factory {name}")
+    warn_if_running(result, w.role)
     try:
         factory = pin_factory(w.pin_factory, environ)
     except HardwareError as exc:

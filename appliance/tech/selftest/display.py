@@ -17,7 +17,7 @@ from ...counter.screen import open_display
 from ...counter.units import select_unit
 from ...drivers.display import DisplayError
 from ...errors import ConfigError
-from .hints import access_problem, stop_daemon
+from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
 
@@ -64,6 +64,7 @@ def run(
         backend=d.backend, port=where, protocol=d.protocol, address=d.address, window=window
     )
     progress(f"display of {unit.unit}: {d.protocol} address {d.address} on {where}")
+    warn_if_running(result, "counter")
     acked = d.protocol == "nidaa"
     answered = "acknowledged" if acked else "sent (look: this display never answers)"
     if not acked:

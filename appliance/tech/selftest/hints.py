@@ -11,7 +11,13 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .result import SelfTest
 
 
 def _user() -> str:
@@ -46,3 +52,26 @@ def stop_daemon(role: str) -> str:
         f"the {role} daemon holds the device while it runs: "
         f"`sudo systemctl stop nidaa-{role}` for the test, `start` it afterwards"
     )
+
+
+Runner = Callable[..., "subprocess.CompletedProcess[bytes]"]
+
+
+def daemon_running(role: str, runner: Runner = subprocess.run) -> bool:
+    """Whether systemd runs the role's daemon now (False where there is no systemd)."""
+    try:
+        done = runner(
+            ["systemctl", "is-active", "--quiet", f"nidaa-{role}.service"],
+            capture_output=True,
+            timeout=3,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def warn_if_running(result: SelfTest, role: str) -> None:
+    """Say up front that the daemon may hold the device, before a confusing failure."""
+    if daemon_running(role):
+        result.warn(f"nidaa-{role} is running and may hold the device: {stop_daemon(role)}")

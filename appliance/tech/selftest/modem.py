@@ -17,7 +17,7 @@ from ...errors import ConfigError
 from ...sms import phone
 from ...sms.config import render
 from ...sms.pdu import StatusReport, encode
-from .hints import access_problem, stop_daemon
+from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
 REGISTRATION = {
@@ -119,6 +119,7 @@ def run(
     result = SelfTest("modem", sms.unit, progress)
     result.details.update(port=sms.modem, baudrate=sms.baudrate)
     progress(f"modem of {sms.unit}: {sms.modem} at {sms.baudrate} baud")
+    warn_if_running(result, "sms-gateway")
     modem, sim = open_modem(
         sms.modem,
         sms.baudrate,

@@ -20,7 +20,7 @@ from ...drivers.printer import PrinterState
 from ...errors import HardwareError
 from ...kiosk.cli import select_unit
 from ...kiosk.config import PrinterSettings
-from .hints import access_problem, stop_daemon
+from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
 DOTS_PER_MM = 8  # every ESC/POS profile Nidaa uses prints at 203 dpi
@@ -111,6 +111,7 @@ def run(
         backend=settings.backend, where=_where(settings), profile=settings.profile
     )
     progress(f"printer of kiosk {kiosk.unit}: {settings.backend}, {_where(settings)}")
+    warn_if_running(result, "kiosk")
     printer = settings.open()
     try:
         try:

@@ -15,7 +15,7 @@ from ...display.config import display_unit
 from ...display.voice import CallVoice
 from ...drivers.sound import open_speaker
 from ...errors import ConfigError, HardwareError
-from .hints import access_problem, stop_daemon
+from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
 SAMPLE_TICKET = "A1"
@@ -42,6 +42,7 @@ def run(cfg: Config, unit_id: str | None, *, progress: Progress = quiet) -> Self
     backend = "pygame" if unit.audio == "none" else unit.audio
     result.details.update(audio=unit.audio, languages=list(unit.languages), letters=unit.letters)
     progress(f"sound of display {unit.id}: {backend}, voice {'+'.join(unit.languages)}")
+    warn_if_running(result, "display")
     if unit.audio == "none":
         result.warn(
             "this display is set to audio = 'none': it announces nothing even if the test passes"
