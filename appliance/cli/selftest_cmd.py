@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from ..config import load_config
-from ..errors import ConfigError
+from ..errors import ConfigError, HardwareError
 from ..tech.selftest import DEVICES, SelfTest
 from .common import DEFAULT_CONFIG
 from .env import Environment, ExitCode
@@ -116,6 +116,13 @@ def run_test(args: argparse.Namespace, env: Environment) -> int:
             }
         )
         return ExitCode.CONFIG
+    except HardwareError as exc:
+        # A fault the device test did not foresee still ends in one verdict
+        # (and one JSON object), not a traceback.
+        result = SelfTest(args.device, getattr(args, "unit", None) or "this unit")
+        result.fail(
+            "device", str(exc), "run again with -v for the driver's log; see docs/selftest.md"
+        )
     if args.json:
         env.json(result.as_dict())
     else:

@@ -14,6 +14,8 @@ import pytest
 
 from appliance.cli.env import ExitCode
 from appliance.drivers.printer import PrinterState, decode_raster
+from appliance.errors import HardwareError
+from appliance.tech.selftest import printer
 from appliance.tech.selftest.hints import daemon_running
 from tests.test_printer import FarEnd
 
@@ -130,3 +132,16 @@ def test_a_running_daemon_is_noticed() -> None:
 
     assert daemon_running("kiosk", systemctl)
     assert not daemon_running("kiosk", missing)
+
+
+def test_an_unforeseen_device_error_still_gives_one_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise HardwareError("the USB bus fell over")
+
+    monkeypatch.setattr(printer, "run", broken)
+    code, obj = nidaa_json("test", "printer", "--config", str(branch(tmp_path)))
+    assert code == ExitCode.HARDWARE
+    assert_shape(obj, "printer")
+    assert obj["verdict"] == "FAIL printer test of this unit: device: the USB bus fell over"
