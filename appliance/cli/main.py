@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "appliance.cli.display_cmd",
     "appliance.kiosk.cli",
     "appliance.sms.cli",
+    "appliance.cli.selftest_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
