@@ -7,6 +7,7 @@ stops everything and leaves no process behind.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 import time
@@ -24,6 +25,8 @@ from ..testing.broker import Mosquitto
 from ..testing.procs import Daemon, stop_all
 from .sim import Tally
 from .stats import summarize
+
+log = logging.getLogger(__name__)
 
 OPENING_HOUR = 8
 DAY_HOURS = 7
@@ -88,22 +91,29 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
     stopping: list[Any] = []
     tally = Tally()
     with Mosquitto(out / "broker") as broker:
-        config_path = _write_demo_config(options.config, out, broker.url)
         db = out / "master.db"
-        # Anchor the clock a moment ahead, so the day starts once all is up.
-        clock = ScaledClock(opening.timestamp(), speed, anchor=time.time() + 1.5)
-        master = Daemon(
-            ["master", "--config", str(config_path), "--db", str(db), "--broker", broker.url,
-             "--sim-clock", f"{opening.isoformat()}@{speed}@{clock.anchor}"],
-            out / "master.log",
-        ).start()  # fmt: skip
-        stopping.append(master)
-        ctx = DemoContext(options, cfg, config_path, broker.url, clock, out)
-        watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
-        stopping.append(watcher)
+        # Everything that starts a process or a thread is inside this try, so
+        # that Ctrl-C at any moment stops all that was started.
         try:
-            roles = [r for r in (hook(ctx) for hook in _role_hooks()) if r is not None]
-            stopping.extend(roles)
+            config_path = _write_demo_config(options.config, out, broker.url)
+            # Anchor the clock a moment ahead, so the day starts once all is up.
+            clock = ScaledClock(opening.timestamp(), speed, anchor=time.time() + 1.5)
+            master = Daemon(
+                ["master", "--config", str(config_path), "--db", str(db), "--broker", broker.url,
+                 "--sim-clock", f"{opening.isoformat()}@{speed}@{clock.anchor}"],
+                out / "master.log",
+            )  # fmt: skip
+            stopping.append(master)
+            master.start()
+            ctx = DemoContext(options, cfg, config_path, broker.url, clock, out)
+            watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
+            stopping.append(watcher)
+            roles: list[Any] = []
+            for hook in _role_hooks():
+                role = hook(ctx)
+                if role is not None:
+                    roles.append(role)
+                    stopping.append(role)
             end = opening + timedelta(hours=DAY_HOURS)
             while clock() < end.timestamp():
                 tally.issued = sum(int(getattr(r, "printed", 0)) for r in roles)
@@ -113,7 +123,10 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                     raise RuntimeError(f"the master stopped:\n{master.log()[-2000:]}")
         finally:
             for thing in reversed(stopping):
-                thing.stop()
+                try:
+                    thing.stop()
+                except Exception:  # one role's failure must not leave the others running
+                    log.exception("stopping %r failed", thing)
             stop_all()  # a daemon whose start was interrupted is stopped too
     summary = summarize(db).as_dict()
     from ..tech.report import write_report  # Pillow only when a report is made

@@ -24,7 +24,7 @@ def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(demo_run, "_role_hooks", lambda: [demo_sms, counter_clerks_demo_hook])
     out, err = io.StringIO(), io.StringIO()
     code = run(
-        ["demo", "--minutes", "0.25", "--arrivals", "30", "--out", str(tmp_path / "demo"),
+        ["demo", "--minutes", "0.5", "--arrivals", "30", "--out", str(tmp_path / "demo"),
          "--config", str(EXAMPLE_CONFIG), "--json"],
         Environment(stdout=out, stderr=err, environ={}),
     )  # fmt: skip
