@@ -17,7 +17,7 @@ from appliance.bench import _bench_hooks
 from appliance.bench_day import rss_bound, run_day
 from appliance.config import load_config
 from appliance.demo.day import day_config
-from appliance.errors import NidaaError
+from appliance.errors import ConfigError, NidaaError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "branch.example.toml"
 PROCESSES = ("master", "display", "sms_gateway", "broker", "units")
@@ -94,3 +94,11 @@ def test_a_day_refuses_a_used_folder(tmp_path: Path) -> None:
 
 def test_bench_runs_the_day_only_when_asked() -> None:
     assert len(_bench_hooks(day_tickets=150)) == len(_bench_hooks()) + 1
+
+
+def test_day_config_needs_the_sms_gateway(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    src = tmp_path / "no-sms.toml"
+    src.write_text(text[: text.index("\n[sms]")], encoding="utf-8")  # [sms] is last
+    with pytest.raises(ConfigError, match="needs a branch with an \\[sms\\] section"):
+        day_config(src, tmp_path, "mqtt://127.0.0.1:1", counters=12, kiosks=3)

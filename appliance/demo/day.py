@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 
 from ..config import load_config
+from ..errors import ConfigError
 
 #: How much faster than the wall clock the units' clock (guards, debounce) runs.
 DAY_SPEED = 600.0
@@ -32,6 +33,8 @@ def day_config(src: Path, out: Path, broker_url: str, *, counters: int, kiosks: 
     """Write ``out/day.toml``: the branch of ``src`` grown to ``counters``
     counters and ``kiosks`` kiosks, on ``broker_url``."""
     base = load_config(src)
+    if base.sms is None:  # the day runs every unit, the SMS gateway too
+        raise ConfigError([("sms", "the busy day needs a branch with an [sms] section")])
     text = src.read_text(encoding="utf-8")
     text = text.replace(base.broker.url, broker_url)
     # The simulated modem is as fast as it is asked to be; an operator's
