@@ -35,8 +35,10 @@ class BenchContext:
     samples: int
 
 
-def _bench_hooks() -> list[Callable[[BenchContext], dict[str, float]]]:
-    """Unit measurements: each returns named figures to add to the result."""
+def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str, float]]]:
+    """Unit measurements: each returns named figures to add to the result.
+    With ``day_tickets`` a busy day of that many tickets (12 counters) runs
+    last (``nidaa bench --day``: a few minutes more, so not by default)."""
     from .counter.bench import bench_counter
     from .display.bench import bench_hook as display_bench
     from .kiosk.bench import bench_kiosk
@@ -45,7 +47,17 @@ def _bench_hooks() -> list[Callable[[BenchContext], dict[str, float]]]:
     def counter_bench(ctx: BenchContext) -> dict[str, float]:
         return bench_counter(samples=max(40, min(ctx.samples, 200)), config=ctx.config_path)
 
-    return [display_bench, bench_kiosk, counter_bench, bench_sms_gateway]
+    hooks: list[Callable[[BenchContext], dict[str, float]]] = [
+        display_bench,
+        bench_kiosk,
+        counter_bench,
+        bench_sms_gateway,
+    ]
+    if day_tickets > 0:
+        from .bench_day import bench_day
+
+        hooks.append(lambda ctx: bench_day(ctx, tickets=day_tickets, counters=12))
+    return hooks
 
 
 def rss_mb(pid: int) -> float:
@@ -93,7 +105,7 @@ def _timed(n: int, op: Callable[[], object]) -> list[float]:
 
 
 def run_bench(
-    config_path: Path, *, samples: int = 300, workdir: Path | None = None
+    config_path: Path, *, samples: int = 300, workdir: Path | None = None, day_tickets: int = 0
 ) -> dict[str, Any]:
     work = Path(workdir or tempfile.mkdtemp(prefix="nidaa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -158,7 +170,7 @@ def run_bench(
             )
             rss = {"master": rss_mb(master.pid)}
             ctx = BenchContext(cfg, config_path, broker.url, work, samples)
-            for hook in _bench_hooks():
+            for hook in _bench_hooks(day_tickets):
                 for key, value in hook(ctx).items():
                     if key.startswith("rss_mb_"):
                         rss[key.removeprefix("rss_mb_")] = value

@@ -16,11 +16,25 @@ def register(sub: Any) -> None:
     p.add_argument("--config", type=Path, default=EXAMPLE, help="branch configuration")
     p.add_argument("--samples", type=int, default=300, help="requests per measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    day = p.add_mutually_exclusive_group()
+    day.add_argument(
+        "--day",
+        dest="day_tickets",
+        action="store_const",
+        const=3000,
+        default=0,
+        help="also run a busy day: 3,000 tickets, 12 counters, every unit (a few minutes)",
+    )
+    day.add_argument(
+        "--day-tickets", type=int, metavar="N", help="also run a busy day of N tickets"
+    )
     p.set_defaults(func=bench)
 
 
 def bench(args: argparse.Namespace, env: Environment) -> int:
-    result = run_bench(args.config, samples=max(20, args.samples))
+    result = run_bench(
+        args.config, samples=max(20, args.samples), day_tickets=max(0, args.day_tickets or 0)
+    )
     if args.json:
         env.json(result)
     else:

@@ -36,6 +36,11 @@ def register(sub: Any) -> None:
         metavar="N",
         help="with --shots/--record-audio: keep the files of the first N calls only",
     )
+    p.add_argument(
+        "--calls-log",
+        metavar="FILE",
+        help="append one JSON line per call when a frame first shows it (load runs)",
+    )
     p.set_defaults(func=display)
 
 
@@ -62,6 +67,7 @@ def display(args: argparse.Namespace, env: Environment) -> int:
         speaker=speaker,
         shots_dir=args.shots,
         max_shots=args.max_calls,
+        calls_log=args.calls_log,
     )
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import threading
@@ -67,6 +68,7 @@ class HallDisplay:
         speaker: Speaker | None = None,
         shots_dir: str | Path | None = None,
         max_shots: int | None = None,
+        calls_log: str | Path | None = None,
     ) -> None:
         from .screen import Screen
 
@@ -85,6 +87,9 @@ class HallDisplay:
         self.last_snapshot = HallSnapshot()
         self.shots: list[Path] = []
         self._shot_keys: deque[str] = deque(maxlen=64)
+        #: JSON lines, one per call the moment a frame first showed it (load runs).
+        self.calls_log = Path(calls_log) if calls_log else None
+        self._logged_keys: deque[str] = deque(maxlen=64)
 
         # Everything that can be missing is checked before anything starts.
         renderer = display_renderer(unit)
@@ -203,8 +208,28 @@ class HallDisplay:
             self.last_frame = self.surface.copy() if self.headless else self.surface
             self.last_snapshot = snap
             self._frame_lock.notify_all()
+        if self.calls_log is not None:
+            self._log_calls(snap)
         if self.shots_dir is not None:
             self._save_shots(snap, mono, wall)
+
+    def _log_calls(self, snap: HallSnapshot) -> None:
+        """Append each call a frame shows for the first time, with the
+        monotonic time the frame was done (system-wide on Linux, so another
+        process can subtract its own button press from it)."""
+        assert self.calls_log is not None
+        drawn = time.monotonic()
+        lines = []
+        for call in reversed(snap.calls):  # oldest first
+            key = call.event_id or f"{call.ticket}@{call.received}"
+            if not call.fresh or key in self._logged_keys:
+                continue
+            self._logged_keys.append(key)
+            row = {"event": call.event_id, "ticket": call.ticket, "window": call.window}
+            lines.append(json.dumps({**row, "recall": call.recall, "drawn": drawn}))
+        if lines:
+            with self.calls_log.open("a", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n")
 
     def _save_shots(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:
         """One PNG per new call, even when several arrived between two frames:

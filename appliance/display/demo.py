@@ -11,6 +11,7 @@ each (a whole simulated day has hundreds of calls; a 1080p PNG and an
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..testing.procs import Daemon
@@ -18,8 +19,9 @@ from ..testing.procs import Daemon
 DEMO_MAX_CALLS = 40
 
 
-def demo_role(ctx: Any, max_calls: int = DEMO_MAX_CALLS) -> Daemon:
-    """Start the display daemon for the virtual branch ``ctx`` (a DemoContext)."""
+def demo_role(ctx: Any, max_calls: int = DEMO_MAX_CALLS, calls_log: Path | None = None) -> Daemon:
+    """Start the display daemon for the virtual branch ``ctx`` (a DemoContext);
+    with ``calls_log`` it appends a JSON line per call drawn (the load run)."""
     out = ctx.out / "display"
     args = [
         "display",
@@ -30,5 +32,7 @@ def demo_role(ctx: Any, max_calls: int = DEMO_MAX_CALLS) -> Daemon:
         "--record-audio", str(out / "audio"),
         "--max-calls", str(max_calls),
     ]  # fmt: skip
+    if calls_log is not None:
+        args += ["--calls-log", str(calls_log)]
     env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     return Daemon(args, ctx.out / "display.log", env=env).start()

@@ -35,6 +35,7 @@ class KioskDemo:
         per_hour: float | None = None,
         priority_share: float | None = None,
         seed: int | None = None,
+        save_tickets: bool = True,
     ) -> None:
         from gpiozero.pins.mock import MockFactory
 
@@ -51,7 +52,8 @@ class KioskDemo:
         self.kiosks: list[tuple[KioskUnit, KioskDaemon, Any]] = []
         self._halt = threading.Event()
         for unit in units:
-            sim = simulated(unit, str(ctx.out / "tickets" / unit.unit))
+            # A busy day's 3,000 tickets would be 400 MB of files: it keeps none.
+            sim = simulated(unit, str(ctx.out / "tickets" / unit.unit) if save_tickets else "")
             factory = MockFactory()  # each kiosk is its own Pi with its own pins
             # The demo's clock runs the day fast: cooldown and debounce are
             # measured on it, as everything else in the virtual branch.

@@ -28,12 +28,7 @@ class DemoSms:
 
     def __init__(self, ctx: DemoContext, every_min: float = 40.0) -> None:
         self.record = ctx.out / "sms.jsonl"
-        self.gateway = Daemon(
-            ["sms-gateway", "--config", str(ctx.config_path), "--broker", ctx.broker_url,
-             "--modem", "sim", "--sim-record", str(self.record),
-             "--outbox", str(ctx.out / "sms-outbox.db")],
-            ctx.out / "sms-gateway.log",
-        ).start()  # fmt: skip
+        self.gateway = gateway_daemon(ctx)
         self.citizens = _PhoneCitizens(ctx, every_min)
         self.citizens.start()
 
@@ -41,6 +36,17 @@ class DemoSms:
         self.citizens.stop()
         self.citizens.join(5)
         self.gateway.stop()
+
+
+def gateway_daemon(ctx: DemoContext) -> Daemon:
+    """The real gateway process on the simulated modem; every SMS it sends is
+    a JSON line in ``<out>/sms.jsonl`` (also used by the busy-day load run)."""
+    return Daemon(
+        ["sms-gateway", "--config", str(ctx.config_path), "--broker", ctx.broker_url,
+         "--modem", "sim", "--sim-record", str(ctx.out / "sms.jsonl"),
+         "--outbox", str(ctx.out / "sms-outbox.db")],
+        ctx.out / "sms-gateway.log",
+    ).start()  # fmt: skip
 
 
 def demo_sms(ctx: DemoContext) -> DemoSms | None:
