@@ -8,6 +8,7 @@ a real process with its own SQLite file.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,7 +153,7 @@ def test_press_prints_the_masters_ticket(tmp_path: Path, broker: Mosquitto) -> N
         printed = r.kiosk.counts.history[0]
         ticket = printed.result["ticket"]
         assert ticket["number"] == "A001" and ticket["priority"] is False
-        assert printed.job == r.printer.jobs[0]
+        assert printed.job_sha256 == hashlib.sha256(r.printer.jobs[0]).hexdigest()
         assert_prints_ticket(r, r.printer.jobs[0], printed.result)
         r.press(PIN_RECONCILE)
         assert r.wait_printed(2, timeout=15)

@@ -52,7 +52,10 @@ OFFLINE: Color = (200, 30, 30)
 FLASH_PERIOD = 0.5  # seconds per on/off phase
 
 BASE_W, BASE_H = 1920, 1080
-TEXT_CACHE = 600
+# Drawn texts are kept up to this many bytes of pixels (least recently used
+# first out): ticket numbers at 1080p are large, and a day has thousands.
+TEXT_CACHE_BYTES = 48 * 1024 * 1024
+FIT_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Screen:
         self.scale = min(self.sx, self.sy)
         self.regions = self._regions()
         self._cache: OrderedDict[tuple[Any, ...], pygame.Surface] = OrderedDict()
+        self._cache_bytes = 0
         self._fits: dict[tuple[str, int, int, bool], int] = {}
         self.pages = self._layout_pages(panel_pages(cfg, unit))
 
@@ -122,8 +126,10 @@ class Screen:
         if pygame.display.get_surface() is not None:
             surface = surface.convert_alpha()
         self._cache[key] = surface
-        if len(self._cache) > TEXT_CACHE:
-            self._cache.popitem(last=False)
+        self._cache_bytes += _pixel_bytes(surface)
+        while self._cache_bytes > TEXT_CACHE_BYTES and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cache_bytes -= _pixel_bytes(old)
         return surface
 
     def fit(self, text: str, size: int, width: int, bold: bool = False) -> int:
@@ -134,7 +140,7 @@ class Screen:
             fitted = size
             while fitted > 10 and self.renderer.measure(text, fitted, bold)[0] > width:
                 fitted = int(fitted * 0.9)
-            if len(self._fits) > TEXT_CACHE:
+            if len(self._fits) > FIT_CACHE:
                 self._fits.clear()
             self._fits[key] = fitted
         return fitted
@@ -373,3 +379,8 @@ class Screen:
         top = r.y + (r.height - big.get_height() - small.get_height()) // 2
         self._blit(frame, big, r, y=top)
         self._blit(frame, small, r, y=top + big.get_height())
+
+
+def _pixel_bytes(surface: pygame.Surface) -> int:
+    width, height = surface.get_size()
+    return width * height * 4
