@@ -124,9 +124,10 @@ class CounterUnit:
     buttons: list[ButtonSpec] = setting(
         "The clerk's buttons, as [[counter_units.buttons]] tables.", default_factory=list
     )
-    pin_factory: Literal["lgpio", "rpigpio", "mock"] = setting(
+    pin_factory: Literal["lgpio", "rpigpio", "mock", "sim"] = setting(
         "gpiozero pin factory: 'lgpio' (Pi 5 and recent Pi OS), 'rpigpio' (older boards) "
-        "or 'mock' (no GPIO: demo, tests).  GPIOZERO_PIN_FACTORY in the environment wins.",
+        "or 'mock' (no GPIO: demo, tests); 'sim' is pressed by another process (demo --chaos).  "
+        "GPIOZERO_PIN_FACTORY in the environment wins.",
         default="lgpio",
     )
     transfer_service: str = setting(
