@@ -31,6 +31,11 @@ def register(sub: Any) -> None:
         "--record-audio", metavar="DIR", help="write each announcement as a WAV file to DIR"
     )
     p.add_argument(
+        "--calls-log",
+        metavar="FILE",
+        help="append every call drawn on the screen to FILE (JSON lines)",
+    )
+    p.add_argument(
         "--max-calls",
         type=int,
         metavar="N",
@@ -62,6 +67,7 @@ def display(args: argparse.Namespace, env: Environment) -> int:
         speaker=speaker,
         shots_dir=args.shots,
         max_shots=args.max_calls,
+        calls_log=args.calls_log,
     )
 
     def on_signal(signum: int, frame: Any) -> None:

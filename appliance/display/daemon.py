@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import threading
@@ -67,6 +68,7 @@ class HallDisplay:
         speaker: Speaker | None = None,
         shots_dir: str | Path | None = None,
         max_shots: int | None = None,
+        calls_log: str | Path | None = None,
     ) -> None:
         from .screen import Screen
 
@@ -85,6 +87,9 @@ class HallDisplay:
         self.last_snapshot = HallSnapshot()
         self.shots: list[Path] = []
         self._shot_keys: deque[str] = deque(maxlen=64)
+        #: Every call drawn, as JSON lines (what the hall saw; survives kill -9).
+        self.calls_log = Path(calls_log) if calls_log else None
+        self._logged: deque[str] = deque(maxlen=256)
 
         # Everything that can be missing is checked before anything starts.
         renderer = display_renderer(unit)
@@ -101,7 +106,11 @@ class HallDisplay:
         self.screen = Screen(cfg, unit, self.surface.get_size(), renderer)
         self.bus: BusClient | None = None
         if connect:
-            self.bus = BusClient(cfg, role="display", unit=unit.id, broker_url=broker_url)
+            # A persistent session: a call made while the display restarts is
+            # queued by the broker and shown once it is back, not lost.
+            self.bus = BusClient(
+                cfg, role="display", unit=unit.id, broker_url=broker_url, persistent=True
+            )
 
     def _announcer(self, speaker: Speaker | None) -> Announcer | None:
         if self.unit.audio == "none" and speaker is None:
@@ -205,6 +214,23 @@ class HallDisplay:
             self._frame_lock.notify_all()
         if self.shots_dir is not None:
             self._save_shots(snap, mono, wall)
+        if self.calls_log is not None:
+            self._log_calls(snap)
+
+    def _log_calls(self, snap: HallSnapshot) -> None:
+        assert self.calls_log is not None
+        lines = []
+        for call in reversed(snap.calls):  # oldest first
+            key = call.event_id or f"{call.counter}:{call.ticket}:{call.recall}"
+            if key in self._logged:
+                continue
+            self._logged.append(key)
+            record = {"t": time.time(), "id": call.event_id, "ticket": call.ticket,
+                      "counter": call.counter, "window": call.window, "fresh": call.fresh}  # fmt: skip
+            lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+        if lines:
+            with self.calls_log.open("a", encoding="utf-8") as f:
+                f.writelines(lines)
 
     def _save_shots(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:
         """One PNG per new call, even when several arrived between two frames:

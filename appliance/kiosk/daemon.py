@@ -280,6 +280,9 @@ class KioskDaemon:
             return
         self._print_fault = ""
         self.counts.printed += 1
+        # One line per paper handed out: with the master's journal, the record
+        # that no number was printed twice or printed without being issued.
+        log.info("printed ticket %s (id %s)", face.number, result["ticket"].get("id"))
         self.counts.history.append(Printed(result, job, press.at, self.clock()))
         self._publish()
 
