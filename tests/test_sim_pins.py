@@ -12,6 +12,7 @@ from gpiozero import LED, Button
 from appliance.drivers.buttons import pin_factory
 from appliance.drivers.buttons.sim_pins import SOCKET, SimPinFactory, journal, press
 from appliance.errors import HardwareError
+from appliance.testing.procs import wait_until
 
 
 def test_a_press_through_the_socket_reaches_the_button_before_ok(tmp_path: Path) -> None:
@@ -78,3 +79,38 @@ def test_simulated_printer_numbers_on_and_follows_its_state_file(tmp_path: Path)
     assert again.status().state is PrinterState.PAPER_OUT
     (tmp_path / STATE_FILE).write_text("ready\n")
     assert again.status().ready
+
+
+def test_simulated_modem_takes_faults_from_its_control_file(tmp_path: Path) -> None:
+    from appliance.drivers.modem import ModemError, open_modem
+    from appliance.sms.pdu import encode
+
+    modem, sim = open_modem("sim", command_timeout=0.5, send_timeout=0.5,
+                            sim_record=str(tmp_path / "sent.jsonl"))  # fmt: skip
+    assert sim is not None
+    try:
+        modem.start()
+        assert sim.control("nonsense") is False and sim.control("cms x 1") is False
+        (part,) = encode("+201012345678", "one", reference=1)
+
+        def control(line: str) -> None:
+            with (tmp_path / "sent.ctl").open("a") as f:
+                f.write(line + "\n")
+
+        control("cms 500 1")
+        assert wait_until(lambda: len(sim._faults) == 1, 5)
+        with pytest.raises(ModemError, match="500"):
+            modem.send(part)
+        control("unplug")
+        assert wait_until(lambda: not sim.plugged.is_set(), 5)
+        with pytest.raises(ModemError):
+            modem.send(part)
+        control("replug")
+        assert wait_until(sim.plugged.is_set, 5)
+        modem.close()  # what the gateway does after a fault: start afresh
+        modem.start()
+        modem.send(part)
+        assert sim.messages == [("+201012345678", "one")]
+    finally:
+        modem.close()
+        sim.stop()

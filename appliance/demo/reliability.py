@@ -69,7 +69,7 @@ FAULTS: dict[str, str] = {
 }
 
 ROW = re.compile(
-    r"^\| (?P<name>[^|]+?) \| `(?P<key>[a-z0-9_]+)` \| (?P<value>\d+) \|(?P<rest>.*)\|$"
+    r"^\| (?P<name>[^|]+?) \| `(?P<key>[a-z0-9_]+)` \| (?P<value>\d+) \|(?P<rest>.*)$"
 )
 COMMAND = re.compile(r"^Produced by `(nidaa demo --chaos [^`]*--report [^`]+)`", re.M)
 
@@ -142,7 +142,7 @@ def check_report(text: str) -> list[str]:
             problems.append(f"bad invariant row: {line}")
             continue
         seen.add(m["key"])
-        if m["key"] not in MUST_BE_ZERO or m["rest"].strip() != "0 | yes":
+        if m["key"] not in MUST_BE_ZERO or m["rest"].strip() != "0 | yes |":
             problems.append(f"invariant {m['key']} not held: {line}")
     missing = {k for k in MUST_BE_ZERO if not k.startswith("sms_")} - seen
     problems += [f"invariant {k} missing" for k in sorted(missing)]
