@@ -125,8 +125,10 @@ def citizen(
 
 
 def clerk(folder: Path, people: People, halt: threading.Event, rng: random.Random) -> None:
-    """A clerk pressing "next" now and then (each call finishes the last)."""
-    while not halt.wait(rng.uniform(0.4, 1.5)):
+    """A clerk pressing "next" every 1–3 s (each call finishes the last): a
+    busy day hundreds of times faster than real clerks, but no faster than
+    the hall display's list of recent calls can take while it restarts."""
+    while not halt.wait(rng.uniform(1.0, 3.0)):
         if press(folder, NEXT_PIN, hold_ms=60):
             with people.lock:
                 people.clerk_presses += 1

@@ -68,9 +68,7 @@ FAULTS: dict[str, str] = {
     "modem_unplugged": "modem unplugged for 1–3 s, then plugged back in",
 }
 
-ROW = re.compile(
-    r"^\| (?P<name>[^|]+?) \| `(?P<key>[a-z0-9_]+)` \| (?P<value>\d+) \|(?P<rest>.*)$"
-)
+ROW = re.compile(r"^\| (?P<name>[^|]+?) \| `(?P<key>[a-z0-9_]+)` \| (?P<value>\d+) \|(?P<rest>.*)$")
 COMMAND = re.compile(r"^Produced by `(nidaa demo --chaos [^`]*--report [^`]+)`", re.M)
 
 
