@@ -18,6 +18,7 @@ from appliance.testing.procs import wait_until
 def test_a_press_through_the_socket_reaches_the_button_before_ok(tmp_path: Path) -> None:
     factory = SimPinFactory(tmp_path)
     try:
+        assert not press(tmp_path, 17)  # no button on the pin yet: not a press
         pressed = threading.Event()
         button = Button(17, pull_up=True, pin_factory=factory)
         button.when_pressed = lambda: pressed.set()

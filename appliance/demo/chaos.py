@@ -222,6 +222,8 @@ def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict
         restarts={n: d.restarts for n, d in world.daemons.items()},
     )
     (out / "chaos.json").write_text(json.dumps(result, indent=2))
+    with (out / "presses.jsonl").open("w") as f:  # each press and its outcome, to look into
+        f.writelines(json.dumps(vars(p)) + "\n" for p in people.presses)
     return result
 
 

@@ -8,7 +8,8 @@ unit takes this factory instead (``GPIOZERO_PIN_FACTORY=sim``, or
 * ``<dir>/pins.sock`` accepts one command per line: ``press PIN [HOLD_MS]``
   pulls the input pin low for HOLD_MS (default 100) and releases it, then
   answers ``ok``; by then the unit's button handler has run, so ``ok`` means
-  the unit has the press.  ``state PIN`` answers ``1`` or ``0``.  Anything
+  the unit has the press (a pin no button listens to yet is answered
+  ``err``: the unit is still starting).  ``state PIN`` answers ``1`` or ``0``.  Anything
   else is answered ``err <why>``; the unit goes on.
 * ``<dir>/pins.jsonl`` gets one JSON line per change of an output pin (LED,
   buzzer) and per press: ``{"t", "pid", "pin", "state"}``.  Each line is
@@ -106,8 +107,10 @@ class SimPinFactory(MockFactory):  # type: ignore[misc]  # gpiozero is untyped
 
     def press(self, pin: int, hold: float) -> None:
         mock = self.pin(pin)
-        if mock.function != "input":
-            raise ValueError(f"GPIO{pin} is not an input")
+        if mock.function != "input" or mock.when_changed is None:
+            # Nothing listens yet (the unit is still starting) or it is an
+            # output: no "ok", or the caller would count a press nobody saw.
+            raise ValueError(f"no button on GPIO{pin}")
         self.journal(f"GPIO{pin}", -1)  # -1: a press came in from outside
         mock.drive_low()
         time.sleep(hold)  # the contact stays closed this long (holds, debounce)
