@@ -21,7 +21,9 @@ def test_a_press_through_the_socket_reaches_the_button_before_ok(tmp_path: Path)
         assert not press(tmp_path, 17)  # no button on the pin yet: not a press
         pressed = threading.Event()
         button = Button(17, pull_up=True, pin_factory=factory)
+        assert not press(tmp_path, 17)  # a button without its handlers yet: not a press
         button.when_pressed = lambda: pressed.set()
+        button.when_released = lambda: None
         assert press(tmp_path, 17, hold_ms=10)
         assert pressed.is_set()  # before the answer, not after
         assert not button.is_pressed  # released again

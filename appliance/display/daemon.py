@@ -90,6 +90,9 @@ class HallDisplay:
         #: Every call drawn, as JSON lines (what the hall saw; survives kill -9).
         self.calls_log = Path(calls_log) if calls_log else None
         self._logged: deque[str] = deque(maxlen=256)
+        self._to_ack: list[Callable[[], None]] = []
+        self._ack_lock = threading.Lock()
+        self._drawing = False  # run() is drawing frames
 
         # Everything that can be missing is checked before anything starts.
         renderer = display_renderer(unit)
@@ -108,9 +111,10 @@ class HallDisplay:
         if connect:
             # A persistent session: a call made while the display restarts is
             # queued by the broker and shown once it is back, not lost.
-            self.bus = BusClient(
-                cfg, role="display", unit=unit.id, broker_url=broker_url, persistent=True
-            )
+            # Calls are acknowledged only once drawn (see run()): a display
+            # killed between receiving a call and drawing it gets it again.
+            self.bus = BusClient(cfg, role="display", unit=unit.id, broker_url=broker_url,
+                                 persistent=True, manual_ack=True)  # fmt: skip
 
     def _announcer(self, speaker: Speaker | None) -> Announcer | None:
         if self.unit.audio == "none" and speaker is None:
@@ -166,7 +170,7 @@ class HallDisplay:
         if self.bus is None:
             return
         t = self.bus.topics
-        self.bus.subscribe(t.event("call"), self.handle_call)
+        self.bus.subscribe(t.event("call"), self.handle_call, defer_ack=True)
         self.bus.subscribe(t.all_counter_states, self._on_counter)
         self.bus.subscribe(t.all_service_states, self._on_service)
         self.bus.subscribe(t.all_status, self._on_status)
@@ -177,6 +181,12 @@ class HallDisplay:
 
     def handle_call(self, msg: Message) -> None:
         """``event/call``: show it and queue it for the announcer (never blocks)."""
+        if msg.ack is not None:
+            with self._ack_lock:
+                if self._drawing:  # acknowledged once the next frame is drawn
+                    self._to_ack.append(msg.ack)
+                else:  # no drawing loop (bench, screenshots): nothing to wait for
+                    msg.ack()
         try:
             call = call_from_event(msg.json())
         except ValueError as exc:
@@ -273,6 +283,15 @@ class HallDisplay:
 
         ``on_iteration`` runs on every pass (at least once a second): the
         systemd watchdog is fed from here, so a stuck loop gets restarted."""
+        with self._ack_lock:
+            self._drawing = True
+        try:
+            self._loop(on_iteration)
+        finally:
+            with self._ack_lock:
+                self._drawing = False
+
+    def _loop(self, on_iteration: Callable[[], object] | None) -> None:
         drawn_version = -1
         deadline = 0.0
         while not self._stop.is_set():
@@ -281,6 +300,8 @@ class HallDisplay:
                 self._pump_events()
             if self.bus is not None:
                 self.state.set_bus(self.bus.connected)
+            with self._ack_lock:  # taken before the snapshot: their calls are in it
+                acks, self._to_ack = self._to_ack, []
             snap = self.state.snapshot()
             mono = time.monotonic()
             wall = dt.datetime.now(self.tz)
@@ -288,6 +309,8 @@ class HallDisplay:
                 self.draw(snap, mono, wall)
                 drawn_version = snap.version
                 deadline = mono + self.screen.next_change(snap, mono, wall)
+            for ack in acks:  # on screen now: the broker may forget them
+                ack()
             if on_iteration is not None:
                 on_iteration()
             self._wake.wait(max(0.0, min(deadline - time.monotonic(), IDLE_WAKE_S)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -30,6 +31,8 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from ...errors import HardwareError
+
+log = logging.getLogger(__name__)
 
 ENV = "NIDAA_SIM_PINS"
 SOCKET = "pins.sock"
@@ -102,19 +105,27 @@ class SimPinFactory(MockFactory):  # type: ignore[misc]  # gpiozero is untyped
             return "err unknown command"
         except (ValueError, UnicodeDecodeError) as exc:
             return f"err {exc}"[:MAX_LINE]
-        except Exception as exc:  # a gpiozero error on a bad pin: answer, keep serving
+        except Exception as exc:  # a bad pin, or the unit's handler failed: answer, go on
+            log.exception("sim pins: %r failed", raw)
             return f"err {type(exc).__name__}: {exc}"[:MAX_LINE]
 
     def press(self, pin: int, hold: float) -> None:
         mock = self.pin(pin)
-        if mock.function != "input" or mock.when_changed is None:
+        device = getattr(mock.when_changed, "__self__", None)
+        ready = device is not None and all(
+            getattr(device, name, None) is not None
+            for name in ("when_activated", "when_deactivated")
+        )
+        if mock.function != "input" or not ready:
             # Nothing listens yet (the unit is still starting) or it is an
             # output: no "ok", or the caller would count a press nobody saw.
-            raise ValueError(f"no button on GPIO{pin}")
+            raise ValueError(f"no button ready on GPIO{pin}")
         self.journal(f"GPIO{pin}", -1)  # -1: a press came in from outside
-        mock.drive_low()
-        time.sleep(hold)  # the contact stays closed this long (holds, debounce)
-        mock.drive_high()
+        try:
+            mock.drive_low()
+            time.sleep(hold)  # the contact stays closed this long (holds, debounce)
+        finally:
+            mock.drive_high()  # a failing handler must not leave the button held
 
     def close(self) -> None:
         self._closed = True
