@@ -46,8 +46,8 @@ if TYPE_CHECKING:
     from .bench import BenchContext
 
 #: The memory bound of a day.  Bounded caches fill in the morning (the hall
-#: display's 600 drawn texts, each kiosk's last 256 tickets, SQLite's page
-#: cache), so the start of the day is no baseline; what must not happen is
+#: display's 48 MB of drawn texts, each kiosk's record of its last 256
+#: tickets, SQLite's page cache), so the start of the day is no baseline; what must not happen is
 #: growth with the number of tickets.  So: at the end of the day every
 #: process holds at most 1.1 × what it held at mid-day + 10 MB.
 RSS_FACTOR = 1.1
@@ -208,7 +208,11 @@ def _hall_calls(log: Path, people: DayPeople, display: Daemon) -> list[float]:
         if not log.exists():
             return {}
         rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        return {r["ticket"]: float(r["drawn"]) for r in rows if r.get("recall") == 0}
+        return {
+            r["ticket"]: float(r["drawn"])
+            for r in rows
+            if r.get("recall") == 0 and r.get("fresh", True)
+        }
 
     # Calls reach the screen in order: once the last one is drawn, every
     # earlier one was drawn or pushed off the list unseen.

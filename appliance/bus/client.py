@@ -12,6 +12,7 @@ thread of the daemon's own.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -71,6 +72,9 @@ class Message:
     retain: bool = False
     response_topic: str | None = None
     correlation: bytes | None = None
+    #: With ``subscribe(..., defer_ack=True)``: call once the message's effect
+    #: is safe (the broker redelivers it to a persistent session until then).
+    ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     def json(self) -> dict[str, Any]:
         """The payload as a JSON object; ``ValueError`` if it is not one."""
@@ -103,6 +107,9 @@ class BusClient:
     ``persistent`` keeps the MQTT session (and QoS 1 messages queued for the
     unit) across disconnections.  ``presence=False`` is for tools (the
     technician's CLI) that are not units: no status, no Last Will.
+    ``manual_ack`` lets a subscription acknowledge its QoS 1 messages itself
+    (``subscribe(..., defer_ack=True)``); every other message is still
+    acknowledged as soon as its handler returns.
     """
 
     def __init__(
@@ -115,6 +122,7 @@ class BusClient:
         client_id: str | None = None,
         persistent: bool = False,
         presence: bool = True,
+        manual_ack: bool = False,
     ) -> None:
         self.config = config
         self.presence = presence
@@ -139,7 +147,9 @@ class BusClient:
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,
+            manual_ack=manual_ack,
         )
+        self.manual_ack = manual_ack
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
         self._client.on_socket_open = _no_delay
         self._client.on_connect = self._on_connect
@@ -237,6 +247,11 @@ class BusClient:
 
     def _on_unrouted(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         log.debug("message on %s with no handler", msg.topic)
+        self._auto_ack(msg)
+
+    def _auto_ack(self, msg: mqtt.MQTTMessage) -> None:
+        if self.manual_ack and msg.qos > 0:
+            self._client.ack(msg.mid, msg.qos)
 
     @staticmethod
     def _wrap(msg: mqtt.MQTTMessage) -> Message:
@@ -252,6 +267,7 @@ class BusClient:
         )
 
     def _on_reply(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self._auto_ack(msg)
         message = self._wrap(msg)
         if message.correlation is None:
             return
@@ -267,13 +283,34 @@ class BusClient:
 
     # -- publish / subscribe ----------------------------------------------
     def subscribe(
-        self, topic_filter: str, handler: Callable[[Message], None], qos: int = 1
+        self,
+        topic_filter: str,
+        handler: Callable[[Message], None],
+        qos: int = 1,
+        *,
+        defer_ack: bool = False,
     ) -> None:
+        """``defer_ack`` (with ``manual_ack=True``): the handler's message
+        carries ``ack``, to call once its effect is safe; until then a
+        persistent session gets it again after a crash."""
+        deferred = defer_ack and self.manual_ack
+
         def callback(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+            message = self._wrap(msg)
+            if deferred and msg.qos > 0:
+
+                def ack() -> None:
+                    client.ack(msg.mid, msg.qos)
+
+                message = dataclasses.replace(message, ack=ack)
             try:
-                handler(self._wrap(msg))
+                handler(message)
             except Exception:
                 log.exception("handler for %s failed", msg.topic)
+                self._auto_ack(msg)  # a message that breaks its handler is not held
+                return
+            if not deferred:
+                self._auto_ack(msg)
 
         with self._lock:
             self._subscriptions[topic_filter] = qos

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ..demo.chaos import ChaosOptions, run_chaos
+from ..demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
 from ..demo.run import DemoOptions, run_demo
 from .env import Environment, ExitCode
 
@@ -27,7 +27,21 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--chaos",
         action="store_true",
-        help="inject faults (kill -9, broker restarts, frozen units) and check the invariants",
+        help="every unit as a process, faults injected (kill -9, Mosquitto restarts, frozen "
+        "units, paper out, modem errors and unplugged); check the invariants",
+    )
+    p.add_argument(
+        "--fault-every",
+        type=float,
+        default=4.0,
+        metavar="S",
+        help="with --chaos: mean seconds between faults (default 4)",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="MD",
+        help="with --chaos: write the table of faults and invariants here (docs/reliability.md)",
     )
     p.set_defaults(func=demo)
 
@@ -69,24 +83,21 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
     return ExitCode.OK
 
 
-#: Invariants that must be zero after a chaos run.
-MUST_BE_ZERO = (
-    "numbers_duplicated",
-    "tickets_lost",
-    "presses_unanswered",
-    "presses_answered_twice",
-    "calls_not_shown",
-    "daemons_left_dead",
-)
-
-
 def chaos(args: argparse.Namespace, env: Environment) -> int:
     options = ChaosOptions(
-        config=args.config, out=args.out, seconds=args.minutes * 60, seed=args.seed
+        config=args.config,
+        out=args.out,
+        seconds=args.minutes * 60,
+        seed=args.seed,
+        fault_every_s=args.fault_every,
     )
     result = run_chaos(options, log=(lambda line: None) if args.json else env.out)
     broken = [k for k in MUST_BE_ZERO if result.get(k)]
     result["invariants_held"] = not broken
+    if args.report is not None:
+        from ..demo.reliability import write_report
+
+        write_report(args.report, result, _command(args))
     if args.json:
         env.json(result)
     else:
@@ -94,3 +105,13 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
             mark = "  ✗" if key in broken else ""
             env.out(f"{key:<24} {value}{mark}")
     return ExitCode.OK if not broken else ExitCode.ERROR
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces the run (for the report)."""
+    words = ["nidaa demo --chaos", f"--minutes {args.minutes:g}", f"--seed {args.seed}"]
+    if args.fault_every != 4.0:
+        words.append(f"--fault-every {args.fault_every:g}")
+    if args.config != EXAMPLE:
+        words.append(f"--config {args.config}")
+    return " ".join([*words, f"--report {args.report}"])

@@ -31,15 +31,15 @@ def register(sub: Any) -> None:
         "--record-audio", metavar="DIR", help="write each announcement as a WAV file to DIR"
     )
     p.add_argument(
+        "--calls-log",
+        metavar="FILE",
+        help="append one JSON line per call when a frame first shows it (chaos and load runs)",
+    )
+    p.add_argument(
         "--max-calls",
         type=int,
         metavar="N",
         help="with --shots/--record-audio: keep the files of the first N calls only",
-    )
-    p.add_argument(
-        "--calls-log",
-        metavar="FILE",
-        help="append one JSON line per call when a frame first shows it (load runs)",
     )
     p.set_defaults(func=display)
 

@@ -83,6 +83,11 @@ class DisplayConfig:
     )
     retries: int = setting("Retries after a NAK or no answer.", default=3, minimum=0, maximum=10)
     brightness: int = setting("Brightness 0-15.", default=8, minimum=0, maximum=15)
+    record_file: str = setting(
+        "Simulated backend: append every text the digits show to this file, as JSON "
+        "lines (demo --chaos checks each call reached the display).",
+        default="",
+    )
     blink_times: int = setting(
         "Blinks on a new call or a recall (0: until the next change).",
         default=3,
@@ -124,9 +129,10 @@ class CounterUnit:
     buttons: list[ButtonSpec] = setting(
         "The clerk's buttons, as [[counter_units.buttons]] tables.", default_factory=list
     )
-    pin_factory: Literal["lgpio", "rpigpio", "mock"] = setting(
+    pin_factory: Literal["lgpio", "rpigpio", "mock", "sim"] = setting(
         "gpiozero pin factory: 'lgpio' (Pi 5 and recent Pi OS), 'rpigpio' (older boards) "
-        "or 'mock' (no GPIO: demo, tests).  GPIOZERO_PIN_FACTORY in the environment wins.",
+        "or 'mock' (no GPIO: demo, tests); 'sim' is pressed by another process (demo --chaos).  "
+        "GPIOZERO_PIN_FACTORY in the environment wins.",
         default="lgpio",
     )
     transfer_service: str = setting(

@@ -41,7 +41,13 @@ def open_display(cfg: DisplayConfig) -> Display | None:
     if cfg.backend == "simulated":
         from ..drivers.display.simulated import SimulatedDisplay
 
-        return SimulatedDisplay(cfg.address, cfg.digits, timeout=timeout, retries=cfg.retries)
+        return SimulatedDisplay(
+            cfg.address,
+            cfg.digits,
+            timeout=timeout,
+            retries=cfg.retries,
+            record_file=cfg.record_file or None,
+        )
     settings = PortSettings(
         cfg.port, baudrate=cfg.baudrate, parity=cfg.parity, stopbits=cfg.stopbits, rs485=cfg.rs485
     )

@@ -87,9 +87,13 @@ class HallDisplay:
         self.last_snapshot = HallSnapshot()
         self.shots: list[Path] = []
         self._shot_keys: deque[str] = deque(maxlen=64)
-        #: JSON lines, one per call the moment a frame first showed it (load runs).
+        #: Every call drawn, as JSON lines: what the hall saw (survives kill -9),
+        #: and when (monotonic, comparable with another process's clock).
         self.calls_log = Path(calls_log) if calls_log else None
-        self._logged_keys: deque[str] = deque(maxlen=64)
+        self._logged: deque[str] = deque(maxlen=256)
+        self._to_ack: list[Callable[[], None]] = []
+        self._ack_lock = threading.Lock()
+        self._drawing = False  # run() is drawing frames
 
         # Everything that can be missing is checked before anything starts.
         renderer = display_renderer(unit)
@@ -106,7 +110,12 @@ class HallDisplay:
         self.screen = Screen(cfg, unit, self.surface.get_size(), renderer)
         self.bus: BusClient | None = None
         if connect:
-            self.bus = BusClient(cfg, role="display", unit=unit.id, broker_url=broker_url)
+            # A persistent session: a call made while the display restarts is
+            # queued by the broker and shown once it is back, not lost.
+            # Calls are acknowledged only once drawn (see run()): a display
+            # killed between receiving a call and drawing it gets it again.
+            self.bus = BusClient(cfg, role="display", unit=unit.id, broker_url=broker_url,
+                                 persistent=True, manual_ack=True)  # fmt: skip
 
     def _announcer(self, speaker: Speaker | None) -> Announcer | None:
         if self.unit.audio == "none" and speaker is None:
@@ -162,7 +171,7 @@ class HallDisplay:
         if self.bus is None:
             return
         t = self.bus.topics
-        self.bus.subscribe(t.event("call"), self.handle_call)
+        self.bus.subscribe(t.event("call"), self.handle_call, defer_ack=True)
         self.bus.subscribe(t.all_counter_states, self._on_counter)
         self.bus.subscribe(t.all_service_states, self._on_service)
         self.bus.subscribe(t.all_status, self._on_status)
@@ -173,6 +182,12 @@ class HallDisplay:
 
     def handle_call(self, msg: Message) -> None:
         """``event/call``: show it and queue it for the announcer (never blocks)."""
+        if msg.ack is not None:
+            with self._ack_lock:
+                if self._drawing:  # acknowledged once the next frame is drawn
+                    self._to_ack.append(msg.ack)
+                else:  # no drawing loop (bench, screenshots): nothing to wait for
+                    msg.ack()
         try:
             call = call_from_event(msg.json())
         except ValueError as exc:
@@ -208,28 +223,31 @@ class HallDisplay:
             self.last_frame = self.surface.copy() if self.headless else self.surface
             self.last_snapshot = snap
             self._frame_lock.notify_all()
-        if self.calls_log is not None:
-            self._log_calls(snap)
         if self.shots_dir is not None:
             self._save_shots(snap, mono, wall)
+        if self.calls_log is not None:
+            self._log_calls(snap)
 
     def _log_calls(self, snap: HallSnapshot) -> None:
-        """Append each call a frame shows for the first time, with the
-        monotonic time the frame was done (system-wide on Linux, so another
-        process can subtract its own button press from it)."""
+        """Append each call a frame shows for the first time: ``t`` wall time,
+        ``drawn`` the monotonic time the frame was done (system-wide on Linux,
+        so another process can subtract its own button press from it),
+        ``fresh`` false for a call learnt from the retained state."""
         assert self.calls_log is not None
         drawn = time.monotonic()
         lines = []
         for call in reversed(snap.calls):  # oldest first
-            key = call.event_id or f"{call.ticket}@{call.received}"
-            if not call.fresh or key in self._logged_keys:
+            key = call.event_id or f"{call.counter}:{call.ticket}:{call.recall}"
+            if key in self._logged:
                 continue
-            self._logged_keys.append(key)
-            row = {"event": call.event_id, "ticket": call.ticket, "window": call.window}
-            lines.append(json.dumps({**row, "recall": call.recall, "drawn": drawn}))
+            self._logged.append(key)
+            record = {"t": time.time(), "drawn": drawn, "id": call.event_id,
+                      "ticket": call.ticket, "counter": call.counter, "window": call.window,
+                      "recall": call.recall, "fresh": call.fresh}  # fmt: skip
+            lines.append(json.dumps(record, ensure_ascii=False) + "\n")
         if lines:
             with self.calls_log.open("a", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
+                f.writelines(lines)
 
     def _save_shots(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:
         """One PNG per new call, even when several arrived between two frames:
@@ -272,6 +290,15 @@ class HallDisplay:
 
         ``on_iteration`` runs on every pass (at least once a second): the
         systemd watchdog is fed from here, so a stuck loop gets restarted."""
+        with self._ack_lock:
+            self._drawing = True
+        try:
+            self._loop(on_iteration)
+        finally:
+            with self._ack_lock:
+                self._drawing = False
+
+    def _loop(self, on_iteration: Callable[[], object] | None) -> None:
         drawn_version = -1
         deadline = 0.0
         while not self._stop.is_set():
@@ -280,6 +307,8 @@ class HallDisplay:
                 self._pump_events()
             if self.bus is not None:
                 self.state.set_bus(self.bus.connected)
+            with self._ack_lock:  # taken before the snapshot: their calls are in it
+                acks, self._to_ack = self._to_ack, []
             snap = self.state.snapshot()
             mono = time.monotonic()
             wall = dt.datetime.now(self.tz)
@@ -287,6 +316,8 @@ class HallDisplay:
                 self.draw(snap, mono, wall)
                 drawn_version = snap.version
                 deadline = mono + self.screen.next_change(snap, mono, wall)
+            for ack in acks:  # on screen now: the broker may forget them
+                ack()
             if on_iteration is not None:
                 on_iteration()
             self._wake.wait(max(0.0, min(deadline - time.monotonic(), IDLE_WAKE_S)))

@@ -101,7 +101,9 @@ def run_kiosk(args: argparse.Namespace, env: Environment) -> int:
 
     cfg = load_config(args.config)
     if args.simulate_hardware is not None:
-        os.environ["GPIOZERO_PIN_FACTORY"] = "mock"
+        # Mock pins, unless another process presses them ("sim": demo --chaos).
+        if os.environ.get("GPIOZERO_PIN_FACTORY") != "sim":
+            os.environ["GPIOZERO_PIN_FACTORY"] = "mock"
         base = select_unit(cfg, args.unit) if cfg.kiosks else default_kiosk(cfg, args.unit or "k1")
         unit = simulated(base, args.simulate_hardware)
     else:

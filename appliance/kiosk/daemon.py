@@ -281,6 +281,9 @@ class KioskDaemon:
             return
         self._print_fault = ""
         self.counts.printed += 1
+        # One line per paper handed out: with the master's journal, the record
+        # that no number was printed twice or printed without being issued.
+        log.info("printed ticket %s (id %s)", face.number, result["ticket"].get("id"))
         digest = hashlib.sha256(job).hexdigest()
         self.counts.history.append(Printed(result, digest, press.at, self.clock()))
         self._publish()

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from paho.mqtt.client import MQTTMessageInfo
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from ..bus.client import BusClient, Message
 from ..clock import Clock
@@ -32,6 +34,10 @@ from .store import Store
 from .views import Views
 
 log = logging.getLogger(__name__)
+
+#: Seconds the broker keeps a call event for a subscriber that is away
+#: (MQTT v5 message expiry): the hall display's persistent session.
+CALL_EXPIRY_S = 120
 
 MAX_PAYLOAD = 64 * 1024
 HOUSEKEEPING_S = 1.0
@@ -254,7 +260,14 @@ class MasterDaemon:
         inflight = {seq for seq, _ in self._inflight}
         for seq, kind, payload in self.store.unpublished_events():
             if seq not in inflight:
-                info = self.bus.publish(self.topics.event(kind), payload, qos=1)
+                props = None
+                if kind == "call":
+                    # A call waits in the broker for a display that is
+                    # restarting, but not for one switched off since
+                    # yesterday: it would announce long-gone citizens.
+                    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+                    props.MessageExpiryInterval = CALL_EXPIRY_S
+                info = self.bus.publish(self.topics.event(kind), payload, qos=1, properties=props)
                 self._inflight.append((seq, info))
 
     def republish(self) -> None:

@@ -134,7 +134,10 @@ class SmsGateway:
         minimum=0.5,
     )
     sim_record: str = setting(
-        "With modem = 'sim': a JSON-lines file where every SMS 'sent' is saved.", default=""
+        "With modem = 'sim': a JSON-lines file where every SMS 'sent' is saved; beside it "
+        "<name>.tty links to the modem and lines appended to <name>.ctl inject faults "
+        "(cms CODE COUNT, unplug, replug, garbage TEXT).",
+        default="",
     )
 
     @property

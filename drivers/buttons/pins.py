@@ -3,7 +3,8 @@
 ``lgpio`` on a Raspberry Pi 5 (and any Pi running a recent kernel),
 ``rpigpio`` (RPi.GPIO) on older boards, ``mock`` off the Pi: gpiozero's
 MockFactory, whose pins tests and the virtual branch drive by hand and which
-record every state an output pin went through.
+record every state an output pin went through; ``sim`` off the Pi when another
+process presses the buttons (:mod:`.sim_pins`).
 
 The ``GPIOZERO_PIN_FACTORY`` environment variable wins over the configuration,
 as it does for gpiozero itself, so a technician can run a Pi's configuration
@@ -23,6 +24,8 @@ FACTORIES = {
     "lgpio": ("gpiozero.pins.lgpio", "LGPIOFactory", "python3-lgpio (or `pip install lgpio`)"),
     "rpigpio": ("gpiozero.pins.rpigpio", "RPiGPIOFactory", "python3-rpi.gpio"),
     "mock": ("gpiozero.pins.mock", "MockFactory", "gpiozero"),
+    # Mock pins pressed by another process through a socket (demo --chaos).
+    "sim": ("appliance.drivers.buttons.sim_pins", "SimPinFactory", "gpiozero"),
 }
 
 _mock: Any = None

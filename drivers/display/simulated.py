@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import select
 import sys
@@ -64,8 +65,13 @@ class SimulatedBoard:
     """One display board on a pty.  Use as a context manager or call
     :meth:`start` / :meth:`stop`."""
 
-    def __init__(self, address: int = 1, digits: int = 8) -> None:
+    def __init__(
+        self, address: int = 1, digits: int = 8, record_file: str | Path | None = None
+    ) -> None:
         fw = load_firmware()
+        #: Every text the digits took, as JSON lines (survives the host's kill -9).
+        self.record_file = Path(record_file) if record_file else None
+        self._recorded: str | None = None
         self._fw = fw
         self.address = address
         self.digits = digits
@@ -169,12 +175,22 @@ class SimulatedBoard:
                 out = bytes(uart.tx)
                 uart.tx.clear()
                 self.sent += out
+                if chunk and self.record_file is not None:
+                    self._record(str(self.bench.chip.text(self.digits)))
                 self._cond.notify_all()
             if out:
                 try:
                     os.write(self._master, out)
                 except OSError:
                     return
+
+    def _record(self, text: str) -> None:
+        if text == self._recorded or self.record_file is None:
+            return
+        self._recorded = text
+        line = json.dumps({"t": time.time(), "text": text}, ensure_ascii=False)
+        with self.record_file.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
 
     def _corrupt(self, chunk: bytes) -> bytes:
         data = bytearray(chunk)
@@ -193,9 +209,15 @@ class SimulatedDisplay(SerialDisplay):
     to through the ordinary serial code over its pty."""
 
     def __init__(
-        self, address: int = 1, digits: int = 8, *, timeout: float = 0.15, retries: int = 3
+        self,
+        address: int = 1,
+        digits: int = 8,
+        *,
+        timeout: float = 0.15,
+        retries: int = 3,
+        record_file: str | Path | None = None,
     ) -> None:
-        self.board = SimulatedBoard(address, digits).start()
+        self.board = SimulatedBoard(address, digits, record_file).start()
         super().__init__(
             PortSettings(self.board.port), NidaaFramer(), address, timeout=timeout, retries=retries
         )

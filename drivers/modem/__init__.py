@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .interface import PERMANENT_CMS, Health, Modem, ModemError
@@ -29,6 +30,12 @@ def open_modem(
     if port == "sim":
         from .sim import SimulatedModem
 
-        sim = SimulatedModem(record_file=sim_record or None).start()
+        # With a record file, the modem also takes a stable link (so it can be
+        # unplugged and plugged back in) and a control file beside it.
+        base = Path(sim_record) if sim_record else None
+        link = base.with_suffix(".tty") if base else None
+        sim = SimulatedModem(link, record_file=base).start()
+        if base is not None:
+            sim.follow(base.with_suffix(".ctl"))
         port = sim.port
     return AtModem(port, baudrate, command_timeout=command_timeout, send_timeout=send_timeout), sim

@@ -12,6 +12,10 @@ or ``0,2``), a ``+CMS ERROR`` for the next sends, no answer (timeout),
 a part accepted but never delivered, garbage on the line, and the cable
 pulled (the pty closed; :meth:`replug` gives a fresh one behind the same
 ``link`` path).
+
+Another process can inject the same faults (``nidaa demo --chaos``):
+:meth:`follow` tails a control file and applies each line appended to it:
+``cms CODE COUNT``, ``unplug``, ``replug``, ``garbage TEXT``.
 """
 
 from __future__ import annotations
@@ -130,6 +134,46 @@ class SimulatedModem:
         os.close(self._wake_w)
 
     # -- faults --------------------------------------------------------------------
+    def follow(self, control_file: str | Path, interval: float = 0.2) -> None:
+        """Apply every line appended to ``control_file`` (see the module doc)."""
+        path = Path(control_file)
+        path.touch()
+        offset = path.stat().st_size  # only what comes after this start
+
+        def tail() -> None:
+            nonlocal offset
+            while not self._stop:
+                time.sleep(interval)  # a file has no wake-up: look a few times a second
+                with contextlib.suppress(OSError):
+                    with path.open("rb") as f:
+                        f.seek(offset)
+                        data = f.read()
+                    complete = data[: data.rfind(b"\n") + 1]
+                    offset += len(complete)
+                    for line in complete.decode(errors="replace").splitlines():
+                        self.control(line)
+
+        threading.Thread(target=tail, name="sim-modem-control", daemon=True).start()
+
+    def control(self, line: str) -> bool:
+        """One control line; False (and nothing done) if it is not understood."""
+        words = line.split(maxsplit=1)
+        try:
+            if words[:1] == ["cms"] and len(words) == 2:
+                code, count = (int(w) for w in words[1].split())
+                self.fail_next(code, count)
+            elif words == ["unplug"]:
+                self.unplug()
+            elif words == ["replug"]:
+                self.replug()
+            elif words[:1] == ["garbage"] and len(words) == 2:
+                self.inject(words[1].encode() + b"\r\n")
+            else:
+                return False
+        except ValueError:
+            return False
+        return True
+
     def fail_next(self, cms: int, count: int = 1, *, after: int = 0) -> None:
         """Let ``after`` sends through, then answer ``count`` with ``+CMS ERROR: <cms>``."""
         self._faults.extend(_Fault("none") for _ in range(after))

@@ -4,11 +4,18 @@ path as the real backends (status over DLE EOT, jobs as raw bytes).
 It records every job's exact bytes, can be told to run out of paper, open its
 cover, go offline, answer status requests with garbage or fail in the middle
 of a job, and can save each printed ticket as PNG (the virtual branch).
+
+With an ``output_dir`` it is a printer another process can watch and upset:
+tickets are numbered on from the files already there (a kiosk killed and
+restarted overwrites none), and a file ``printer-state`` in the folder
+holding a state name (``paper_out``, ``cover_open``, ``offline``, ``ready``)
+sets the printer's state, as a hand opening the cover would.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +25,9 @@ from .base import EscposPrinter
 from .emulator import PrinterEmulator
 from .job import decode_raster
 from .status import PrinterState
+
+#: In ``output_dir``: a state name the printer takes (see the module doc).
+STATE_FILE = "printer-state"
 
 
 class _Link:
@@ -62,6 +72,8 @@ class SimulatedPrinter(EscposPrinter):
         self._fail_after: int | None = None
         self._fail_state: PrinterState | None = None
         self._jobs_changed = threading.Condition()
+        self._saved = len(list(self.output_dir.glob("ticket-*.bin"))) if self.output_dir else 0
+        self._forced: str | None = None  # the state file's content last seen
 
     # -- what a test or the demo can do to the printer ------------------------
     def set_state(self, state: PrinterState | str, *, paper_low: bool = False) -> None:
@@ -98,7 +110,20 @@ class SimulatedPrinter(EscposPrinter):
     def _open(self) -> Any:
         return _Link(self)
 
+    def _follow_state_file(self) -> None:
+        if self.output_dir is None:
+            return
+        try:
+            wanted: str | None = (self.output_dir / STATE_FILE).read_text().strip()
+        except OSError:
+            wanted = None
+        if wanted != self._forced:
+            self._forced = wanted
+            with contextlib.suppress(ValueError):  # an unknown word changes nothing
+                self.set_state(wanted or PrinterState.READY)
+
     def _receive(self, data: bytes) -> bytes:
+        self._follow_state_file()
         if data.startswith(b"\x10\x04") and len(data) == 3:
             return self.emulator.feed(data)
         state = self.emulator.state
@@ -117,7 +142,8 @@ class SimulatedPrinter(EscposPrinter):
         self.emulator.feed(data)
         with self._jobs_changed:
             self.jobs.append(data)
-            number = len(self.jobs)
+            self._saved += 1
+            number = self._saved
             self._jobs_changed.notify_all()
         self._save(number, data)
         if self.on_job is not None:
@@ -129,7 +155,11 @@ class SimulatedPrinter(EscposPrinter):
             return
         self.output_dir.mkdir(parents=True, exist_ok=True)
         stem = self.output_dir / f"ticket-{number:04d}"
-        stem.with_suffix(".bin").write_bytes(data)
+        # Written whole under another name, then renamed: a kill -9 leaves
+        # either the complete job or none.
+        part = stem.with_name(stem.name + ".part")
+        part.write_bytes(data)
+        os.replace(part, stem.with_suffix(".bin"))
         # A job without an image (a raw text test page) has no PNG.
         with contextlib.suppress(ValueError):
             decode_raster(data).save(stem.with_suffix(".png"))
