@@ -61,7 +61,8 @@ def write_branch(source: Path, out: Path, broker_url: str, counters: int) -> Bra
     buttons: dict[str, list[int]] = {}
     for name in KIOSKS:
         folder = units_dir / name
-        kiosk = dict(base, unit=name, pin_factory="sim", cooldown_s=0.0, buzzer_pin=BUZZER_PIN)
+        kiosk = dict(base, unit=name, pin_factory="sim", cooldown_s=0.0, buzzer_pin=BUZZER_PIN,
+                     journal=str(folder / "requests.journal"))  # fmt: skip
         kiosk["buttons"] = [b for b in base["buttons"] if b.get("pin") != BUZZER_PIN]
         profile = base.get("printer", {}).get("profile", "POS-5890")
         kiosk["printer"] = {"backend": "simulated", "profile": profile,

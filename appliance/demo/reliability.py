@@ -33,8 +33,9 @@ DEFINITIONS: dict[str, str] = {
     "presses_answered_twice": "printed tickets beyond one per press, plus tickets "
     "printed more than once",
     "tickets_without_paper": "tickets the master issued to a kiosk that were neither "
-    "printed nor voided: the kiosk was killed between the master's answer and the print "
-    "(known limit: the ticket waits in the queue and ends as a no-show)",
+    "printed nor voided: the kiosk was killed while the paper was printing (its journal "
+    "voids a request killed before that; one killed mid-print is left, as the citizen "
+    "may hold the paper, and ends as a no-show if not)",
     "tickets_voided": "tickets voided at the master (a kiosk that got no answer in time "
     "voids the number once the master answers)",
     "calls": "call events the master committed",

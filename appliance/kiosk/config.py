@@ -160,6 +160,11 @@ class KioskUnit:
         minimum=0.2,
         maximum=300,
     )
+    journal: str = setting(
+        "File where the kiosk notes each ticket request until its paper is out, so a "
+        "kiosk restarted mid-press voids the number it was given (empty: memory only).",
+        default="",
+    )
     ticket: TicketOptions = setting("What the ticket shows.", default_factory=TicketOptions)
 
     def check(self) -> Iterator[tuple[str, str]]:

@@ -32,6 +32,7 @@ from ..drivers.printer import Printer, PrinterStatus
 from ..errors import BusError, ConfigError, QueueError
 from ..systemd import Notifier
 from .config import KioskUnit, check_kiosks
+from .journal import PressJournal
 from .panel import Panel
 from .ticket import face_from_answer, render_ticket, sample_face
 
@@ -111,8 +112,13 @@ class KioskDaemon:
         self._master_failed = False  # the last request got no answer
         self._print_fault: str = ""
         self._printer_status: PrinterStatus | None = None
-        self._pending_voids: list[dict[str, Any]] = []
-        self._orphans: list[dict[str, Any]] = []  # issue commands that got no answer
+        # Void commands not yet answered, each with the request it undoes.
+        self._pending_voids: list[tuple[dict[str, Any], str]] = []
+        # Requests in flight noted on disk: a kiosk restarted mid-press voids
+        # the number it was given (appliance/kiosk/journal.py).
+        self.journal = PressJournal(unit.journal or None)
+        # Issue commands that got no answer, and those an earlier run left open.
+        self._orphans: list[dict[str, Any]] = self.journal.recover()
         self._published: tuple[Any, ...] = ()
         self.bus = BusClient(config, role="kiosk", unit=unit.unit, broker_url=broker_url)
         self.topics = self.bus.topics
@@ -231,12 +237,14 @@ class KioskDaemon:
         if not self._master_reachable():
             self._refuse("master unreachable")
             return
+        request_id = new_command_id(self.unit.unit)
         command = {
-            "id": new_command_id(self.unit.unit),
+            "id": request_id,
             "service": press.service,
             "priority": press.priority,
             "unit": self.unit.unit,
         }
+        self.journal.asked(command)
         try:
             result = self.bus.request(
                 self.topics.ticket_cmd("issue"),
@@ -252,33 +260,39 @@ class KioskDaemon:
             self._refuse(f"master unreachable: {exc}")
             return
         except QueueError as exc:
+            self.journal.settled(request_id)  # refused: nothing was issued
             self._refuse(f"master refused: {exc.message} ({exc.code})")
             return
         self._master_failed = False
-        self._print(press, result)
+        self._print(press, result, request_id)
 
-    def _print(self, press: _Press, result: dict[str, Any]) -> None:
+    def _print(self, press: _Press, result: dict[str, Any], request_id: str) -> None:
+        printing = False
         try:
             face = face_from_answer(self.config, result)
             image = render_ticket(self.config, face, self.width, self.unit.ticket, self.renderer)
+            self.journal.printing(request_id)
+            printing = True
             job = self.printer.print_ticket(image)
         except Exception as exc:  # whatever broke, the number must not stay taken
+            if printing:
+                self.journal.failed(request_id)
             ticket = result.get("ticket") if isinstance(result.get("ticket"), dict) else {}
             number = ticket.get("number", "?") if isinstance(ticket, dict) else "?"
             self._print_fault = f"ticket {number} could not be printed: {exc}"
             log.error("%s; voiding it at the master", self._print_fault)
             if isinstance(ticket, dict) and isinstance(ticket.get("id"), int):
-                self._pending_voids.append(
-                    {
-                        "id": new_command_id(self.unit.unit),
-                        "ticket_id": ticket["id"],
-                        "reason": f"kiosk {self.unit.unit}: print failed: {exc}"[:200],
-                    }
-                )
+                void = {
+                    "id": new_command_id(self.unit.unit),
+                    "ticket_id": ticket["id"],
+                    "reason": f"kiosk {self.unit.unit}: print failed: {exc}"[:200],
+                }
+                self._pending_voids.append((void, request_id))
             self._retry_voids()
             self._printer_status = self.printer.status()
             self._refuse(self._print_fault)
             return
+        self.journal.settled(request_id)
         self._print_fault = ""
         self.counts.printed += 1
         # One line per paper handed out: with the master's journal, the record
@@ -305,17 +319,19 @@ class KioskDaemon:
                 still.append(command)
                 continue
             except QueueError:
-                continue  # refused: nothing was issued
+                self.journal.settled(command["id"])  # refused: nothing was issued
+                continue
             self._master_failed = False
             ticket = result.get("ticket")
             if isinstance(ticket, dict) and isinstance(ticket.get("id"), int):
-                self._pending_voids.append(
-                    {
-                        "id": new_command_id(self.unit.unit),
-                        "ticket_id": ticket["id"],
-                        "reason": f"kiosk {self.unit.unit}: no answer in time, nothing printed",
-                    }
-                )
+                void = {
+                    "id": new_command_id(self.unit.unit),
+                    "ticket_id": ticket["id"],
+                    "reason": f"kiosk {self.unit.unit}: no answer in time, nothing printed",
+                }
+                self._pending_voids.append((void, command["id"]))
+            else:
+                self.journal.settled(command["id"])
         self._orphans = still
 
     def _retry_voids(self) -> None:
@@ -324,8 +340,8 @@ class KioskDaemon:
         if not self._master_reachable():
             return
         self._settle_orphans()
-        still: list[dict[str, Any]] = []
-        for command in self._pending_voids:
+        still: list[tuple[dict[str, Any], str]] = []
+        for command, request_id in self._pending_voids:
             try:
                 self.bus.request(
                     self.topics.ticket_cmd("void"),
@@ -336,9 +352,11 @@ class KioskDaemon:
                 self.counts.voided += 1
                 log.info("voided ticket id %s", command["ticket_id"])
             except BusError:
-                still.append(command)
+                still.append((command, request_id))
+                continue
             except QueueError as exc:  # e.g. already called: nothing left to undo
                 log.warning("void of ticket id %s refused: %s", command["ticket_id"], exc)
+            self.journal.settled(request_id)
         self._pending_voids = still
 
     def _master_reachable(self) -> bool:
@@ -364,7 +382,7 @@ class KioskDaemon:
         if self._print_fault:
             faults.append({"code": "print_failed", "message": self._print_fault})
         if self._pending_voids or self._orphans:
-            ids = ", ".join(str(c["ticket_id"]) for c in self._pending_voids)
+            ids = ", ".join(str(c["ticket_id"]) for c, _ in self._pending_voids)
             waiting = f"tickets to void: {ids}" if ids else "unanswered ticket requests"
             faults.append({"code": "void_pending", "message": waiting})
         return faults
