@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,10 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
     # is stopped by the run's own clean-up, none is left behind.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    if not args.verbose:
+        # The kiosks and counters run in this process: their per-ticket log
+        # lines would drown the live view (`nidaa -v demo` shows them).
+        logging.getLogger("appliance").setLevel(logging.WARNING)
     if args.minutes <= 0 or args.arrivals <= 0:
         env.err("--minutes and --arrivals must be positive")
         return ExitCode.USAGE
