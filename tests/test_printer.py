@@ -10,6 +10,7 @@ import socket
 import threading
 import tty
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -206,8 +207,9 @@ class FarEnd:
         self._thread.join(timeout=5)
 
 
-@pytest.fixture
-def serial_printer() -> Iterator[tuple[SerialPrinter, FarEnd]]:
+@contextmanager
+def printer_on_pty() -> Iterator[tuple[str, FarEnd]]:
+    """A pty whose far end is the ESC/POS emulator; yields the port's name."""
     master, slave = pty.openpty()
     tty.setraw(master)
 
@@ -216,12 +218,20 @@ def serial_printer() -> Iterator[tuple[SerialPrinter, FarEnd]]:
         return os.read(master, 65536) if ready else b""
 
     far = FarEnd(read, lambda data: os.write(master, data))
-    printer = SerialPrinter(os.ttyname(slave), 19200, timeout=0.3, profile="TM-T20II")
-    yield printer, far
-    printer.close()
-    far.stop()
-    os.close(master)
-    os.close(slave)
+    try:
+        yield os.ttyname(slave), far
+    finally:
+        far.stop()
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.fixture
+def serial_printer() -> Iterator[tuple[SerialPrinter, FarEnd]]:
+    with printer_on_pty() as (port, far):
+        printer = SerialPrinter(port, 19200, timeout=0.3, profile="TM-T20II")
+        yield printer, far
+        printer.close()
 
 
 def test_serial_prints_the_exact_bytes(serial_printer: tuple[SerialPrinter, FarEnd]) -> None:

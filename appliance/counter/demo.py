@@ -152,4 +152,4 @@ def counter_demo_hook(ctx: Any) -> CounterFleet:
 
 def counter_clerks_demo_hook(ctx: Any) -> CounterFleet:
     """Counter daemons whose buttons simulated clerks press (replaces the bus clerks)."""
-    return CounterFleet(ctx, clerks=True)
+    return CounterFleet(ctx, clerks=True, no_show_share=ctx.options.no_show_share)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
 import subprocess
-import tty
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,25 +13,15 @@ from appliance.drivers.printer import PrinterState, decode_raster
 from appliance.errors import HardwareError
 from appliance.tech.selftest import printer
 from appliance.tech.selftest.hints import daemon_running
-from tests.test_printer import FarEnd
+from tests.test_printer import FarEnd, printer_on_pty
 
 from .conftest import assert_shape, branch, nidaa, nidaa_json
 
 
 @pytest.fixture
 def far_end() -> Iterator[tuple[str, FarEnd]]:
-    master, slave = pty.openpty()
-    tty.setraw(master)
-
-    def read() -> bytes:
-        ready, _, _ = select.select([master], [], [], 0.05)
-        return os.read(master, 65536) if ready else b""
-
-    far = FarEnd(read, lambda data: os.write(master, data))
-    yield os.ttyname(slave), far
-    far.stop()
-    os.close(master)
-    os.close(slave)
+    with printer_on_pty() as port_and_far:
+        yield port_and_far
 
 
 def serial_printer(port: str) -> str:
