@@ -345,13 +345,11 @@ def test_paper_nearly_out_is_reported_but_tickets_go_on(tmp_path: Path, broker: 
 def test_a_ticket_that_cannot_be_drawn_is_voided(
     tmp_path: Path, broker: Mosquitto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import appliance.kiosk.daemon as daemon_module
-
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("font file vanished")
 
     with rig(tmp_path, broker) as r:
-        monkeypatch.setattr(daemon_module, "render_ticket", broken)
+        monkeypatch.setattr(r.kiosk.tickets, "job", broken)
         r.press(PIN_BUILDING)
         body = r.wait_status("degraded", "print_failed")
         assert "font file vanished" in " ".join(f["message"] for f in body["faults"])

@@ -31,10 +31,11 @@ from ..drivers.buttons import ButtonBoard, ButtonEvent, pin_factory
 from ..drivers.printer import Printer, PrinterStatus
 from ..errors import BusError, ConfigError, QueueError
 from ..systemd import Notifier
+from .bands import TicketBands
 from .config import KioskUnit, check_kiosks
 from .journal import PressJournal
 from .panel import Panel
-from .ticket import face_from_answer, render_ticket, sample_face
+from .ticket import face_from_answer
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,9 @@ class KioskDaemon:
         self.printer.check()  # a missing printer is a start-up error
         self.width = self.printer.paper_width
         self.notifier = notifier or Notifier()
-        # Load fonts and the printer profile now, not on the first citizen's press.
-        first = config.service(unit.buttons[0].service or config.services[0].id)
-        render_ticket(config, sample_face(config, first.id), self.width, unit.ticket, self.renderer)
+        # Load fonts and the printer profile, and draw what every ticket of
+        # every service repeats, now, not on the first citizen's press.
+        self.tickets = TicketBands(config, self.printer.profile, unit.ticket, self.renderer)
         self.factory = factory if factory is not None else pin_factory(unit.pin_factory)
         self.counts = KioskCounts()
         self.inbox: queue.Queue[_Press | None] = queue.Queue()
@@ -270,10 +271,11 @@ class KioskDaemon:
         printing = False
         try:
             face = face_from_answer(self.config, result)
-            image = render_ticket(self.config, face, self.width, self.unit.ticket, self.renderer)
+            self.tickets = self.tickets.for_config(self.config)
+            job = self.tickets.job(face)
             self.journal.printing(request_id)
             printing = True
-            job = self.printer.print_ticket(image)
+            self.printer.print_raw(job)
         except Exception as exc:  # whatever broke, the number must not stay taken
             if printing:
                 self.journal.failed(request_id)

@@ -9,8 +9,9 @@ service, the complaint channels and the confidentiality of citizens' data.
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,21 +112,42 @@ def _people(n: int) -> str:
     return f"أمامك {n} مواطنًا"
 
 
+def band(method: Callable[..., None]) -> Callable[..., None]:
+    """Marks a :class:`_Page` method that draws: it draws only in the rows from
+    ``self.y`` down to where it leaves ``self.y``, and what it draws depends
+    only on its arguments and the page width.  The kiosk's band cache
+    (:mod:`.bands`) keeps such a drawing as ready raster rows; a method that
+    draws without this mark makes the cache fall back to a full render."""
+
+    @functools.wraps(method)
+    def drawn(self: _Page, *args: Any, **kwargs: Any) -> None:
+        self.run(method, args, kwargs)
+
+    return drawn
+
+
 class _Page:
     """A tall white strip that lines are stacked on, then cropped."""
 
-    def __init__(self, renderer: ArabicRenderer, width: int) -> None:
+    def __init__(self, renderer: ArabicRenderer, width: int, height: int = 6000) -> None:
         self.r = renderer
         self.width = width
         self.margin = max(8, width // 24)
-        self.image = Image.new("L", (width, 6000), 255)
+        self.image = Image.new("L", (width, height), 255)
         self.draw = ImageDraw.Draw(self.image)
         self.y = self.margin
+
+    def run(
+        self, method: Callable[..., None], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        """Draw one :func:`band` method (the band cache replaces this)."""
+        method(self, *args, **kwargs)
 
     @property
     def inner(self) -> int:
         return self.width - 2 * self.margin
 
+    @band
     def text(
         self, text: str, size: int, *, bold: bool = False, center: bool = True, fill: int = 0
     ) -> None:
@@ -135,6 +157,7 @@ class _Page:
             _, h = self.r.draw(self.image, (x, self.y), line, size, bold, fill, align)
             self.y += h
 
+    @band
     def bullets(self, items: list[str], size: int) -> None:
         bullet = "•"
         indent = self.r.measure(bullet, size)[0] + size // 3
@@ -147,6 +170,7 @@ class _Page:
                 _, h = self.r.draw(self.image, (right - indent, self.y), line, size)
                 self.y += h
 
+    @band
     def two_columns(self, right: str, left: str, size: int) -> None:
         _, h = self.r.draw(self.image, (self.width - self.margin, self.y), right, size)
         self.r.draw(self.image, (self.margin, self.y), left, size, align="left")
@@ -155,6 +179,7 @@ class _Page:
     def box(self, top: int, bottom: int) -> None:
         self.draw.rectangle((self.margin, top, self.width - self.margin, bottom), fill=0)
 
+    @band
     def rule(self, thick: int = 3) -> None:
         self.y += thick * 2
         self.box(self.y, self.y + thick - 1)
@@ -163,6 +188,7 @@ class _Page:
     def gap(self, pixels: int) -> None:
         self.y += pixels
 
+    @band
     def banner(self, lines: list[str], size: int) -> None:
         """White text on a black band: the priority mark, seen at a glance."""
         pad = size // 3
@@ -175,6 +201,7 @@ class _Page:
             self.y += h
         self.y += pad
 
+    @band
     def big_number(self, number: str) -> None:
         """The number as large as the paper allows (at most ~half the width tall)."""
         size = self.width // 2
@@ -190,6 +217,7 @@ class _Page:
         self.image.paste(strip, ((self.width - strip.width) // 2, self.y))
         self.y += strip.height + self.margin
 
+    @band
     def paste_center(self, image: Image.Image) -> None:
         self.image.paste(image.convert("L"), ((self.width - image.width) // 2, self.y))
         self.y += image.height
@@ -207,9 +235,14 @@ def render_ticket(
     renderer: ArabicRenderer | None = None,
 ) -> Image.Image:
     """The ticket as a black-and-white image exactly ``width`` dots wide."""
-    options = options or TicketOptions()
-    r = renderer or default_renderer()
-    page = _Page(r, width)
+    page = _Page(renderer or default_renderer(), width)
+    lay_out(page, cfg, face, options or TicketOptions())
+    return page.finish()
+
+
+def lay_out(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) -> None:
+    """Stack the ticket's lines on ``page`` (a full render or the band cache)."""
+    width = page.width
     # Letters 3-3.5 mm tall (8 dots per mm) on both papers: wider paper gets
     # more words per line rather than a longer ticket; only the number grows.
     body = max(24, min(28, width // 16))
@@ -261,7 +294,6 @@ def render_ticket(
         page.gap(small // 2)
         page.paste_center(_qr(face.reference, width // 3))
         page.text(options.qr_caption_ar, small)
-    return page.finish()
 
 
 def _qr(data: str, target: int) -> Image.Image:

@@ -16,9 +16,11 @@ from .base import EscposPrinter, Printer, PrintError
 from .job import (
     PROFILE_FOR_WIDTH_MM,
     decode_raster,
+    ink_rows,
     load_profile,
     paper_width_px,
     raster_blocks,
+    raster_job,
     ticket_job,
 )
 from .status import PrinterState, PrinterStatus, decode_status
@@ -41,10 +43,12 @@ __all__ = [
     "PrinterStatus",
     "decode_raster",
     "decode_status",
+    "ink_rows",
     "load_profile",
     "open_printer",
     "paper_width_px",
     "raster_blocks",
+    "raster_job",
     "ticket_job",
 ]
 
