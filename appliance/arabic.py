@@ -271,6 +271,12 @@ class ArabicRenderer:
                 self._measured[key] = found
         return found
 
+    def advance(self, text: str, size: int, bold: bool = False) -> float:
+        """How far the pen moves over ``text`` (unrounded: a piece of a longer
+        line, as the glyph atlas of the hall screen places it)."""
+        with self._lock:
+            return sum(p[3] for p in self._pieces(text, size, bold, None))
+
     def draw(
         self,
         image: Image.Image,

@@ -91,7 +91,9 @@ class HallDisplay:
         #: and when (monotonic, comparable with another process's clock).
         self.calls_log = Path(calls_log) if calls_log else None
         self._logged: deque[str] = deque(maxlen=256)
-        self._to_ack: list[Callable[[], None]] = []
+        # Acknowledgements waiting for a frame: each once the calls received
+        # before it (its own among them) are all on screen.
+        self._to_ack: list[tuple[int, Callable[[], None]]] = []
         self._ack_lock = threading.Lock()
         self._drawing = False  # run() is drawing frames
 
@@ -182,21 +184,21 @@ class HallDisplay:
 
     def handle_call(self, msg: Message) -> None:
         """``event/call``: show it and queue it for the announcer (never blocks)."""
-        if msg.ack is not None:
-            with self._ack_lock:
-                if self._drawing:  # acknowledged once the next frame is drawn
-                    self._to_ack.append(msg.ack)
-                else:  # no drawing loop (bench, screenshots): nothing to wait for
-                    msg.ack()
         try:
             call = call_from_event(msg.json())
         except ValueError as exc:
             log.warning("ignored a malformed call event: %s", exc)
-            return
-        if self.state.add_call(call) and self.announcer is not None:
+            call = None
+        if call is not None and self.state.add_call(call) and self.announcer is not None:
             self.announcer.submit(
                 CallRequest(call.ticket, call.window, call.event_id, call.recall, call.received)
             )
+        if msg.ack is not None:
+            with self._ack_lock:
+                if self._drawing:  # acknowledged once a frame shows it
+                    self._to_ack.append((self.state.received, msg.ack))
+                else:  # no drawing loop (bench, screenshots): nothing to wait for
+                    msg.ack()
 
     def _on_counter(self, msg: Message) -> None:
         if msg.payload:
@@ -307,17 +309,21 @@ class HallDisplay:
                 self._pump_events()
             if self.bus is not None:
                 self.state.set_bus(self.bus.connected)
-            with self._ack_lock:  # taken before the snapshot: their calls are in it
-                acks, self._to_ack = self._to_ack, []
-            snap = self.state.snapshot()
+            # One call of a burst per frame: each is shown, in order.
+            snap = self.state.next_frame()
             mono = time.monotonic()
             wall = dt.datetime.now(self.tz)
             if snap.version != drawn_version or mono >= deadline:
                 self.draw(snap, mono, wall)
                 drawn_version = snap.version
                 deadline = mono + self.screen.next_change(snap, mono, wall)
+            with self._ack_lock:
+                acks = [ack for n, ack in self._to_ack if n <= snap.shown]
+                self._to_ack = [(n, ack) for n, ack in self._to_ack if n > snap.shown]
             for ack in acks:  # on screen now: the broker may forget them
                 ack()
+            if snap.pending:
+                self._wake.set()  # the rest of the burst, without waiting
             if on_iteration is not None:
                 on_iteration()
             self._wake.wait(max(0.0, min(deadline - time.monotonic(), IDLE_WAKE_S)))

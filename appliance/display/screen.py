@@ -11,7 +11,10 @@ Layout (right to left, on a 1920×1080 grid scaled to the real screen):
 * over everything, a red sign while the master is offline.
 
 Every string is drawn by the shared :mod:`appliance.arabic` renderer and
-kept as a pygame surface, so a frame is only fills and blits.
+kept as a pygame surface, so a frame is only fills and blits.  Ticket and
+window numbers, new on every call, are composed from a glyph atlas drawn at
+start (:mod:`.atlas`): a number never seen before costs no shaping and no
+memory.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from ..arabic import ArabicRenderer
 from ..config import Config
+from .atlas import ARABIC_DIGITS, LATIN_DIGITS, GlyphAtlas
 from .config import DisplayUnit
 from .pages import (
     Page,
@@ -89,6 +93,47 @@ class Screen:
         self._cache_bytes = 0
         self._fits: dict[tuple[str, int, int, bool], int] = {}
         self.pages = self._layout_pages(panel_pages(cfg, unit))
+        self.atlas = self._atlas()
+
+    def _atlas(self) -> GlyphAtlas:
+        """The pieces of every number this screen shows, at every size it
+        shows them: the current ticket (per service, fitted to its widest
+        number) and its spoken form, the window, the rows of the last calls."""
+        prefixes = [s.prefix for s in self.cfg.services]
+        pieces = [*LATIN_DIGITS, *ARABIC_DIGITS, " ", *prefixes]
+        if self.unit.letters == "abjad":
+            pieces += [letter_glyph(p) for p in prefixes]
+        atlas = GlyphAtlas(self.renderer, pieces)
+        self._ticket_sizes: dict[str, int] = {}
+        for s in self.cfg.services:
+            widest = s.prefix + "8" * max(3, len(str(s.last)))
+            self._ticket_sizes[s.prefix] = self._ticket_size(widest)
+        for color in (ACCENT, FLASH_TEXT):
+            for size in {*self._ticket_sizes.values(), self._px(60), self._px(260)}:
+                atlas.add(size, color)
+        for n in range(1, self.unit.last_calls + 1):
+            atlas.add(self._history_size(n)[1], TEXT)
+        return atlas
+
+    def ticket_size(self, ticket: str, color: Color = ACCENT) -> int:
+        """The size the current call's ``ticket`` is drawn at: its service's
+        (every number of a service alike, fitted to the widest), or fitted
+        to itself if the atlas cannot compose it."""
+        size = self._ticket_sizes.get(ticket[:1])
+        if size is None or not self.atlas.covers(ticket, size, color):
+            size = self._ticket_size(ticket)
+        return size
+
+    def _ticket_size(self, ticket: str) -> int:
+        return self.fit(ticket, self._px(210), self.regions.ticket.width - self._px(40), bold=True)
+
+    def _history_size(self, calls: int) -> tuple[int, int]:
+        """``(row height, text size)`` of the last-calls list with ``calls`` rows."""
+        r = self.regions.history
+        top = r.y + self._px(90) + self._px(60)
+        row_h = min(self._px(82), (r.bottom - top - self._px(16)) // max(1, calls))
+        # Noto's line box is about 1.5 times the font size.
+        return row_h, max(10, int(row_h / 1.55))
 
     # -- geometry -----------------------------------------------------------
     def _r(self, x: float, y: float, w: float, h: float) -> pygame.Rect:
@@ -155,15 +200,26 @@ class Screen:
         y: int | None = None,
     ) -> pygame.Rect:
         """Place ``surface`` in ``rect``: horizontally right/left/center; at ``y`` or centred."""
-        w, h = surface.get_size()
-        top = rect.y + (rect.height - h) // 2 if y is None else y
-        if anchor == "right":
-            left = rect.right - w
-        elif anchor == "left":
-            left = rect.x
-        else:
-            left = rect.x + (rect.width - w) // 2
-        return frame.blit(surface, (left, top))
+        return frame.blit(surface, _place(rect, surface.get_size(), anchor, y))
+
+    def number(
+        self,
+        frame: pygame.Surface,
+        text: str,
+        size: int,
+        color: Color,
+        rect: pygame.Rect,
+        *,
+        anchor: str = "center",
+        y: int | None = None,
+    ) -> None:
+        """Draw a ticket or window number like :meth:`_blit` of :meth:`text`,
+        from the atlas when it has the pieces (else shaped and cached)."""
+        if not self.atlas.covers(text, size, color):
+            self._blit(frame, self.text(text, size, color, True), rect, anchor=anchor, y=y)
+            return
+        topleft = _place(rect, self.atlas.size_of(text, size), anchor, y)
+        self.atlas.draw(frame, topleft, text, size, color)
 
     def _layout_pages(self, pages: list[Page]) -> list[tuple[str, list[str]]]:
         """Pages cut to what fits the panel: a title and at most two lines."""
@@ -275,18 +331,16 @@ class Screen:
         label_y = reg.ticket.y + self._px(20)
         self._blit(frame, self.text("رقم العميل", self._px(44), fg, True), reg.ticket, y=label_y)
         self._blit(frame, self.text("الشباك", self._px(44), fg, True), reg.window, y=label_y)
-        size = self.fit(call.ticket, self._px(210), reg.ticket.width - self._px(40), bold=True)
-        self._blit(frame, self.text(call.ticket, size, fg, True), reg.ticket)
+        self.number(frame, call.ticket, self.ticket_size(call.ticket, fg), fg, reg.ticket)
         window = digits(str(call.window), self.unit.digits)
-        self._blit(frame, self.text(window, self._px(260), fg, True), reg.window)
+        self.number(frame, window, self._px(260), fg, reg.window)
         if self.unit.letters == "abjad":
             try:
                 prefix, number = parse_ticket(call.ticket)
                 spoken = f"{letter_glyph(prefix)} {digits(str(number), self.unit.digits)}"
-                sub = self.text(spoken, self._px(60), fg, True)
-                self._blit(
-                    frame, sub, reg.ticket, y=reg.ticket.bottom - sub.get_height() - self._px(16)
-                )
+                line_h = self.renderer.measure("", self._px(60), True)[1]
+                y = reg.ticket.bottom - line_h - self._px(16)
+                self.number(frame, spoken, self._px(60), fg, reg.ticket, y=y)
             except ValueError:
                 pass  # a ticket the voice cannot say is still shown as printed
         # The arrow from the ticket to its window (pointing left: RTL reading order).
@@ -315,15 +369,13 @@ class Screen:
         if not calls:
             return
         top = heads_y + self._px(60)
-        row_h = min(self._px(82), (r.bottom - top - self._px(16)) // max(1, len(calls)))
-        # Noto's line box is about 1.5 times the font size.
-        size = max(10, int(row_h / 1.55))
+        row_h, size = self._history_size(len(calls))
         for i, call in enumerate(calls):
             row = pygame.Rect(inner.x, top + i * row_h, inner.width, row_h)
             pygame.draw.line(frame, BACKGROUND, row.topleft, row.topright, max(1, self._px(2)))
-            self._blit(frame, self.text(call.ticket, size, TEXT, True), row, anchor="right")
+            self.number(frame, call.ticket, size, TEXT, row, anchor="right")
             window = digits(str(call.window), self.unit.digits)
-            self._blit(frame, self.text(window, size, TEXT, True), row, anchor="left")
+            self.number(frame, window, size, TEXT, row, anchor="left")
 
     def _services(self, frame: pygame.Surface, snap: HallSnapshot) -> None:
         r = self.regions.services
@@ -379,6 +431,18 @@ class Screen:
         top = r.y + (r.height - big.get_height() - small.get_height()) // 2
         self._blit(frame, big, r, y=top)
         self._blit(frame, small, r, y=top + big.get_height())
+
+
+def _place(rect: pygame.Rect, size: tuple[int, int], anchor: str, y: int | None) -> tuple[int, int]:
+    """Top-left corner of a ``size`` box in ``rect``: horizontally at its
+    right/left/center, vertically at ``y`` or centred."""
+    w, h = size
+    top = rect.y + (rect.height - h) // 2 if y is None else y
+    if anchor == "right":
+        return rect.right - w, top
+    if anchor == "left":
+        return rect.x, top
+    return rect.x + (rect.width - w) // 2, top
 
 
 def _pixel_bytes(surface: pygame.Surface) -> int:

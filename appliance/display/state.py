@@ -4,6 +4,10 @@ The bus handlers (paho's network thread) write here; the drawing loop reads
 immutable :class:`HallSnapshot` copies, so drawing never holds the lock.
 Every change bumps ``version`` and calls ``on_change`` (the daemon wakes the
 drawing loop with it): no change, no redraw.
+
+No call is skipped on screen: calls that arrive faster than frames are drawn
+(:meth:`HallState.next_frame`) one frame each, in order, so a burst pushes
+nothing off the list of last calls before it was shown, however briefly.
 """
 
 from __future__ import annotations
@@ -53,6 +57,15 @@ class HallSnapshot:
     master_online: bool | None = None  #: None: no status seen yet
     bus_connected: bool = True
     version: int = 0
+    #: Calls received so far, and how many of them are in this snapshot
+    #: (:meth:`HallState.next_frame` holds back the rest of a burst).
+    received: int = 0
+    shown: int = 0
+
+    @property
+    def pending(self) -> int:
+        """Calls received but not yet in this snapshot: draw again at once."""
+        return self.received - self.shown
 
     @property
     def current(self) -> Call | None:
@@ -99,6 +112,10 @@ class HallState:
             s.id: ServiceInfo(s.id, s.prefix, s.name_ar) for s in cfg.services if s.id in shown
         }
         self._calls: deque[Call] = deque(maxlen=keep_calls + 1)
+        # The calls as drawn so far, and those still to draw (a burst).
+        self._shown: deque[Call] = deque(maxlen=keep_calls + 1)
+        self._pending: deque[Call] = deque()
+        self._received = 0
         self._seen_ids: deque[str] = deque(maxlen=256)
         self._master: bool | None = None
         self._bus = True
@@ -120,14 +137,18 @@ class HallState:
                 return False
             if call.event_id:
                 self._seen_ids.append(call.event_id)
-            # A recall (or a transferred ticket called again) moves to the top
-            # instead of being listed twice.
-            for old in [c for c in self._calls if c.ticket == call.ticket]:
-                self._calls.remove(old)
-            self._calls.appendleft(call)
+            _put_first(self._calls, call)
+            self._pending.append(call)
+            self._received += 1
             self._changed()
         self._notify()
         return True
+
+    @property
+    def received(self) -> int:
+        """Calls recorded so far (redelivered ones not counted)."""
+        with self._lock:
+            return self._received
 
     def set_counter(self, payload: Mapping[str, Any], *, retained: bool = True) -> None:
         """Retained counter state: at start-up, learn who is at each window.
@@ -146,19 +167,18 @@ class HallState:
         number = ticket.get("number")
         if ticket.get("state") != "called" or not isinstance(number, str):
             return
+        old = Call(
+            number,
+            window,
+            counter=str(payload.get("counter") or ""),
+            service=str(ticket.get("service") or ""),
+            received=0.0,
+            fresh=False,
+        )
         with self._lock:
-            full = len(self._calls) == self._calls.maxlen
-            if full or any(c.ticket == number for c in self._calls):
+            added = [_put_last(view, old) for view in (self._calls, self._shown)]
+            if not any(added):
                 return
-            old = Call(
-                number,
-                window,
-                counter=str(payload.get("counter") or ""),
-                service=str(ticket.get("service") or ""),
-                received=0.0,
-                fresh=False,
-            )
-            self._calls.append(old)
             self._changed()
         self._notify()
 
@@ -206,11 +226,43 @@ class HallState:
         self._notify()
 
     def snapshot(self) -> HallSnapshot:
+        """Everything known now (every call received)."""
         with self._lock:
-            return HallSnapshot(
-                calls=tuple(self._calls),
-                services=tuple(self._services.values()),
-                master_online=self._master,
-                bus_connected=self._bus,
-                version=self._version,
-            )
+            return self._snapshot(self._calls, self._received)
+
+    def next_frame(self) -> HallSnapshot:
+        """What the next frame shows: the calls drawn before and the oldest
+        call not drawn yet (if any); ``pending`` says more are waiting."""
+        with self._lock:
+            if self._pending:
+                _put_first(self._shown, self._pending.popleft())
+                self._changed()
+            return self._snapshot(self._shown, self._received - len(self._pending))
+
+    def _snapshot(self, calls: deque[Call], shown: int) -> HallSnapshot:
+        return HallSnapshot(
+            calls=tuple(calls),
+            services=tuple(self._services.values()),
+            master_online=self._master,
+            bus_connected=self._bus,
+            version=self._version,
+            received=self._received,
+            shown=shown,
+        )
+
+
+def _put_first(calls: deque[Call], call: Call) -> None:
+    """A recall (or a transferred ticket called again) moves to the top
+    instead of being listed twice."""
+    for old in [c for c in calls if c.ticket == call.ticket]:
+        calls.remove(old)
+    calls.appendleft(call)
+
+
+def _put_last(calls: deque[Call], call: Call) -> bool:
+    """Add a call learnt at start-up below the others, if there is room and
+    it is not listed yet."""
+    if len(calls) == calls.maxlen or any(c.ticket == call.ticket for c in calls):
+        return False
+    calls.append(call)
+    return True

@@ -22,6 +22,15 @@ def expected_text(
     return Image.alpha_composite(base, line).convert("RGB")
 
 
+def expected_number(screen: Screen, text: str, size: int, color: Color, bg: Color) -> Image.Image:
+    """``text`` composed from the screen's glyph atlas, laid on a plain ``bg``."""
+    w, h = screen.atlas.size_of(text, size)
+    surface = pygame.Surface((w, h))
+    surface.fill(bg)
+    screen.atlas.draw(surface, (0, 0), text, size, color)
+    return Image.frombytes("RGB", (w, h), pygame.image.tobytes(surface, "RGB"))
+
+
 def crop(frame: pygame.Surface, box: tuple[int, int, int, int]) -> Image.Image:
     """A region (left, top, width, height) of a frame as a Pillow image."""
     left, top, w, h = box
@@ -49,8 +58,11 @@ def ticket_in_frame(
     """Largest per-channel difference between the current-ticket box of
     ``frame`` and ``ticket`` rendered where the screen centres it (0: same)."""
     box = screen.regions.ticket
-    size = screen.fit(ticket, screen._px(210), box.width - screen._px(40), bold=True)
-    want = expected_text(screen.renderer, ticket, size, color, bg)
+    size = screen.ticket_size(ticket, color)
+    if screen.atlas.covers(ticket, size, color):
+        want = expected_number(screen, ticket, size, color, bg)
+    else:
+        want = expected_text(screen.renderer, ticket, size, color, bg)
     w, h = want.size
     left, top = box.x + (box.width - w) // 2, box.y + (box.height - h) // 2
     # The glyphs sit in the middle of the line box; its top and bottom edges

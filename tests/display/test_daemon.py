@@ -6,13 +6,14 @@ SDL_VIDEODRIVER=dummy and SDL_AUDIODRIVER=disk are set by tests/conftest.py.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from appliance.bus.client import BusClient, new_command_id
+from appliance.bus.client import BusClient, Message, new_command_id
 from appliance.bus.topics import Topics
 from appliance.config import Config, load_config
 from appliance.display.config import display_unit
@@ -20,6 +21,8 @@ from appliance.display.daemon import HallDisplay
 from appliance.display.screen import ACCENT, OFFLINE, PANEL
 from appliance.drivers.sound.recorder import RecordingSpeaker
 from appliance.testing.broker import Mosquitto
+from appliance.testing.procs import wait_until
+from tests.conftest import EXAMPLE_CONFIG
 from tests.helpers import Watcher, write_config
 
 from .pixels import count_color, crop, ticket_in_frame
@@ -251,3 +254,40 @@ def test_a_failing_sound_device_is_reported_in_the_status(cfg: Config, tool: Bus
     finally:
         running.stop()
         watcher.close()
+
+
+def test_a_burst_of_calls_is_shown_in_order_none_skipped(tmp_path: Path) -> None:
+    """Twenty calls arrive before the first frame (a list of six): each one is
+    drawn as the current call, in order, and acknowledged only once drawn."""
+    cfg = load_config(EXAMPLE_CONFIG)
+    unit = dataclasses.replace(display_unit(cfg), audio="none")
+    log = tmp_path / "calls.jsonl"
+    hall = HallDisplay(cfg, unit, headless=True, connect=False, calls_log=log)
+    burst = [f"C{300 + i}" for i in range(20)]
+    acked: list[tuple[str, bool]] = []
+
+    def ack_of(ticket: str) -> Callable[[], None]:
+        def ack() -> None:
+            drawn = log.exists() and f'"{ticket}"' in log.read_text()
+            acked.append((ticket, drawn))
+
+        return ack
+
+    hall._drawing = True  # acknowledgements wait for frames, as in run()
+    for i, ticket in enumerate(burst):
+        payload = json.dumps({"id": f"burst-{i}", "ticket": ticket, "window": 1 + i % 4})
+        hall.handle_call(Message("event/call", payload.encode(), ack=ack_of(ticket)))
+    assert acked == []
+    loop = threading.Thread(target=hall.run, daemon=True)
+    loop.start()
+    try:
+        assert hall.wait_frame(lambda s: s.shown == len(burst), WAIT) is not None
+        assert wait_until(lambda: len(acked) == len(burst), WAIT)
+    finally:
+        hall.stop()
+        loop.join(10)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line["ticket"] for line in lines] == burst
+    drawn = [line["drawn"] for line in lines]
+    assert drawn == sorted(drawn) and len(set(drawn)) == len(burst)  # one frame each
+    assert sorted(acked) == sorted((t, True) for t in burst)

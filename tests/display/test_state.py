@@ -90,3 +90,28 @@ def test_call_event_fields() -> None:
     assert (call.ticket, call.window, call.counter, call.recall, call.priority) == (
         "A001", 3, "w3", 2, True
     )  # fmt: skip
+
+
+def test_a_burst_is_drawn_one_call_per_frame_in_order(hall: HallState) -> None:
+    burst = [f"A{i:03d}" for i in range(10)]  # more than the list holds (keep_calls=2)
+    for i, ticket in enumerate(burst):
+        hall.add_call(Call(ticket, 1 + i % 3, event_id=f"b{i}"))
+    assert [c.ticket for c in hall.snapshot().calls] == burst[::-1][:3]  # all known at once
+    shown = []
+    while True:
+        frame = hall.next_frame()
+        assert frame.current is not None
+        shown.append(frame.current.ticket)
+        # The previous ones stay listed below it, as they were drawn.
+        assert [c.ticket for c in frame.calls] == burst[: len(shown)][::-1][:3]
+        if not frame.pending:
+            break
+    assert shown == burst and frame.shown == frame.received == 10
+    assert hall.next_frame().calls == frame.calls  # nothing new: the same picture
+
+
+def test_the_drawn_view_learns_retained_calls_too(hall: HallState) -> None:
+    hall.set_counter(counter_state("B007", 3))
+    assert [c.ticket for c in hall.next_frame().calls] == ["B007"]
+    hall.add_call(Call("A010", 1, event_id="x"))
+    assert [c.ticket for c in hall.next_frame().calls] == ["A010", "B007"]
