@@ -7,10 +7,10 @@ import os
 from typing import Any
 
 from ..config import load_config
-from ..display.config import display_unit
-from ..display.voice import CallVoice, write_wav
-from ..display.words import LANGUAGES, LETTER_STYLES
 from ..errors import ConfigError
+from ..hall.config import display_unit
+from ..hall.voice import CallVoice, write_wav
+from ..hall.words import LANGUAGES, LETTER_STYLES
 from .common import DEFAULT_CONFIG
 from .env import Environment, ExitCode
 
@@ -35,9 +35,9 @@ def register(sub: Any) -> None:
     a.add_argument("--letters", choices=LETTER_STYLES, help="override the letter style")
     a.set_defaults(func=announce)
 
-    from . import display_daemon_cmd
+    from . import hall_daemon_cmd
 
-    display_daemon_cmd.register(sub)
+    hall_daemon_cmd.register(sub)
 
 
 def announce(args: argparse.Namespace, env: Environment) -> int:

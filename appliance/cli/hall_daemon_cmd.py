@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..config import load_config
-from ..display.config import display_unit
+from ..hall.config import display_unit
 from ..systemd import Notifier
 from .common import add_bus_options
 from .env import Environment, ExitCode
@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
 
 
 def display(args: argparse.Namespace, env: Environment) -> int:
-    from ..display.daemon import HallDisplay
+    from ..hall.daemon import HallDisplay
 
     cfg = load_config(args.config)
     unit = display_unit(cfg, args.unit)
@@ -91,8 +91,8 @@ def display(args: argparse.Namespace, env: Environment) -> int:
 
 
 def screenshot(cfg: Any, unit: Any, path: str, env: Environment) -> int:
-    from ..display.daemon import HallDisplay
-    from ..display.sample import sample_snapshot
+    from ..hall.daemon import HallDisplay
+    from ..hall.sample import sample_snapshot
 
     # No sound and no bus: one frame of sample data.
     hall = HallDisplay(cfg, dataclasses.replace(unit, audio="none"), headless=True, connect=False)

@@ -7,14 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import add_bus_options
-from ..cli.env import Environment, ExitCode
 from ..config import Config, load_config
 from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_width_px, ticket_job
 from ..errors import ConfigError
-from .config import KioskUnit, default_kiosk, simulated
-from .options import TicketOptions
-from .ticket import render_ticket, sample_face
+from ..kiosk.config import KioskUnit, default_kiosk, simulated
+from ..kiosk.options import TicketOptions
+from ..kiosk.ticket import render_ticket, sample_face
+from .common import add_bus_options
+from .env import Environment, ExitCode
 
 
 def register(sub: Any) -> None:
@@ -97,7 +97,7 @@ def select_unit(cfg: Config, unit: str | None) -> KioskUnit:
 
 
 def run_kiosk(args: argparse.Namespace, env: Environment) -> int:
-    from .daemon import KioskDaemon
+    from ..kiosk.daemon import KioskDaemon
 
     cfg = load_config(args.config)
     if args.simulate_hardware is not None:

@@ -7,11 +7,11 @@ import dataclasses
 import os
 from typing import Any
 
-from ..cli.common import DEFAULT_CONFIG, add_bus_options, send, tool_client
-from ..cli.env import Environment, ExitCode
 from ..config import load_config
-from . import phone
-from .pdu import PduError, encode
+from ..drivers.modem.pdu import PduError, encode
+from ..sms import phone
+from .common import DEFAULT_CONFIG, add_bus_options, send, tool_client
+from .env import Environment, ExitCode
 
 
 def register(sub: Any) -> None:
@@ -129,7 +129,7 @@ def sms_test(args: argparse.Namespace, env: Environment) -> int:
 def show_outbox(args: argparse.Namespace, env: Environment) -> int:
     import time
 
-    from .outbox import Outbox
+    from ..sms.outbox import Outbox
 
     cfg = load_config(args.config)
     if cfg.sms is None:
@@ -158,7 +158,7 @@ def show_outbox(args: argparse.Namespace, env: Environment) -> int:
 
 
 def run_gateway(args: argparse.Namespace, env: Environment) -> int:
-    from .gateway import Gateway
+    from ..sms.gateway import Gateway
 
     cfg = load_config(args.config)
     if cfg.sms is not None and (args.modem or args.outbox or args.sim_record):

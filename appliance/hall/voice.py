@@ -1,7 +1,7 @@
 """Voice packs: a folder of WAV clips, and announcements composed from them.
 
 A voice pack is a folder holding one 16-bit mono WAV per clip name of
-:func:`appliance.display.words.clip_names` (``chime.wav``, ``customer.wav``,
+:func:`appliance.hall.words.clip_names` (``chime.wav``, ``customer.wav``,
 ``3.wav``, ``letter_a.wav`` …), all at one sample rate.  The packs made by
 ``sounds/make_clips.py`` ship in ``sounds/voice/<language>``; a centre can
 point ``voice_pack`` at a folder of human recordings with the same names.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
-from ..errors import NidaaError
+from ...errors import NidaaError
 from . import gsm7
 
 Encoding = Literal["gsm7", "ucs2"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.testing.broker import Mosquitto, free_port
+from appliance.sim.harness.broker import Mosquitto, free_port
 from tests.helpers import EXAMPLE_CONFIG, running_branch
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import Daemon
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import Daemon
 from tests.helpers import Watcher, running_branch
 
-from .helpers import LAST_COUNTER, units_toml
+from ..counter.helpers import LAST_COUNTER, units_toml
 
 
 def test_counter_process_comes_online_and_says_goodbye(broker: Mosquitto, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ import io
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.sms.pdu import decode_submit, reassemble
+from appliance.drivers.modem.pdu import decode_submit, reassemble
 
 
 def nidaa(*argv: str) -> tuple[int, str, str]:

@@ -20,7 +20,7 @@ import sim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .conftest import FIRMWARE
+from ..conftest import FIRMWARE
 
 
 class Clock:
@@ -257,7 +257,7 @@ def test_any_bytes_on_the_line_never_break_the_board(noise: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(noise=st.binary(max_size=200))
 def test_host_decoder_survives_any_bytes(noise: bytes) -> None:
-    from appliance.drivers.display.nidaa import NidaaDecoder
+    from appliance.drivers.sign.nidaa import NidaaDecoder
 
     decoder = NidaaDecoder()
     decoder.feed(noise)

@@ -6,7 +6,7 @@ import pygame
 from PIL import Image, ImageChops
 
 from appliance.arabic import ArabicRenderer
-from appliance.display.screen import Screen
+from appliance.hall.screen import Screen
 
 Color = tuple[int, int, int]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from appliance.display.announcer import Announcer, CallRequest
-from appliance.display.voice import CallVoice
 from appliance.drivers.sound import open_speaker
 from appliance.drivers.sound.recorder import RecordingSpeaker
 from appliance.errors import HardwareError
+from appliance.hall.announcer import Announcer, CallRequest
+from appliance.hall.voice import CallVoice
 
 
 @pytest.fixture(scope="module")

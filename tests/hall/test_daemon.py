@@ -15,11 +15,11 @@ import pytest
 from appliance.bus.client import BusClient, new_command_id
 from appliance.bus.topics import Topics
 from appliance.config import Config, load_config
-from appliance.display.config import display_unit
-from appliance.display.daemon import HallDisplay
-from appliance.display.screen import ACCENT, OFFLINE, PANEL
 from appliance.drivers.sound.recorder import RecordingSpeaker
-from appliance.testing.broker import Mosquitto
+from appliance.hall.config import display_unit
+from appliance.hall.daemon import HallDisplay
+from appliance.hall.screen import ACCENT, OFFLINE, PANEL
+from appliance.sim.harness.broker import Mosquitto
 from tests.helpers import Watcher, write_config
 
 from .pixels import count_color, crop, ticket_in_frame

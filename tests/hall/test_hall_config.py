@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from appliance.config import parse_config
-from appliance.display.config import display_unit
 from appliance.errors import ConfigError
+from appliance.hall.config import display_unit
 
 
 def with_displays(example: str, section: str) -> str:

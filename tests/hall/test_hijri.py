@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance.display.hijri import HijriDate, from_hijri, to_hijri
+from appliance.hall.hijri import HijriDate, from_hijri, to_hijri
 
 # Gregorian date → (year, month, day) as ICU's "islamic-civil" calendar gives it.
 KNOWN = {

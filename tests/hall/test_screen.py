@@ -13,11 +13,11 @@ import pytest
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.config import Config, load_config
-from appliance.display.config import DisplayUnit, display_unit
-from appliance.display.daemon import display_renderer
-from appliance.display.pages import clock_text, gregorian_text, hijri_text, panel_pages
-from appliance.display.screen import ACCENT, FLASH_TEXT, OFFLINE, PANEL, Screen
-from appliance.display.state import Call, HallSnapshot, ServiceInfo
+from appliance.hall.config import DisplayUnit, display_unit
+from appliance.hall.daemon import display_renderer
+from appliance.hall.pages import clock_text, gregorian_text, hijri_text, panel_pages
+from appliance.hall.screen import ACCENT, FLASH_TEXT, OFFLINE, PANEL, Screen
+from appliance.hall.state import Call, HallSnapshot, ServiceInfo
 from tests.conftest import EXAMPLE_CONFIG
 
 from .pixels import count_color, crop, ticket_in_frame

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.config import load_config
-from appliance.display.state import Call, HallState, call_from_event
+from appliance.hall.state import Call, HallState, call_from_event
 from tests.conftest import EXAMPLE_CONFIG
 
 

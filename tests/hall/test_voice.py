@@ -12,10 +12,10 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.display import voice as voice_mod
-from appliance.display.voice import CallVoice, VoicePack, default_voice_pack
-from appliance.display.words import LETTER_STYLES, clip_names
 from appliance.errors import ConfigError
+from appliance.hall import voice as voice_mod
+from appliance.hall.voice import CallVoice, VoicePack, default_voice_pack
+from appliance.hall.words import LETTER_STYLES, clip_names
 from tests.conftest import EXAMPLE_CONFIG, REPO
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance.display.words import (
+from appliance.hall.words import (
     ABJAD,
     Announcement,
     letter_glyph,

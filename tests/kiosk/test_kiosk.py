@@ -26,8 +26,8 @@ from appliance.errors import ConfigError, HardwareError
 from appliance.kiosk.config import KioskButton, KioskUnit, PrinterSettings
 from appliance.kiosk.daemon import KioskDaemon
 from appliance.kiosk.ticket import face_from_answer, render_ticket
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import wait_until
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import wait_until
 from tests.helpers import Branch, Watcher, running_branch
 
 PIN_BUILDING, PIN_RECONCILE, PIN_PRIORITY_BUILDING, PIN_PRIORITY = 17, 27, 22, 25

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 from appliance.kiosk.journal import PressJournal
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import wait_until
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import wait_until
 from tests.helpers import running_branch
-from tests.test_kiosk import Rig, kiosk_unit, tickets
+from tests.kiosk.test_kiosk import Rig, kiosk_unit, tickets
 
 
 def command(cid: str, service: str = "A") -> dict[str, object]:

@@ -12,11 +12,11 @@ from PIL import Image, ImageChops
 from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.clock import ScaledClock
-from appliance.demo.run import DemoContext, DemoOptions
 from appliance.drivers.printer import decode_raster
-from appliance.kiosk.demo import KioskDemo
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import Daemon, wait_until
+from appliance.sim.demo.run import DemoContext, DemoOptions
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import Daemon, wait_until
+from appliance.sim.roles.kiosk import KioskDemo
 from tests.helpers import running_branch
 
 
@@ -46,7 +46,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 def test_bad_configurations_fail_at_start_up(tmp_path: Path, broker: Mosquitto) -> None:
-    example = Path(__file__).resolve().parent.parent / "config" / "branch.example.toml"
+    example = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
     text = example.read_text(encoding="utf-8")
     twice = tmp_path / "twice.toml"
     twice.write_text(text.replace("buzzer_pin = 27", "buzzer_pin = 26"), encoding="utf-8")
@@ -96,7 +96,7 @@ def test_demo_hook_prints_tickets_as_png(tmp_path: Path, broker: Mosquitto) -> N
 def test_bench_kiosk_reports_its_figures() -> None:
     import math
 
-    from appliance.kiosk.bench import bench_kiosk
+    from appliance.sim.bench.kiosk import bench_kiosk
 
     figures = bench_kiosk(presses=3)
     assert set(figures) == {

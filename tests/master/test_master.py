@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from appliance.errors import QueueError
-from appliance.testing.broker import Mosquitto
+from appliance.sim.harness.broker import Mosquitto
 from tests.helpers import Watcher, running_branch
 
 

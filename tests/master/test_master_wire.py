@@ -10,8 +10,8 @@ from pathlib import Path
 
 from appliance.bus.client import BusClient, new_command_id
 from appliance.errors import BusError
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import wait_until
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import wait_until
 from tests.helpers import Watcher, running_branch
 
 
@@ -114,7 +114,7 @@ def test_master_republishes_state_after_a_broker_restart(tmp_path: Path) -> None
 def test_master_tells_systemd_it_is_ready_and_alive(broker: Mosquitto, tmp_path: Path) -> None:
     import socket
 
-    from appliance.testing.procs import Daemon
+    from appliance.sim.harness.procs import Daemon
     from tests.helpers import write_config
 
     config = write_config(tmp_path, broker.url)

@@ -8,7 +8,15 @@ import pytest
 
 from appliance.errors import QueueError
 from appliance.queue import EngineState, QueueEngine, TicketState
-from tests.engine_helpers import BRANCH, MORNING, SERVICES, cairo, counters, make_engine, service
+from tests.queue.engine_helpers import (
+    BRANCH,
+    MORNING,
+    SERVICES,
+    cairo,
+    counters,
+    make_engine,
+    service,
+)
 
 
 def codes(exc: pytest.ExceptionInfo[QueueError]) -> str:
@@ -309,7 +317,7 @@ def test_forget_before_drops_old_finished_tickets_from_memory_only() -> None:
 
 
 def test_bench_queue_reports_each_operation() -> None:
-    from appliance.queue.bench import bench_queue
+    from appliance.sim.bench.queue import bench_queue
 
     result = bench_queue(finished=30, waiting=10, n=5)
     assert set(result) == {

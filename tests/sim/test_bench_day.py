@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from appliance.bench import _bench_hooks
-from appliance.bench_day import rss_bound, run_day
 from appliance.config import load_config
-from appliance.demo.day import day_config
 from appliance.errors import ConfigError, NidaaError
+from appliance.sim.bench.day import rss_bound, run_day
+from appliance.sim.bench.run import _bench_hooks
+from appliance.sim.demo.day import day_config
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "branch.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
 PROCESSES = ("master", "display", "sms_gateway", "broker", "units")
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.demo.chaos import MUST_BE_ZERO
-from appliance.demo.reliability import FAULTS, check_report, render
+from appliance.sim.demo.chaos import MUST_BE_ZERO
+from appliance.sim.demo.reliability import FAULTS, check_report, render
 from tests.helpers import write_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_short_chaos_run_holds_every_invariant(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.master.daemon import CALL_EXPIRY_S
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import wait_until
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import wait_until
 from tests.helpers import running_branch, write_config
 
 
@@ -60,8 +60,8 @@ def test_the_hall_display_acknowledges_a_call_only_once_drawn(
 
     from appliance.bus.client import Message
     from appliance.config import load_config
-    from appliance.display.config import display_unit
-    from appliance.display.daemon import HallDisplay
+    from appliance.hall.config import display_unit
+    from appliance.hall.daemon import HallDisplay
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     cfg = load_config(write_config(tmp_path, "mqtt://127.0.0.1:1"))

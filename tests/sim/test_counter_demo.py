@@ -7,9 +7,9 @@ import types
 from pathlib import Path
 
 from appliance.clock import ScaledClock
-from appliance.counter.demo import CounterFleet
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import wait_until
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import wait_until
+from appliance.sim.roles.counter import CounterFleet
 from tests.helpers import running_branch
 
 

@@ -46,7 +46,7 @@ def test_ctrl_c_stops_the_demo_and_leaves_no_process(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from appliance.testing.procs import wait_until
+    from appliance.sim.harness.procs import wait_until
 
     out = tmp_path / "demo"
     proc = subprocess.Popen(

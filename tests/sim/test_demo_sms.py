@@ -11,11 +11,11 @@ import pytest
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.config import load_config
-from appliance.counter.demo import counter_clerks_demo_hook
-from appliance.demo import run as demo_run
-from appliance.sms.demo import demo_sms
+from appliance.sim.demo import run as demo_run
+from appliance.sim.roles.counter import counter_clerks_demo_hook
+from appliance.sim.roles.sms import demo_sms
 from tests.helpers import EXAMPLE_CONFIG
-from tests.test_demo import _processes_mentioning
+from tests.sim.test_demo import _processes_mentioning
 
 
 @pytest.mark.slow

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from appliance.bus.client import BusClient, new_command_id
 from appliance.config import load_config
-from appliance.display.bench import bench_display, bench_hook
-from appliance.display.demo import demo_role
-from appliance.display.voice import VoicePack
-from appliance.testing.broker import Mosquitto
-from appliance.testing.procs import wait_until
+from appliance.hall.voice import VoicePack
+from appliance.sim.bench.hall import bench_display, bench_hook
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.procs import wait_until
+from appliance.sim.roles.hall import demo_role
 from tests.helpers import write_config
 
 
@@ -69,7 +69,7 @@ def test_under_systemd_the_daemon_says_ready_feeds_the_watchdog_and_stopping(
 ) -> None:
     import socket
 
-    from appliance.testing.procs import Daemon
+    from appliance.sim.harness.procs import Daemon
 
     config = write_config(tmp_path, broker.url)
     sock_path = tmp_path / "notify.sock"

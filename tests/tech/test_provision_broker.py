@@ -22,8 +22,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.bus.topics import Topics
 from appliance.config import load_config
+from appliance.sim.harness.broker import Mosquitto, free_port
 from appliance.tech.provision import ProvisionOptions, provision
-from appliance.testing.broker import Mosquitto, free_port
 from tests.conftest import EXAMPLE_CONFIG
 
 BRANCH = "giza-dokki"

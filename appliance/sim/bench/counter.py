@@ -17,14 +17,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..bus.client import BusClient, new_command_id
-from ..config import load_config
-from ..errors import NidaaError
-from ..testing.broker import Mosquitto
-from ..testing.procs import Daemon, wait_until
-from .screen import View
+from ...bus.client import BusClient, new_command_id
+from ...config import load_config
+from ...counter.screen import View
+from ...errors import NidaaError
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, wait_until
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
 
 BENCH_UNIT = """
 [[counter_units]]
@@ -55,7 +55,7 @@ def bench_counter(samples: int = 40, config: Path = EXAMPLE) -> dict[str, float]
     """``counter_press_to_display_p50_ms`` and ``_p99_ms`` over ``samples`` presses."""
     from gpiozero.pins.mock import MockFactory
 
-    from ..counter.daemon import CounterDaemon
+    from ...counter.daemon import CounterDaemon
 
     with tempfile.TemporaryDirectory(prefix="nidaa-bench-counter-") as tmp:
         out = Path(tmp)

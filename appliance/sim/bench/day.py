@@ -1,7 +1,7 @@
 """``nidaa bench --day``: a whole busy day through the virtual branch.
 
-:func:`run_day` starts the branch (:mod:`appliance.demo.day`), lets the
-citizens and clerks of :mod:`appliance.demo.day_people` take and call
+:func:`run_day` starts the branch (:mod:`appliance.sim.demo.day`), lets the
+citizens and clerks of :mod:`appliance.sim.demo.day_people` take and call
 ``tickets`` tickets as fast as the branch absorbs them, and returns flat
 figures (all prefixed ``day_``):
 
@@ -33,17 +33,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bus.client import BusClient, Message, new_command_id
-from .config import load_config
-from .demo.day import DAY_SPEED, day_config
-from .demo.day_people import DayPeople
-from .demo.stats import percentile
-from .errors import NidaaError
-from .testing.broker import Mosquitto
-from .testing.procs import Daemon, wait_until
+from ...bus.client import BusClient, Message, new_command_id
+from ...config import load_config
+from ...errors import NidaaError
+from ..demo.day import DAY_SPEED, day_config
+from ..demo.day_people import DayPeople
+from ..demo.stats import percentile
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, wait_until
 
 if TYPE_CHECKING:
-    from .bench import BenchContext
+    from .run import BenchContext
 
 #: The memory bound of a day.  Bounded caches fill in the morning (the hall
 #: display's 48 MB of drawn texts, each kiosk's record of its last 256
@@ -73,12 +73,12 @@ def run_day(
     counters: int = 12,
     kiosks: int = 3,
 ) -> dict[str, float]:
-    from .clock import ScaledClock
-    from .counter.demo import CounterFleet
-    from .demo.run import DemoContext, DemoOptions
-    from .display.demo import demo_role
-    from .kiosk.demo import KioskDemo
-    from .sms.demo import gateway_daemon
+    from ...clock import ScaledClock
+    from ..demo.run import DemoContext, DemoOptions
+    from ..roles.counter import CounterFleet
+    from ..roles.hall import demo_role
+    from ..roles.kiosk import KioskDemo
+    from ..roles.sms import gateway_daemon
 
     out = Path(out or tempfile.mkdtemp(prefix="nidaa-day-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -272,7 +272,7 @@ def _spread(name: str, seconds: list[float]) -> dict[str, float]:
 
 
 def _rss_mb(pid: int) -> float:
-    from .bench import rss_mb
+    from .run import rss_mb
 
     try:
         return rss_mb(pid)

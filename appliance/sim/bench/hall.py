@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, load_config
+from ...config import Config, load_config
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
 
 
 @contextlib.contextmanager
@@ -55,10 +55,10 @@ def display_frame_ms(cfg: Config, frames: int = 30) -> tuple[float, float]:
     """``(first frame, median warm frame)`` in milliseconds at 1920×1080."""
     import pygame
 
-    from .config import display_unit
-    from .daemon import display_renderer
-    from .sample import sample_snapshot
-    from .screen import Screen
+    from ...hall.config import display_unit
+    from ...hall.daemon import display_renderer
+    from ...hall.sample import sample_snapshot
+    from ...hall.screen import Screen
 
     pygame.display.init()
     surface = pygame.display.set_mode((1920, 1080))
@@ -85,10 +85,10 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
     starts at the publish; without, it starts when the event is handed to
     the display's bus handler.
     """
-    from ..bus.client import BusClient, Message, new_command_id
-    from ..bus.topics import Topics
-    from .config import display_unit
-    from .daemon import HallDisplay
+    from ...bus.client import BusClient, Message, new_command_id
+    from ...bus.topics import Topics
+    from ...hall.config import display_unit
+    from ...hall.daemon import HallDisplay
 
     unit = dataclasses.replace(display_unit(cfg), audio="pygame", languages=["ar"])
     topic = Topics(cfg.branch.id).event("call")
@@ -140,8 +140,8 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
 
 def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
     """CPU used by the display's drawing loop while nothing changes, in % of one core."""
-    from .config import display_unit
-    from .daemon import HallDisplay
+    from ...hall.config import display_unit
+    from ...hall.daemon import HallDisplay
 
     unit = dataclasses.replace(display_unit(cfg), audio="none", panel_seconds=600)
     hall = HallDisplay(cfg, unit, headless=True, connect=False)
@@ -158,7 +158,7 @@ def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
 
 
 def bench_hook(ctx: Any) -> dict[str, float]:
-    """For the hooks of ``appliance.bench``: measured on the bench's broker."""
+    """For the hooks of ``appliance.sim.bench.run``: measured on the bench's broker."""
     return bench_display(ctx.config, ctx.broker_url)
 
 

@@ -19,15 +19,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import Config, load_config
-from ..testing.procs import Daemon, wait_until
-from .config import KioskUnit, default_kiosk, simulated
-from .ticket import render_ticket, sample_face
+from ...config import Config, load_config
+from ...kiosk.config import KioskUnit, default_kiosk, simulated
+from ...kiosk.ticket import render_ticket, sample_face
+from ..harness.procs import Daemon, wait_until
 
 if TYPE_CHECKING:
-    from ..bench import BenchContext
+    from .run import BenchContext
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -65,7 +65,7 @@ def _unit(cfg: Config) -> KioskUnit:
 def bench_press_to_print(cfg: Config, broker_url: str, presses: int) -> dict[str, float]:
     from gpiozero.pins.mock import MockFactory
 
-    from .daemon import KioskDaemon
+    from ...kiosk.daemon import KioskDaemon
 
     unit = _unit(cfg)
     factory = MockFactory()  # its own pins, apart from any other mock user
@@ -93,7 +93,7 @@ def bench_press_to_print(cfg: Config, broker_url: str, presses: int) -> dict[str
 
 def bench_rss(config_path: Path, broker_url: str, workdir: Path) -> dict[str, float]:
     cfg = load_config(config_path)
-    from ..bus.client import BusClient
+    from ...bus.client import BusClient
 
     unit = cfg.kiosks[0].unit if cfg.kiosks else "k1"
     proc = Daemon(
@@ -124,7 +124,7 @@ def bench_kiosk(ctx: BenchContext | None = None, presses: int = 30) -> dict[str,
             # Each press renders and "prints" a whole ticket: 100 are plenty.
             work, presses = ctx.workdir, max(presses, min(ctx.samples, 100))
         else:
-            from ..testing.broker import Mosquitto
+            from ..harness.broker import Mosquitto
 
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nidaa-kb-")))
             broker = stack.enter_context(Mosquitto(work / "broker"))

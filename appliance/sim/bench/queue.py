@@ -11,8 +11,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from ..config import Branch, Counter, Policy, Service
-from .engine import QueueEngine
+from ...config import Branch, Counter, Policy, Service
+from ...queue.engine import QueueEngine
 
 _START = 1_796_022_000.0  # a Monday morning in Cairo; any moment would do
 

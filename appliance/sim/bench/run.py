@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bus.client import BusClient, Message, new_command_id
-from .config import Config, load_config
-from .demo.stats import percentile
-from .testing.broker import Mosquitto
-from .testing.procs import Daemon, wait_until
+from ...bus.client import BusClient, Message, new_command_id
+from ...config import Config, load_config
+from ..demo.stats import percentile
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, wait_until
 
 
 @dataclass
@@ -39,10 +39,10 @@ def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str
     """Unit measurements: each returns named figures to add to the result.
     With ``day_tickets`` a busy day of that many tickets (12 counters) runs
     last (``nidaa bench --day``: a few minutes more, so not by default)."""
-    from .counter.bench import bench_counter
-    from .display.bench import bench_hook as display_bench
-    from .kiosk.bench import bench_kiosk
-    from .sms.bench import bench_sms_gateway
+    from .counter import bench_counter
+    from .hall import bench_hook as display_bench
+    from .kiosk import bench_kiosk
+    from .sms import bench_sms_gateway
 
     def counter_bench(ctx: BenchContext) -> dict[str, float]:
         return bench_counter(samples=max(40, min(ctx.samples, 200)), config=ctx.config_path)
@@ -54,7 +54,7 @@ def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str
         bench_sms_gateway,
     ]
     if day_tickets > 0:
-        from .bench_day import bench_day
+        from .day import bench_day
 
         hooks.append(lambda ctx: bench_day(ctx, tickets=day_tickets, counters=12))
     return hooks

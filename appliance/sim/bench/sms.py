@@ -1,7 +1,7 @@
 """Speed and memory of the SMS path, for `nidaa bench`.
 
 :func:`bench_sms` is the encoder alone; :func:`bench_sms_gateway` is a hook
-for ``appliance.bench._bench_hooks``: it adds the encoder figure and runs the
+for ``appliance.sim.bench.run._bench_hooks``: it adds the encoder figure and runs the
 gateway as a real process on the bench's broker with the simulated modem,
 sends it stage events, and reports its resident memory once they were sent.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .pdu import encode
+from ...drivers.modem.pdu import encode
 
 if TYPE_CHECKING:
-    from ..bench import BenchContext
+    from .run import BenchContext
 
 # A typical stage message: Arabic, two parts, with digits and a reference.
 SAMPLE = (
@@ -40,9 +40,9 @@ def bench_sms(seconds: float = 0.5) -> dict[str, float]:
 
 def bench_sms_gateway(ctx: BenchContext, events: int = 5) -> dict[str, float]:
     """``sms_encode_per_s`` and ``rss_mb_sms`` (the gateway after ``events`` SMS)."""
-    from ..bench import rss_mb
-    from ..bus.client import BusClient
-    from ..testing.procs import Daemon, wait_until
+    from ...bus.client import BusClient
+    from ..harness.procs import Daemon, wait_until
+    from .run import rss_mb
 
     result = bench_sms()
     if ctx.config.sms is None:

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
-from ..drivers.buttons.sim_pins import SOCKET
-from ..drivers.printer.simulated import STATE_FILE
-from ..testing.broker import Mosquitto
-from ..testing.procs import Daemon, wait_until
+from ...config import load_config
+from ...drivers.buttons.sim_pins import SOCKET
+from ...drivers.printer.simulated import STATE_FILE
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, wait_until
 from .chaos_branch import Branch, write_branch
 from .chaos_check import STAGE_EVENTS, invariants
 from .chaos_people import People, back_office, citizen, clerk

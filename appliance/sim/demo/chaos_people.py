@@ -28,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..bus.client import BusClient, new_command_id
-from ..config import Config
-from ..drivers.buttons.sim_pins import JOURNAL, press
-from ..errors import BusError, QueueError
+from ...bus.client import BusClient, new_command_id
+from ...config import Config
+from ...drivers.buttons.sim_pins import JOURNAL, press
+from ...errors import BusError, QueueError
 from .chaos_branch import BUZZER_PIN, NEXT_PIN
 
 #: Seconds a live kiosk has to print or refuse: the master's attempts

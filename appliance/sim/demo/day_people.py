@@ -1,4 +1,4 @@
-"""The citizens and clerks of a busy day (:mod:`appliance.demo.day`).
+"""The citizens and clerks of a busy day (:mod:`appliance.sim.demo.day`).
 
 Citizens press the real kiosks' buttons (one press in flight per kiosk) and
 clerks the real counters' "next" buttons (one per counter, as soon as the
@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..bus.client import BusClient, new_command_id
-from ..counter.daemon import CounterDaemon
-from ..counter.demo import NEXT_PIN, CounterFleet
-from ..counter.screen import View
-from ..errors import NidaaError, QueueError
-from ..kiosk.daemon import Printed
-from ..kiosk.demo import KioskDemo
+from ...bus.client import BusClient, new_command_id
+from ...counter.daemon import CounterDaemon
+from ...counter.screen import View
+from ...errors import NidaaError, QueueError
+from ...kiosk.daemon import Printed
+from ..roles.counter import NEXT_PIN, CounterFleet
+from ..roles.kiosk import KioskDemo
 
 log = logging.getLogger(__name__)
 

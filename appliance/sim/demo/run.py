@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from ..bus.client import BusClient, Message
-from ..clock import ScaledClock
-from ..config import Config, load_config
-from ..testing.broker import Mosquitto
-from ..testing.procs import Daemon, stop_all
+from ...bus.client import BusClient, Message
+from ...clock import ScaledClock
+from ...config import Config, load_config
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, stop_all
 from .sim import Tally
 from .stats import summarize
 
@@ -59,10 +59,10 @@ class DemoContext:
 def _role_hooks() -> list[Callable[[DemoContext], Any]]:
     """Real unit daemons on simulated hardware: each hook takes the context
     and returns something with ``stop()``."""
-    from ..counter.demo import counter_clerks_demo_hook
-    from ..display.demo import demo_role as display_role
-    from ..kiosk.demo import kiosk_demo_role
-    from ..sms.demo import demo_sms
+    from ..roles.counter import counter_clerks_demo_hook
+    from ..roles.hall import demo_role as display_role
+    from ..roles.kiosk import kiosk_demo_role
+    from ..roles.sms import demo_sms
 
     # Citizens press the real kiosks' buttons (Poisson arrivals); clerks press
     # the real counters' buttons and serve for a random time.
@@ -129,7 +129,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                     log.exception("stopping %r failed", thing)
             stop_all()  # a daemon whose start was interrupted is stopped too
     summary = summarize(db).as_dict()
-    from ..tech.report import write_report  # Pillow only when a report is made
+    from ...tech.report import write_report  # Pillow only when a report is made
 
     write_report(cfg, db, opening.date().isoformat(), out / "report")
     summary.update(

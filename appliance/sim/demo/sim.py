@@ -1,7 +1,7 @@
 """Pieces the virtual branch's simulated people share.
 
-Citizens arrive at the real kiosk daemons (appliance.kiosk.demo) and clerks
-press the real counters' buttons (appliance.counter.demo); a simulated actor
+Citizens arrive at the real kiosk daemons (appliance.sim.roles.kiosk) and clerks
+press the real counters' buttons (appliance.sim.roles.counter); a simulated actor
 with a bus client of its own is an :class:`Actor`.
 """
 
@@ -11,10 +11,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from ..bus.client import BusClient, new_command_id
-from ..clock import ScaledClock
-from ..config import Config
-from ..errors import BusError
+from ...bus.client import BusClient, new_command_id
+from ...clock import ScaledClock
+from ...config import Config
+from ...errors import BusError
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import NidaaError
+from ...errors import NidaaError
 from .procs import signals_deferred
 
 

@@ -1,7 +1,7 @@
 """Counter units in the virtual branch (``nidaa demo``).
 
 :func:`counter_demo_hook` is a role hook for ``_role_hooks()`` in
-``appliance/demo/run.py`` (it takes the ``DemoContext``): it runs one real
+``appliance/sim/demo/run.py`` (it takes the ``DemoContext``): it runs one real
 :class:`~.daemon.CounterDaemon` per counter, in this process, on MockFactory
 pins and a simulated display each (the firmware code on its own pty), on the
 demo's compressed clock.  With ``clerks=True`` simulated clerks press the
@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import ButtonSpec, CounterUnit, DisplayConfig
-from .daemon import CounterDaemon
+from ...counter.config import ButtonSpec, CounterUnit, DisplayConfig
+from ...counter.daemon import CounterDaemon
 
 NEXT_PIN, RECALL_PIN, PAUSE_PIN = 5, 6, 19
 

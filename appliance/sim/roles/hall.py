@@ -1,6 +1,6 @@
 """The hall display in ``nidaa demo``: the real daemon, headless.
 
-:func:`demo_role` is one of the role hooks of ``appliance.demo.run``: it starts
+:func:`demo_role` is one of the role hooks of ``appliance.sim.demo.run``: it starts
 ``nidaa display --headless`` as its own process on the virtual branch's
 broker, which saves a screenshot of the screen at each new call in
 ``<out>/display/shots/call-0001-A001.png`` … and each announcement (chime and
@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..testing.procs import Daemon
+from ..harness.procs import Daemon
 
 DEMO_MAX_CALLS = 40
 

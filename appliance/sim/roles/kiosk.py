@@ -1,6 +1,6 @@
 """Real kiosk daemons in the virtual branch (`nidaa demo`).
 
-:func:`kiosk_demo_role` is one of the role hooks of ``appliance.demo.run``:
+:func:`kiosk_demo_role` is one of the role hooks of ``appliance.sim.demo.run``:
 it starts one :class:`~appliance.kiosk.daemon.KioskDaemon` per ``[[kiosks]]``
 entry (or one default kiosk with a button per service) on gpiozero mock pins
 and a simulated printer that saves every printed ticket as PNG (and the exact
@@ -16,11 +16,11 @@ import random
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .config import KioskUnit, default_kiosk, simulated
+from ...kiosk.config import KioskUnit, default_kiosk, simulated
 
 if TYPE_CHECKING:
+    from ...kiosk.daemon import KioskDaemon
     from ..demo.run import DemoContext
-    from .daemon import KioskDaemon
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class KioskDemo:
     ) -> None:
         from gpiozero.pins.mock import MockFactory
 
-        from .daemon import KioskDaemon
+        from ...kiosk.daemon import KioskDaemon
 
         cfg = ctx.config
         self.ctx = ctx

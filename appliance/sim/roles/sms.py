@@ -1,4 +1,4 @@
-"""The SMS gateway in `nidaa demo`: a hook for ``appliance.demo.run._role_hooks``.
+"""The SMS gateway in `nidaa demo`: a hook for ``appliance.sim.demo.run._role_hooks``.
 
 It runs the real gateway process with the simulated modem, which saves every
 SMS it "sent" to ``<demo output>/sms.jsonl``, and a few citizens who leave
@@ -12,10 +12,10 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any
 
-from ..bus.client import Message
+from ...bus.client import Message
+from ...errors import QueueError
 from ..demo.sim import Actor
-from ..errors import QueueError
-from ..testing.procs import Daemon
+from ..harness.procs import Daemon
 
 if TYPE_CHECKING:
     from ..demo.run import DemoContext

@@ -13,9 +13,8 @@ import time
 
 from ...config import Config
 from ...counter.config import DisplayConfig
-from ...counter.screen import open_display
 from ...counter.units import select_unit
-from ...drivers.display import DisplayError
+from ...drivers.sign import DisplayError, open_display
 from ...errors import ConfigError
 from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet

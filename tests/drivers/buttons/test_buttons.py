@@ -193,7 +193,7 @@ def test_real_gpio_missing_is_a_clear_error() -> None:
 
 def test_kiosk_panel_blinks_the_green_led_without_a_red_one(factory: Any) -> None:
     from appliance.kiosk.panel import Panel
-    from appliance.testing.procs import wait_until
+    from appliance.sim.harness.procs import wait_until
 
     panel = Panel(factory, status_led=17, buzzer=27)
     try:

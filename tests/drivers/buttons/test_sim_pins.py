@@ -12,7 +12,7 @@ from gpiozero import LED, Button
 from appliance.drivers.buttons import pin_factory
 from appliance.drivers.buttons.sim_pins import SOCKET, SimPinFactory, journal, press
 from appliance.errors import HardwareError
-from appliance.testing.procs import wait_until
+from appliance.sim.harness.procs import wait_until
 
 
 def test_a_press_through_the_socket_reaches_the_button_before_ok(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_simulated_printer_numbers_on_and_follows_its_state_file(tmp_path: Path)
 
 def test_simulated_modem_takes_faults_from_its_control_file(tmp_path: Path) -> None:
     from appliance.drivers.modem import ModemError, open_modem
-    from appliance.sms.pdu import encode
+    from appliance.drivers.modem.pdu import encode
 
     modem, sim = open_modem("sim", command_timeout=0.5, send_timeout=0.5,
                             sim_record=str(tmp_path / "sent.jsonl"))  # fmt: skip

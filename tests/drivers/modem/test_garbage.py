@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from appliance.drivers.modem import ModemError
 from appliance.drivers.modem.at import AtModem
+from appliance.drivers.modem.pdu import encode
 from appliance.drivers.modem.sim import SimulatedModem
-from appliance.sms.pdu import encode
 
 NUMBER = "+201012345678"
 LOOKALIKES = [b"+CDS: ", b"+CDS: 9", b"+CDS: 300", b"+CMGS: ", b"+CMGS: 7", b"> ", b"OK",

@@ -4,8 +4,8 @@ import pytest
 
 from appliance.drivers.modem import ModemError
 from appliance.drivers.modem.at import AtModem
+from appliance.drivers.modem.pdu import encode
 from appliance.drivers.modem.sim import SimulatedModem
-from appliance.sms.pdu import encode
 
 NUMBER = "+201012345678"
 ARABIC = "تم استلام طلبكم رقم 417، وسيتم إبلاغكم عند جاهزيته للاستلام من الشباك ٥. شكراً لكم."

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appliance.sms import gsm7
-from appliance.sms.bench import bench_sms
-from appliance.sms.pdu import (
+from appliance.drivers.modem import gsm7
+from appliance.drivers.modem.pdu import (
     PduError,
     decode_status_report,
     decode_submit,
@@ -18,6 +17,7 @@ from appliance.sms.pdu import (
     reassemble,
     split,
 )
+from appliance.sim.bench.sms import bench_sms
 
 NUMBER = "+201012345678"
 ARABIC = "مرحبا بكم في المركز التكنولوجي"

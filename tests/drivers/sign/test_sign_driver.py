@@ -10,14 +10,14 @@ import ndp  # firmware/ndp.py
 import pytest
 import serial
 
-from appliance.drivers.display import DisplayError, Op, PortSettings, SerialDisplay, open_port
-from appliance.drivers.display.nidaa import COMMANDS, NidaaDecoder, NidaaFramer, crc8
-from appliance.drivers.display.simulated import SimulatedBoard, SimulatedDisplay
-from appliance.drivers.display.simulated_vendor import VendorBoard
-from appliance.drivers.display.vendor import VendorFramer
-from appliance.testing.procs import wait_until
+from appliance.drivers.sign import DisplayError, Op, PortSettings, SerialDisplay, open_port
+from appliance.drivers.sign.nidaa import COMMANDS, NidaaDecoder, NidaaFramer, crc8
+from appliance.drivers.sign.simulated import SimulatedBoard, SimulatedDisplay
+from appliance.drivers.sign.simulated_vendor import VendorBoard
+from appliance.drivers.sign.vendor import VendorFramer
+from appliance.sim.harness.procs import wait_until
 
-from .test_firmware_protocol import DOC_EXAMPLES, hexbytes
+from ...firmware.test_firmware_protocol import DOC_EXAMPLES, hexbytes
 
 # Per-try reply timeout.  Generous where the display answers (a busy machine
 # must not cause a spurious retry); short where the test waits it out.

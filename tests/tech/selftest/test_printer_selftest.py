@@ -13,7 +13,7 @@ from appliance.drivers.printer import PrinterState, decode_raster
 from appliance.errors import HardwareError
 from appliance.tech.selftest import printer
 from appliance.tech.selftest.hints import daemon_running
-from tests.test_printer import FarEnd, printer_on_pty
+from tests.drivers.printer.test_printer import FarEnd, printer_on_pty
 
 from .conftest import assert_shape, branch, nidaa, nidaa_json
 

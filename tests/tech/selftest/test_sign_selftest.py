@@ -9,8 +9,8 @@ import pytest
 import serial
 
 from appliance.cli.env import ExitCode
-from appliance.drivers.display.simulated import SimulatedBoard
-from appliance.drivers.display.simulated_vendor import VendorBoard
+from appliance.drivers.sign.simulated import SimulatedBoard
+from appliance.drivers.sign.simulated_vendor import VendorBoard
 
 from .conftest import assert_shape, branch, nidaa, nidaa_json
 

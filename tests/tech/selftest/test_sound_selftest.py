@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from appliance.cli.env import ExitCode
-from appliance.display.voice import CallVoice
-from appliance.display.words import clip_names
+from appliance.hall.voice import CallVoice
+from appliance.hall.words import clip_names
 
 from .conftest import assert_shape, branch, nidaa, nidaa_json
 
