@@ -8,8 +8,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ..demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
-from ..demo.run import DemoOptions, run_demo
+from ..sim.demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
+from ..sim.demo.run import DemoOptions, run_demo
 from .env import Environment, ExitCode
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
@@ -100,7 +100,7 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
     broken = [k for k in MUST_BE_ZERO if result.get(k)]
     result["invariants_held"] = not broken
     if args.report is not None:
-        from ..demo.reliability import write_report
+        from ..sim.demo.reliability import write_report
 
         write_report(args.report, result, _command(args))
     if args.json:
