@@ -41,8 +41,8 @@ class GlyphAtlas:
 
     ``pieces``: the strings a number is cut into (single digits, prefix
     letters, the Arabic letter names such as ``"هـ"``, which are shaped
-    whole).  Sizes and colours are added with :meth:`add`; nothing is drawn
-    after start-up."""
+    whole).  Sizes and colours are added with :meth:`add`, each with the
+    pieces shown at that size; nothing is drawn after start-up."""
 
     def __init__(self, renderer: ArabicRenderer, pieces: Iterable[str]) -> None:
         self.renderer = renderer
@@ -53,14 +53,15 @@ class GlyphAtlas:
         self._advances: dict[tuple[str, int], float] = {}
         self._line_heights: dict[int, int] = {}
 
-    def add(self, size: int, color: Color) -> None:
-        """Draw every piece at ``size`` in ``color`` (once)."""
-        if (size, color) in self._styles:
-            return
+    def add(self, size: int, color: Color, pieces: Iterable[str] | None = None) -> None:
+        """Draw ``pieces`` (default: all) at ``size`` in ``color`` (once each)."""
         self._styles.add((size, color))
         self._line_heights[size] = self.renderer.measure("", size, True)[1]
         pad = size // 2  # room for ink outside the advance (italic tails, marks)
+        wanted = set(self.pieces if pieces is None else pieces)
         for piece in self.pieces:
+            if piece not in wanted or (piece, size, color) in self._glyphs:
+                continue
             image = self.renderer.render_line(
                 piece,
                 size,
@@ -98,7 +99,10 @@ class GlyphAtlas:
         return out
 
     def covers(self, text: str, size: int, color: Color) -> bool:
-        return bool(text) and (size, color) in self._styles and self.split(text) is not None
+        if not text or (size, color) not in self._styles:
+            return False
+        pieces = self.split(text)
+        return pieces is not None and all((p, size, color) in self._glyphs for p in pieces)
 
     def _visual(self, text: str) -> list[str]:
         """Pieces in drawing order, left to right.  Digits read left to right

@@ -57,8 +57,9 @@ FLASH_PERIOD = 0.5  # seconds per on/off phase
 
 BASE_W, BASE_H = 1920, 1080
 # Drawn texts are kept up to this many bytes of pixels (least recently used
-# first out): ticket numbers at 1080p are large, and a day has thousands.
-TEXT_CACHE_BYTES = 48 * 1024 * 1024
+# first out).  Ticket numbers are not among them (the glyph atlas draws
+# them): what varies is the services' waiting counts and estimates.
+TEXT_CACHE_BYTES = 16 * 1024 * 1024
 FIT_CACHE = 4096
 
 
@@ -100,19 +101,23 @@ class Screen:
         shows them: the current ticket (per service, fitted to its widest
         number) and its spoken form, the window, the rows of the last calls."""
         prefixes = [s.prefix for s in self.cfg.services]
-        pieces = [*LATIN_DIGITS, *ARABIC_DIGITS, " ", *prefixes]
-        if self.unit.letters == "abjad":
-            pieces += [letter_glyph(p) for p in prefixes]
-        atlas = GlyphAtlas(self.renderer, pieces)
+        letters = [letter_glyph(p) for p in prefixes] if self.unit.letters == "abjad" else []
+        # Tickets as printed (Latin digits); windows and the spoken form in
+        # the screen's digits.
+        windows = list(digits(LATIN_DIGITS, self.unit.digits))
+        tickets = [*prefixes, *LATIN_DIGITS]
+        atlas = GlyphAtlas(self.renderer, [*tickets, *ARABIC_DIGITS, " ", *letters])
         self._ticket_sizes: dict[str, int] = {}
         for s in self.cfg.services:
             widest = s.prefix + "8" * max(3, len(str(s.last)))
             self._ticket_sizes[s.prefix] = self._ticket_size(widest)
         for color in (ACCENT, FLASH_TEXT):
-            for size in {*self._ticket_sizes.values(), self._px(60), self._px(260)}:
-                atlas.add(size, color)
+            for size in set(self._ticket_sizes.values()):
+                atlas.add(size, color, tickets)
+            atlas.add(self._px(60), color, [*letters, " ", *windows])
+            atlas.add(self._px(260), color, windows)
         for n in range(1, self.unit.last_calls + 1):
-            atlas.add(self._history_size(n)[1], TEXT)
+            atlas.add(self._history_size(n)[1], TEXT, [*tickets, *windows])
         return atlas
 
     def ticket_size(self, ticket: str, color: Color = ACCENT) -> int:

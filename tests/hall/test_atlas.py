@@ -31,7 +31,7 @@ def cfg() -> Config:
 
 @pytest.fixture(scope="module")
 def screen(cfg: Config) -> Iterator[Screen]:
-    pygame.init()
+    pygame.display.init()
     unit = display_unit(cfg)
     yield Screen(cfg, unit, (1920, 1080), display_renderer(unit))
 
@@ -80,7 +80,7 @@ class CountingRenderer(ArabicRenderer):
 
 
 def test_a_new_number_costs_no_shaping_and_no_memory(cfg: Config) -> None:
-    pygame.init()
+    pygame.display.init()
     unit = display_unit(cfg)
     base = display_renderer(unit)
     renderer = CountingRenderer(base.font_path, latin_font_path=base.latin_font_path)

@@ -102,6 +102,8 @@ def test_bench_kiosk_reports_its_figures() -> None:
     assert set(figures) == {
         "kiosk_render_58mm_ms",
         "kiosk_render_80mm_ms",
+        "kiosk_full_render_58mm_ms",
+        "kiosk_full_render_80mm_ms",
         "kiosk_press_to_print_p50_ms",
         "kiosk_press_to_print_p99_ms",
         "kiosk_rss_mb",

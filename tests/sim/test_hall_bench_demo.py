@@ -22,11 +22,13 @@ def test_bench_reports_its_measurements(tmp_path: Path, broker: Mosquitto) -> No
     assert set(result) == {
         "display_frame_ms",
         "display_first_frame_ms",
+        "display_cold_frame_ms",
         "call_to_announce_ms",
         "display_idle_cpu_pct",
     }
     assert all(value >= 0 for value in result.values())
     assert result["display_frame_ms"] > 0 and result["call_to_announce_ms"] > 0
+    assert result["display_cold_frame_ms"] > 0
     assert set(bench_display()) == set(result)  # without a broker: through the handler
 
 

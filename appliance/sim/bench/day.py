@@ -272,7 +272,7 @@ def _spread(name: str, seconds: list[float]) -> dict[str, float]:
 
 
 def _rss_mb(pid: int) -> float:
-    from .run import rss_mb
+    from .cpu import rss_mb
 
     try:
         return rss_mb(pid)

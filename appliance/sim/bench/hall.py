@@ -4,7 +4,9 @@
   flashing call), median of repeated frames once the text cache is warm, as
   the drawing loop pays it each time something changes (target < 16 ms).
   ``display_first_frame_ms`` is the same frame with every text still to be
-  shaped and rasterized (the first frame after start-up).
+  shaped and rasterized (the first frame after start-up);
+  ``display_cold_frame_ms`` a frame whose current call is a number never
+  drawn before (every call's case; target < 16 ms too).
 * ``call_to_announce_ms``: from a call event published on the broker (or,
   without one, handed to the display's bus handler) to the first sample of
   its announcement queued on the sound device (pygame mixer; SDL's disk
@@ -51,8 +53,9 @@ def _headless_sdl() -> Iterator[None]:
             os.environ.update(saved)
 
 
-def display_frame_ms(cfg: Config, frames: int = 30) -> tuple[float, float]:
-    """``(first frame, median warm frame)`` in milliseconds at 1920×1080."""
+def display_frame_ms(cfg: Config, frames: int = 30) -> tuple[float, float, float]:
+    """``(first frame, median warm frame, median cold frame)`` in milliseconds
+    at 1920×1080; a cold frame shows a ticket number never drawn before."""
     import pygame
 
     from ...hall.config import display_unit
@@ -74,8 +77,17 @@ def display_frame_ms(cfg: Config, frames: int = 30) -> tuple[float, float]:
         start = time.perf_counter()
         screen.render(snap, wall, time.monotonic(), surface)
         times.append((time.perf_counter() - start) * 1000)
+    cold = []
+    calls = list(snap.calls)
+    for i in range(frames):
+        prefix = cfg.services[i % len(cfg.services)].prefix
+        calls.insert(0, dataclasses.replace(calls[0], ticket=f"{prefix}{700 + i:03d}"))
+        new = dataclasses.replace(snap, calls=tuple(calls[: len(snap.calls)]))
+        start = time.perf_counter()
+        screen.render(new, wall, time.monotonic(), surface)
+        cold.append((time.perf_counter() - start) * 1000)
     pygame.display.quit()
-    return first, statistics.median(times)
+    return first, statistics.median(times), statistics.median(cold)
 
 
 def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int = 5) -> float:
@@ -166,12 +178,13 @@ def bench_display(config: Config | None = None, broker_url: str | None = None) -
     """The display's entries for ``nidaa bench`` (see the module doc)."""
     cfg = config or load_config(EXAMPLE)
     with _headless_sdl():
-        first, frame = display_frame_ms(cfg)
+        first, frame, cold = display_frame_ms(cfg)
         announce = call_to_announce_ms(cfg, broker_url)
         idle = idle_cpu_percent(cfg)
     return {
         "display_frame_ms": round(frame, 2),
         "display_first_frame_ms": round(first, 2),
+        "display_cold_frame_ms": round(cold, 2),
         "call_to_announce_ms": round(announce, 2),
         "display_idle_cpu_pct": round(idle, 2),
     }

@@ -22,6 +22,7 @@ from ...config import Config, load_config
 from ..demo.stats import percentile
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
+from .cpu import process_cpu_ms, rss_mb
 
 
 @dataclass
@@ -40,6 +41,7 @@ def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str
     With ``day_tickets`` a busy day of that many tickets (12 counters) runs
     last (``nidaa bench --day``: a few minutes more, so not by default)."""
     from .counter import bench_counter
+    from .cpu import bench_cpu
     from .hall import bench_hook as display_bench
     from .kiosk import bench_kiosk
     from .sms import bench_sms_gateway
@@ -52,19 +54,13 @@ def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str
         bench_kiosk,
         counter_bench,
         bench_sms_gateway,
+        bench_cpu,
     ]
     if day_tickets > 0:
         from .day import bench_day
 
         hooks.append(lambda ctx: bench_day(ctx, tickets=day_tickets, counters=12))
     return hooks
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
 
 
 def _ms(samples: list[float], q: float) -> float:
@@ -154,6 +150,7 @@ def run_bench(
             call.n = 0  # type: ignore[attr-defined]
             _timed(20, floor)  # warm-up
             floor_s = _timed(samples, floor)
+            master_cpu = process_cpu_ms(master.pid)
             issue_s = _timed(samples, issue)
             call_s = _timed(samples, call)
             result.update(
@@ -168,17 +165,22 @@ def run_bench(
             result["tickets_per_s"] = _throughput(
                 cfg, broker.url, clients=8, per_client=samples // 4
             )
+            commands = 2 * samples + 8 * (samples // 4)
+            cpu = {"master": round((process_cpu_ms(master.pid) - master_cpu) / commands, 3)}
             rss = {"master": rss_mb(master.pid)}
             ctx = BenchContext(cfg, config_path, broker.url, work, samples)
             for hook in _bench_hooks(day_tickets):
                 for key, value in hook(ctx).items():
-                    if key.startswith("rss_mb_"):
+                    if key.startswith("cpu_ms_per_ticket_"):
+                        cpu[key.removeprefix("cpu_ms_per_ticket_")] = value
+                    elif key.startswith("rss_mb_"):
                         rss[key.removeprefix("rss_mb_")] = value
                     elif key.endswith("_rss_mb"):
                         rss[key.removesuffix("_rss_mb")] = value
                     else:
                         result[key] = value
             result["rss_mb"] = rss
+            result["cpu_ms_per_ticket"] = cpu
         finally:
             client.stop()
             echo.stop()

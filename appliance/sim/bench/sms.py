@@ -3,7 +3,8 @@
 :func:`bench_sms` is the encoder alone; :func:`bench_sms_gateway` is a hook
 for ``appliance.sim.bench.run._bench_hooks``: it adds the encoder figure and runs the
 gateway as a real process on the bench's broker with the simulated modem,
-sends it stage events, and reports its resident memory once they were sent.
+sends it stage events, and reports its resident memory once they were sent
+and its CPU time per SMS over the sending.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def bench_sms_gateway(ctx: BenchContext, events: int = 5) -> dict[str, float]:
     """``sms_encode_per_s`` and ``rss_mb_sms`` (the gateway after ``events`` SMS)."""
     from ...bus.client import BusClient
     from ..harness.procs import Daemon, wait_until
-    from .run import rss_mb
+    from .cpu import process_cpu_ms, rss_mb
 
     result = bench_sms()
     if ctx.config.sms is None:
@@ -74,6 +75,7 @@ def bench_sms_gateway(ctx: BenchContext, events: int = 5) -> dict[str, float]:
         bus.start()
         if not wait_until(lambda: status.get("state") == "online", 20):
             raise RuntimeError(f"the SMS gateway did not start:\n{gateway.log()}")
+        cpu = process_cpu_ms(gateway.pid)
         for i in range(events):
             bus.publish(
                 bus.topics.event("stage"),
@@ -98,6 +100,8 @@ def bench_sms_gateway(ctx: BenchContext, events: int = 5) -> dict[str, float]:
 
         if not wait_until(sent, 60):
             raise RuntimeError(f"the SMS gateway did not send the bench messages: {status}")
+        used = process_cpu_ms(gateway.pid) - cpu
+        result["cpu_ms_per_ticket_sms_gateway"] = round(used / events, 2)
         result["rss_mb_sms"] = rss_mb(gateway.pid)
     finally:
         bus.stop()
