@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..config import Config, load_config
-from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_width_px, ticket_job
+from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_length_mm, paper_width_px, ticket_job
 from ..errors import ConfigError
 from ..kiosk.config import KioskUnit, default_kiosk, simulated
 from ..kiosk.options import TicketOptions
@@ -31,6 +32,14 @@ def register(sub: Any) -> None:
     size.add_argument("--width", type=int, choices=sorted(PROFILE_FOR_WIDTH_MM), help="paper mm")
     size.add_argument("--profile", help="python-escpos printer profile (gives the paper width)")
     v.add_argument("--priority", action="store_true", help="a priority-window ticket")
+    v.add_argument(
+        "--layout",
+        choices=("full", "compact"),
+        help="override the layout of the configuration's [kiosks.ticket] (docs/kiosk.md)",
+    )
+    v.add_argument(
+        "--unit", metavar="ID", help="whose [kiosks.ticket] options (default: the first)"
+    )
     v.add_argument("--out", required=True, metavar="PNG")
     v.add_argument("--escpos", metavar="BIN", help="also write the ESC/POS job")
     v.set_defaults(func=preview)
@@ -57,10 +66,17 @@ def preview(args: argparse.Namespace, env: Environment) -> int:
         raise ConfigError([("", f"unknown service {args.service!r}; known: {known}")]) from None
     profile = args.profile or PROFILE_FOR_WIDTH_MM[args.width or 80]
     width = paper_width_px(profile)
-    image = render_ticket(cfg, face, width, TicketOptions())
+    options = select_unit(cfg, args.unit).ticket if cfg.kiosks else TicketOptions()
+    if args.layout:
+        options = replace(options, layout=args.layout)
+    image = render_ticket(cfg, face, width, options)
     out = Path(args.out)
     image.save(out)
-    env.out(f"{out}: ticket {face.number}, {image.width}x{image.height} dots ({profile})")
+    length = paper_length_mm(profile, image.height)
+    env.out(
+        f"{out}: ticket {face.number}, {image.width}x{image.height} dots ({profile}), "
+        f"{length:.0f} mm of paper ({options.layout} layout)"
+    )
     if args.escpos:
         data = ticket_job(image, profile)
         Path(args.escpos).write_bytes(data)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ..arabic import ArabicRenderer, default_renderer
 from ..config import Config
@@ -224,7 +224,7 @@ class TicketBands:
 
     def _draw(self, key: Key, draw: Callable[[_Page], None]) -> _Drawing:
         self.drawn += 1
-        tall = 1024
+        tall = 384  # most drawings are a line or two; a taller one is drawn again
         while True:
             canvas = _Page(self.renderer, self.width, height=tall + 2 * SPILL_ROWS)
             canvas.y = SPILL_ROWS
@@ -241,8 +241,7 @@ class TicketBands:
             raise _Uncacheable(f"{key[0]} draws above its rows")
         # Ink below the advance (a box's last row) is kept with the drawing;
         # the page must then leave it a gap (checked when joining).
-        ink = image.crop((0, canvas.y, self.width, image.height)).point(lambda v: 255 - v)
-        box = ink.getbbox()
+        box = ImageOps.invert(image.crop((0, canvas.y, self.width, image.height))).getbbox()
         bottom = canvas.y + (box[3] if box is not None else 0)
         return _Drawing(ink_rows(image.crop((0, SPILL_ROWS, self.width, bottom))), advance)
 

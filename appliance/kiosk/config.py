@@ -203,7 +203,13 @@ def check_kiosks(cfg: Config) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for dup in duplicates(k.unit for k in cfg.kiosks):
         problems.append(("kiosks", f"unit {dup!r} is used by more than one kiosk"))
+    known = {s.id for s in cfg.services}
     for i, kiosk in enumerate(cfg.kiosks):
+        for j, sid in enumerate(kiosk.ticket.hall_only):
+            if sid not in known:
+                problems.append(
+                    (f"kiosks[{i}].ticket.hall_only[{j}]", f"unknown service id {sid!r}")
+                )
         for j, button in enumerate(kiosk.buttons):
             if not button.service:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..schema import setting
 
@@ -16,6 +17,17 @@ class TicketOptions:
         "Print the service's required documents and fees (the charter asks that citizens "
         "know them; turn off only where the hall display shows them).",
         default=True,
+    )
+    hall_only: list[str] = setting(
+        "Services (ids) whose documents and fees are left off the ticket and shown only "
+        "on the hall screen's panel (long lists make a long ticket).",
+        default_factory=list,
+    )
+    layout: Literal["full", "compact"] = setting(
+        "'compact': at most 90 mm of 80 mm paper (number, service, time, queue, hotline "
+        "and a small QR code; documents, fees and the charter's other lines are left to "
+        "the hall screen).  'full': everything the charter lists.",
+        default="full",
     )
     qr: bool = setting(
         "Print a QR code with the ticket reference, for feedback and complaint follow-up.",
@@ -32,3 +44,7 @@ class TicketOptions:
         "The one line on the confidentiality of citizens' data.",
         default="بياناتك سرية ولا يُفصح عنها لأي شخص غير ذي صفة",
     )
+
+    def documents_on_paper(self, service: str) -> bool:
+        """Whether the documents and fees of ``service`` are printed."""
+        return self.documents and self.layout == "full" and service not in self.hall_only

@@ -202,9 +202,10 @@ class _Page:
         self.y += pad
 
     @band
-    def big_number(self, number: str) -> None:
-        """The number as large as the paper allows (at most ~half the width tall)."""
-        size = self.width // 2
+    def big_number(self, number: str, largest: int = 0) -> None:
+        """The number as large as the paper allows (at most ~half the width
+        tall, or ``largest`` pixels)."""
+        size = largest or self.width // 2
         while size > 24 and self.r.measure(number, size, True)[0] > self.inner:
             size -= 4
         # The line box includes room for Arabic marks above and below that a
@@ -242,6 +243,11 @@ def render_ticket(
 
 def lay_out(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) -> None:
     """Stack the ticket's lines on ``page`` (a full render or the band cache)."""
+    if options.layout == "compact":
+        from .compact import lay_out_compact
+
+        lay_out_compact(page, cfg, face, options)
+        return
     width = page.width
     # Letters 3-3.5 mm tall (8 dots per mm) on both papers: wider paper gets
     # more words per line rather than a longer ticket; only the number grows.
@@ -272,11 +278,12 @@ def lay_out(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) 
         minutes = max(1, round(face.wait_minutes))
         page.text(f"الانتظار المتوقع حوالي {_minutes(minutes)}", body)
 
-    if options.documents and service.documents_ar:
+    on_paper = options.documents_on_paper(service.id)
+    if on_paper and service.documents_ar:
         page.rule()
         page.text("المستندات المطلوبة", body, bold=True, center=False)
         page.bullets(list(service.documents_ar), small)
-    if options.documents and service.fees:
+    if on_paper and service.fees:
         page.gap(small // 3)
         page.text("الرسوم", body, bold=True, center=False)
         fees = [f"{fee.item_ar}: {_amount(fee.amount_egp)} جنيه" for fee in service.fees]

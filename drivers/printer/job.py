@@ -63,6 +63,13 @@ def paper_width_px(profile: str) -> int:
     return pixels
 
 
+def paper_length_mm(profile: str, dots: int) -> float:
+    """How long ``dots`` rows of print are on paper (the profile's dpi;
+    203, the thermal printers' usual 8 dots per mm, when it does not say)."""
+    dpi = load_profile(profile).profile_data.get("media", {}).get("dpi")
+    return dots * 25.4 / (dpi if isinstance(dpi, int | float) and dpi > 0 else 203)
+
+
 def ticket_job(image: Image.Image, profile: str, cut: bool = True) -> bytes:
     """The exact bytes that print ``image`` on a printer of ``profile``."""
     from escpos.printer import Dummy
@@ -90,10 +97,14 @@ def ticket_job(image: Image.Image, profile: str, cut: bool = True) -> bytes:
 FRAGMENT_ROWS = 960
 
 
+#: Grey level to ink: dark (below 128) is a dot.
+_INK = [255 if v < 128 else 0 for v in range(256)]
+
+
 def ink_rows(image: Image.Image) -> bytes:
     """The raster rows of a black-and-white ``image`` as a printer takes them:
     one bit per dot, a set bit black, each row padded to whole bytes."""
-    mono = image.convert("L").point(lambda v: 255 if v < 128 else 0)
+    mono = image.convert("L").point(_INK)
     return mono.convert("1", dither=Image.Dither.NONE).tobytes()
 
 

@@ -96,11 +96,22 @@ def test_a_changed_branch_file_rebuilds_the_bands(cfg: Config) -> None:
     assert new.job(face) != old.job(pressed(cfg, "building", 3))
 
 
-def test_options_flow_through(cfg: Config) -> None:
-    options = TicketOptions(english=False, documents=False, qr=False)
-    cache = TicketBands(cfg, "POS-5890", options)
-    face = pressed(cfg, "shops", 9, priority=True)
-    assert cache.job(face) == full_job(cfg, face, cache)
+@pytest.mark.parametrize(
+    "options",
+    [
+        TicketOptions(english=False, documents=False, qr=False),
+        TicketOptions(hall_only=["building", "shops"]),
+        TicketOptions(layout="compact"),
+    ],
+    ids=["no-extras", "hall-only", "compact"],
+)
+@pytest.mark.parametrize("profile", PROFILES)
+def test_options_flow_through(cfg: Config, options: TicketOptions, profile: str) -> None:
+    cache = TicketBands(cfg, profile, options)
+    for n, service in enumerate(cfg.services):
+        face = pressed(cfg, service.id, n, priority=n % 2 == 1)
+        assert cache.job(face) == full_job(cfg, face, cache), service.id
+    assert cache.full_renders == 0
 
 
 def appended(monkeypatch: pytest.MonkeyPatch, extra: Callable[[ticket._Page], None]) -> None:

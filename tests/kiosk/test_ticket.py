@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from PIL import Image, ImageChops
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import Config, load_config
-from appliance.drivers.printer import decode_raster, paper_width_px, ticket_job
+from appliance.config import Config, load_config, parse_config
+from appliance.drivers.printer import decode_raster, paper_length_mm, paper_width_px, ticket_job
+from appliance.errors import ConfigError
 from appliance.kiosk.options import TicketOptions
 from appliance.kiosk.ticket import face_from_answer, render_ticket, sample_face
 
@@ -192,3 +194,50 @@ def test_documents_can_be_left_to_the_hall_display(cfg: Config) -> None:
     with_docs = render_ticket(cfg, face, 576)
     without = render_ticket(cfg, face, 576, TicketOptions(documents=False))
     assert without.height < with_docs.height - 200
+
+
+def preview(tmp_path: Path, *args: str) -> str:
+    stdout = io.StringIO()
+    out = tmp_path / "ticket.png"
+    argv = ["ticket", "preview", *args, "--config", str(EXAMPLE_CONFIG), "--out", str(out)]
+    assert run(argv, Environment(stdout=stdout, stderr=io.StringIO())) == 0
+    return stdout.getvalue()
+
+
+def test_preview_says_how_long_the_ticket_is(tmp_path: Path) -> None:
+    said = preview(tmp_path, "building", "--width", "80")
+    height = Image.open(tmp_path / "ticket.png").height
+    assert f"{height * 25.4 / 203:.0f} mm of paper (full layout)" in said
+    compact = preview(tmp_path, "building", "--width", "80", "--layout", "compact")
+    assert "(compact layout)" in compact and Image.open(tmp_path / "ticket.png").height < height
+
+
+def test_compact_layout_fits_90_mm_of_80_mm_paper(cfg: Config) -> None:
+    options = TicketOptions(layout="compact")
+    for service in cfg.services:
+        for priority in (False, True):
+            face = sample_face(cfg, service.id, priority=priority)
+            # A long queue: the longest line of the compact ticket.
+            face = replace(face, people_ahead=137, wait_minutes=415)
+            image = render_ticket(cfg, face, 576, options)
+            assert paper_length_mm("TM-T20II", image.height) <= 90, (service.id, priority)
+            assert image.height < render_ticket(cfg, face, 576).height / 1.5
+
+
+def test_documents_left_to_the_hall_for_chosen_services_only(cfg: Config) -> None:
+    options = TicketOptions(hall_only=["building"])
+    for service in cfg.services:
+        face = sample_face(cfg, service.id)
+        full, chosen = render_ticket(cfg, face, 576), render_ticket(cfg, face, 576, options)
+        if service.id == "building":
+            assert chosen.height < full.height - 150  # its documents and fees are gone
+        else:
+            assert same(chosen, full)
+
+
+def test_hall_only_names_known_services() -> None:
+    text = EXAMPLE_CONFIG.read_text().replace(
+        "[kiosks.ticket]\n", '[kiosks.ticket]\nhall_only = ["building", "no-such"]\n', 1
+    )
+    with pytest.raises(ConfigError, match=r"kiosks\[0\]\.ticket\.hall_only\[1\]: unknown"):
+        parse_config(text)
