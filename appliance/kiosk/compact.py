@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from ..config import Config
 from .options import TicketOptions
-from .ticket import TicketFace, _clock, _minutes, _Page, _people, _qr
+from .qr import qr_image
+from .ticket import TicketFace, _clock, _minutes, _Page, _people
 
 
 def lay_out_compact(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) -> None:
@@ -47,4 +48,4 @@ def lay_out_compact(page: _Page, cfg: Config, face: TicketFace, options: TicketO
     page.text(f"الشكاوى {branch.hotline}  -  الطوارئ {branch.emergency}", small)
     if options.qr and face.reference:
         page.gap(small // 3)
-        page.paste_center(_qr(face.reference, max(144, width // 4)))  # modules of 4 dots
+        page.paste_center(qr_image(face.reference, max(144, width // 4)))  # modules of 4 dots

@@ -10,7 +10,6 @@ service, the complaint channels and the confidentiality of citizens' data.
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from PIL import Image, ImageDraw
 from ..arabic import Align, ArabicRenderer, default_renderer
 from ..config import Config, Service
 from .options import TicketOptions
+from .qr import qr_image
 
 
 @dataclass(frozen=True)
@@ -299,17 +299,5 @@ def lay_out(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) 
 
     if options.qr and face.reference:
         page.gap(small // 2)
-        page.paste_center(_qr(face.reference, width // 3))
+        page.paste_center(qr_image(face.reference, width // 3))
         page.text(options.qr_caption_ar, small)
-
-
-def _qr(data: str, target: int) -> Image.Image:
-    # qrcode ships no type information; keep it out of mypy's sight.
-    qrcode: Any = importlib.import_module("qrcode")
-    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(data)
-    code.make(fit=True)
-    modules = code.modules_count + 4
-    code.box_size = max(2, target // modules)
-    image: Image.Image = code.make_image().get_image()
-    return image

@@ -1,0 +1,124 @@
+"""The ticket's QR code, the same symbol as qrcode's, without its slow part.
+
+qrcode picks the mask by building the symbol eight times and scoring each
+with pure-Python loops: three quarters of a ticket's drawing time once the
+rest comes from the band cache.  Here the symbol is built once with mask 0
+in qrcode's test mode; the other seven differ from it only in the data
+modules (each flipped where mask 0 or mask k says), and the four penalty
+rules of ISO/IEC 18004 are scored on rows and columns as strings and
+integers, exactly as qrcode scores them (its ties go to the lowest mask).
+qrcode then builds the chosen symbol, so the modules are qrcode's own;
+``tests/kiosk/test_qr.py`` compares the choice with qrcode's for many
+references.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+from itertools import pairwise
+from typing import Any
+
+from PIL import Image
+
+# qrcode ships no type information; keep it out of mypy's sight.
+qrcode: Any = importlib.import_module("qrcode")
+qr_main: Any = importlib.import_module("qrcode.main")
+qr_util: Any = importlib.import_module("qrcode.util")
+
+_RUNS = re.compile(r"0{5,}|1{5,}")
+_FINDER_LIKE = re.compile(r"(?=10111010000|00001011101)")
+
+
+def qr_image(data: str, target: int) -> Image.Image:
+    """``data`` as a QR code (level M, border 2) about ``target`` dots wide."""
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(data)
+    code.best_fit(start=code.version)
+    code.mask_pattern = best_mask(code)
+    code.make(fit=False)
+    # qrcode's own image draws a rectangle per dark module; blowing the
+    # module matrix up by whole dots gives the same pixels.
+    n, border = code.modules_count, 2
+    box = max(2, target // (n + 2 * border))
+    matrix = Image.frombytes(
+        "L", (n, n), b"".join(bytes(0 if v else 255 for v in row) for row in code.modules)
+    )
+    framed = Image.new("L", (n + 2 * border, n + 2 * border), 255)
+    framed.paste(matrix, (border, border))
+    size = framed.width * box
+    return framed.resize((size, size), Image.Resampling.NEAREST).convert(
+        "1", dither=Image.Dither.NONE
+    )
+
+
+def best_mask(code: Any) -> int:
+    """The mask qrcode's ``best_mask_pattern`` would choose for ``code``."""
+    code.makeImpl(True, 0)
+    n = code.modules_count
+    base = [_row_int(row) for row in code.modules]
+    data = _data_rows(code)
+    flips = [[d & (m0 ^ mk) for d, m0, mk in zip(data, _mask_rows(n, 0), _mask_rows(n, k), strict=True)]
+             for k in range(8)]  # fmt: skip
+    best, best_score = 0, 0
+    for k in range(8):
+        score = lost_point_rows([b ^ f for b, f in zip(base, flips[k], strict=True)], n)
+        if k == 0 or best_score > score:
+            best, best_score = k, score
+    return best
+
+
+def _row_int(row: list[Any]) -> int:
+    """A row of modules as an integer, column 0 the highest bit, dark = 1."""
+    return int("".join("1" if v else "0" for v in row), 2)
+
+
+@cache
+def _data_rows_of(version: int) -> tuple[int, ...]:
+    code = qrcode.QRCode(version=version)
+    code.modules_count = n = version * 4 + 17
+    if version not in qr_main.precomputed_qr_blanks:
+        code.makeImpl(True, 0)
+    # What neither the fixed patterns nor the format and version information
+    # occupy, laid out as makeImpl lays them out.
+    code.modules = qr_main.copy_2d_array(qr_main.precomputed_qr_blanks[version])
+    code.setup_type_info(True, 0)
+    if version >= 7:
+        code.setup_type_number(True)
+    return tuple(_row_int([v is None for v in row]) for row in code.modules[:n])
+
+
+def _data_rows(code: Any) -> tuple[int, ...]:
+    return _data_rows_of(code.version)
+
+
+@cache
+def _mask_rows(n: int, k: int) -> tuple[int, ...]:
+    mask = qr_util.mask_func(k)
+    return tuple(_row_int([mask(r, c) for c in range(n)]) for r in range(n))
+
+
+def lost_point(modules: list[list[bool]]) -> int:
+    """qrcode's ``util.lost_point`` of ``modules``."""
+    return lost_point_rows([_row_int(row) for row in modules], len(modules))
+
+
+def lost_point_rows(ints: list[int], n: int) -> int:
+    """qrcode's ``util.lost_point``, on rows as integers (:func:`_row_int`)."""
+    rows = [format(x, f"0{n}b") for x in ints]
+    lines = rows + ["".join(col) for col in zip(*rows, strict=True)]
+    # 1: five or more alike in a row or column, 3 + (length - 5) each.
+    points = sum(len(m.group()) - 2 for line in lines for m in _RUNS.finditer(line))
+    # 2: 2×2 blocks of one colour, 3 each.
+    full = (1 << (n - 1)) - 1
+    for a, b in pairwise(ints):
+        same_vertically = ~(a ^ b)
+        same_across = ~(a ^ (a >> 1))
+        points += 3 * (same_vertically & (same_vertically >> 1) & same_across & full).bit_count()
+    # 3: 1:1:3:1:1 with four light modules on one side, 40 each.
+    points += 40 * sum(len(_FINDER_LIKE.findall(line)) for line in lines)
+    # 4: every 5 % the dark share departs from 50 %, 10.
+    dark = sum(x.bit_count() for x in ints)
+    percent = float(dark) / (n**2)
+    return points + int(abs(percent * 100 - 50) / 5) * 10
