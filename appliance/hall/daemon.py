@@ -309,7 +309,7 @@ class HallDisplay:
                 self._pump_events()
             if self.bus is not None:
                 self.state.set_bus(self.bus.connected)
-            # One call of a burst per frame: each is shown, in order.
+            # A burst a list at a time: each call is shown, in order.
             snap = self.state.next_frame()
             mono = time.monotonic()
             wall = dt.datetime.now(self.tz)

@@ -5,9 +5,10 @@ immutable :class:`HallSnapshot` copies, so drawing never holds the lock.
 Every change bumps ``version`` and calls ``on_change`` (the daemon wakes the
 drawing loop with it): no change, no redraw.
 
-No call is skipped on screen: calls that arrive faster than frames are drawn
-(:meth:`HallState.next_frame`) one frame each, in order, so a burst pushes
-nothing off the list of last calls before it was shown, however briefly.
+No call is skipped on screen: calls that arrive faster than frames are taken
+into the picture (:meth:`HallState.next_frame`) at most as many per frame as
+the screen lists (the current call and the last ones), in order, so a burst
+pushes nothing off the list before a frame showed it, however briefly.
 """
 
 from __future__ import annotations
@@ -232,10 +233,12 @@ class HallState:
 
     def next_frame(self) -> HallSnapshot:
         """What the next frame shows: the calls drawn before and the oldest
-        call not drawn yet (if any); ``pending`` says more are waiting."""
+        calls not drawn yet, as many as the screen lists (so each of them is
+        on it); ``pending`` says more are waiting."""
         with self._lock:
             if self._pending:
-                _put_first(self._shown, self._pending.popleft())
+                for _ in range(min(len(self._pending), self._shown.maxlen or 1)):
+                    _put_first(self._shown, self._pending.popleft())
                 self._changed()
             return self._snapshot(self._shown, self._received - len(self._pending))
 

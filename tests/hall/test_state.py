@@ -92,21 +92,26 @@ def test_call_event_fields() -> None:
     )  # fmt: skip
 
 
-def test_a_burst_is_drawn_one_call_per_frame_in_order(hall: HallState) -> None:
-    burst = [f"A{i:03d}" for i in range(10)]  # more than the list holds (keep_calls=2)
+def test_a_burst_is_drawn_a_list_at_a_time_in_order_none_skipped(hall: HallState) -> None:
+    burst = [f"A{i:03d}" for i in range(10)]  # more than the list holds (3 with keep_calls=2)
     for i, ticket in enumerate(burst):
         hall.add_call(Call(ticket, 1 + i % 3, event_id=f"b{i}"))
     assert [c.ticket for c in hall.snapshot().calls] == burst[::-1][:3]  # all known at once
-    shown = []
+    frames = []
     while True:
         frame = hall.next_frame()
-        assert frame.current is not None
-        shown.append(frame.current.ticket)
-        # The previous ones stay listed below it, as they were drawn.
-        assert [c.ticket for c in frame.calls] == burst[: len(shown)][::-1][:3]
+        frames.append([c.ticket for c in frame.calls])
+        # Newest first, as drawn so far: never ahead of the calls taken in.
+        assert frames[-1] == burst[: frame.shown][::-1][:3]
         if not frame.pending:
             break
-    assert shown == burst and frame.shown == frame.received == 10
+    assert frames == [
+        ["A002", "A001", "A000"],
+        ["A005", "A004", "A003"],
+        ["A008", "A007", "A006"],
+        ["A009", "A008", "A007"],
+    ]  # every call of the burst was on screen, in order
+    assert frame.shown == frame.received == 10
     assert hall.next_frame().calls == frame.calls  # nothing new: the same picture
 
 
