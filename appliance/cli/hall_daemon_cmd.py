@@ -68,6 +68,7 @@ def display(args: argparse.Namespace, env: Environment) -> int:
         shots_dir=args.shots,
         max_shots=args.max_calls,
         calls_log=args.calls_log,
+        keep_frames=False,  # no one in this process waits for a frame
     )
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -69,6 +69,7 @@ class HallDisplay:
         shots_dir: str | Path | None = None,
         max_shots: int | None = None,
         calls_log: str | Path | None = None,
+        keep_frames: bool = True,
     ) -> None:
         from .screen import Screen
 
@@ -78,6 +79,9 @@ class HallDisplay:
         self.tz = ZoneInfo(cfg.branch.timezone)
         self.shots_dir = Path(shots_dir) if shots_dir else None
         self.max_shots = max_shots
+        #: Headless: keep a copy of each frame for wait_frame (tests, demo);
+        #: a process nobody waits on (`nidaa display --headless`) keeps none.
+        self.keep_frames = keep_frames
         self.faults: list[dict[str, str]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -222,7 +226,8 @@ class HallDisplay:
         with self._frame_lock:
             self.frames += 1
             # Kept for wait_frame (tests, demo); a real screen has no use for it.
-            self.last_frame = self.surface.copy() if self.headless else self.surface
+            keep = self.headless and self.keep_frames
+            self.last_frame = self.surface.copy() if keep else self.surface
             self.last_snapshot = snap
             self._frame_lock.notify_all()
         if self.shots_dir is not None:
