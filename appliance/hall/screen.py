@@ -25,11 +25,11 @@ from typing import Any
 
 from ..arabic import ArabicRenderer
 from ..config import Config
+from ..counted import digits
 from .config import DisplayUnit
 from .pages import (
     Page,
     clock_text,
-    digits,
     gregorian_text,
     hijri_text,
     minutes_text,
@@ -88,6 +88,7 @@ class Screen:
         self._cache: OrderedDict[tuple[Any, ...], pygame.Surface] = OrderedDict()
         self._cache_bytes = 0
         self._fits: dict[tuple[str, int, int, bool], int] = {}
+        self._wraps: dict[tuple[str, str, int, int, bool, int], tuple[int, tuple[str, ...]]] = {}
         self.pages = self._layout_pages(panel_pages(cfg, unit))
 
     # -- geometry -----------------------------------------------------------
@@ -131,6 +132,27 @@ class Screen:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= _pixel_bytes(old)
         return surface
+
+    def wrap_fit(
+        self, text: str, size: int, width: int, bold: bool = False, max_lines: int = 2
+    ) -> tuple[int, tuple[str, ...]]:
+        """``text`` wrapped at word boundaries into at most ``max_lines`` lines of
+        ``width``, at the largest size ≤ ``size`` that allows it (cached): a long
+        service name stays readable on two lines instead of shrinking to one."""
+        key = ("wrap", text, size, width, bold, max_lines)
+        cached = self._wraps.get(key)
+        if cached is None:
+            fitted = size
+            lines = tuple(self.renderer.wrap(text, fitted, width, bold))
+            words = " ".join(text.split())
+            # Shrink while it takes too many lines or a word had to be cut.
+            while fitted > 10 and (len(lines) > max_lines or " ".join(lines) != words):
+                fitted = int(fitted * 0.9)
+                lines = tuple(self.renderer.wrap(text, fitted, width, bold))
+            if len(self._wraps) > FIT_CACHE:
+                self._wraps.clear()
+            cached = self._wraps[key] = (fitted, lines)
+        return cached
 
     def fit(self, text: str, size: int, width: int, bold: bool = False) -> int:
         """The largest size ≤ ``size`` at which ``text`` fits in ``width`` (cached)."""
@@ -342,8 +364,9 @@ class Screen:
             waiting = digits(f"في الانتظار: {s.waiting}", style)
             minutes = s.estimate_minutes if s.waiting else None
             est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
+            name_size, name_lines = self.wrap_fit(name, self._px(26), inner.width, True)
             lines = [
-                self.text(name, self.fit(name, self._px(26), inner.width, True), ACCENT, True),
+                *(self.text(line, name_size, ACCENT, True) for line in name_lines),
                 self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),
                 self.text(est, self.fit(est, self._px(24), inner.width), MUTED),
             ]

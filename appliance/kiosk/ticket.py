@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from ..arabic import Align, ArabicRenderer, default_renderer
 from ..config import Config, Service
+from ..counted import CITIZEN, counted, duration
 from .options import TicketOptions
 
 
@@ -89,26 +90,14 @@ def _clock(moment: datetime) -> str:
 
 
 def _minutes(n: int) -> str:
-    """``n`` minutes with the Arabic noun agreeing with the number."""
-    if n == 1:
-        return "دقيقة واحدة"
-    if n == 2:
-        return "دقيقتين"
-    if 3 <= n <= 10:
-        return f"{n} دقائق"
-    return f"{n} دقيقة"
+    """``n`` minutes after «حوالي» (genitive: «حوالي دقيقتين»)."""
+    return duration(n, case="gen")
 
 
 def _people(n: int) -> str:
     if n == 0:
         return "لا أحد أمامك، تفضل بالانتظار لحين النداء"
-    if n == 1:
-        return "أمامك مواطن واحد"
-    if n == 2:
-        return "أمامك مواطنان"
-    if 3 <= n <= 10:
-        return f"أمامك {n} مواطنين"
-    return f"أمامك {n} مواطنًا"
+    return f"أمامك {counted(n, CITIZEN)}"
 
 
 class _Page:
