@@ -26,6 +26,7 @@ from typing import Any
 from ..arabic import ArabicRenderer
 from ..config import Config
 from ..counted import digits
+from ..label import ticket_label
 from .config import DisplayUnit
 from .pages import (
     Page,
@@ -36,7 +37,6 @@ from .pages import (
     panel_pages,
 )
 from .state import Call, HallSnapshot
-from .words import letter_glyph, parse_ticket
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
@@ -297,20 +297,21 @@ class Screen:
         label_y = reg.ticket.y + self._px(20)
         self._blit(frame, self.text("رقم العميل", self._px(44), fg, True), reg.ticket, y=label_y)
         self._blit(frame, self.text("الشباك", self._px(44), fg, True), reg.window, y=label_y)
-        size = self.fit(call.ticket, self._px(210), reg.ticket.width - self._px(40), bold=True)
-        self._blit(frame, self.text(call.ticket, size, fg, True), reg.ticket)
+        # The same label as the citizen's paper (branch.ticket_label); with
+        # both forms, E001 large (the hall's established look) and هـ ١ beneath.
+        forms = sorted(
+            ticket_label(call.ticket).forms(self.cfg.branch.ticket_label),
+            key=lambda form: not form.isascii(),
+        )
+        size = self.fit(forms[0], self._px(210), reg.ticket.width - self._px(40), bold=True)
+        self._blit(frame, self.text(forms[0], size, fg, True), reg.ticket)
         window = digits(str(call.window), self.unit.digits)
         self._blit(frame, self.text(window, self._px(260), fg, True), reg.window)
-        if self.unit.letters == "abjad":
-            try:
-                prefix, number = parse_ticket(call.ticket)
-                spoken = f"{letter_glyph(prefix)} {digits(str(number), self.unit.digits)}"
-                sub = self.text(spoken, self._px(60), fg, True)
-                self._blit(
-                    frame, sub, reg.ticket, y=reg.ticket.bottom - sub.get_height() - self._px(16)
-                )
-            except ValueError:
-                pass  # a ticket the voice cannot say is still shown as printed
+        if len(forms) > 1:
+            sub = self.text(forms[1], self._px(60), fg, True)
+            self._blit(
+                frame, sub, reg.ticket, y=reg.ticket.bottom - sub.get_height() - self._px(16)
+            )
         # The arrow from the ticket to its window (pointing left: RTL reading order).
         cx, cy = (reg.ticket.x + reg.window.right) // 2, reg.ticket.centery
         a = self._px(50)
