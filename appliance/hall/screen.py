@@ -28,19 +28,19 @@ from typing import Any
 
 from ..arabic import ArabicRenderer
 from ..config import Config
+from ..counted import digits
+from ..label import ABJAD, ticket_label
 from .atlas import ARABIC_DIGITS, LATIN_DIGITS, GlyphAtlas
 from .config import DisplayUnit
 from .pages import (
     Page,
     clock_text,
-    digits,
     gregorian_text,
     hijri_text,
     minutes_text,
     panel_pages,
 )
 from .state import Call, HallSnapshot
-from .words import letter_glyph, parse_ticket
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
@@ -93,31 +93,37 @@ class Screen:
         self._cache: OrderedDict[tuple[Any, ...], pygame.Surface] = OrderedDict()
         self._cache_bytes = 0
         self._fits: dict[tuple[str, int, int, bool], int] = {}
+        self._wraps: dict[tuple[str, str, int, int, bool, int], tuple[int, tuple[str, ...]]] = {}
         self.pages = self._layout_pages(panel_pages(cfg, unit))
         self.atlas = self._atlas()
 
     def _atlas(self) -> GlyphAtlas:
         """The pieces of every number this screen shows, at every size it
-        shows them: the current ticket (per service, fitted to its widest
-        number) and its spoken form, the window, the rows of the last calls."""
+        shows them: the current ticket's label (per service and form, fitted
+        to the service's widest number) and its second form, the window, the
+        rows of the last calls."""
         prefixes = [s.prefix for s in self.cfg.services]
-        letters = [letter_glyph(p) for p in prefixes] if self.unit.letters == "abjad" else []
-        # Tickets as printed (Latin digits); windows and the spoken form in
-        # the screen's digits.
+        letters = [ABJAD[p][0] for p in prefixes if p in ABJAD]
+        latin = [*prefixes, *LATIN_DIGITS]  # E001, as the master numbers it
+        arabic = [*letters, " ", *ARABIC_DIGITS]  # هـ ١
         windows = list(digits(LATIN_DIGITS, self.unit.digits))
-        tickets = [*prefixes, *LATIN_DIGITS]
-        atlas = GlyphAtlas(self.renderer, [*tickets, *ARABIC_DIGITS, " ", *letters])
+        atlas = GlyphAtlas(self.renderer, [*latin, *arabic])
         self._ticket_sizes: dict[str, int] = {}
+        big: dict[int, set[str]] = {}
         for s in self.cfg.services:
-            widest = s.prefix + "8" * max(3, len(str(s.last)))
-            self._ticket_sizes[s.prefix] = self._ticket_size(widest)
+            widest = ticket_label(s.prefix + "8" * max(3, len(str(s.last))))
+            for form in (widest.latin, widest.arabic):
+                size = self._ticket_size(form)
+                self._ticket_sizes[form[:1]] = min(size, self._ticket_sizes.get(form[:1], size))
+        for first, size in self._ticket_sizes.items():
+            big.setdefault(size, set()).update(latin if first.isascii() else arabic)
         for color in (ACCENT, FLASH_TEXT):
-            for size in set(self._ticket_sizes.values()):
-                atlas.add(size, color, tickets)
-            atlas.add(self._px(60), color, [*letters, " ", *windows])
+            for size, pieces in big.items():
+                atlas.add(size, color, pieces)
+            atlas.add(self._px(60), color, [*arabic, *latin])
             atlas.add(self._px(260), color, windows)
         for n in range(1, self.unit.last_calls + 1):
-            atlas.add(self._history_size(n)[1], TEXT, [*tickets, *windows])
+            atlas.add(self._history_size(n)[1], TEXT, [*latin, *windows])
         return atlas
 
     def ticket_size(self, ticket: str, color: Color = ACCENT) -> int:
@@ -181,6 +187,27 @@ class Screen:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= _pixel_bytes(old)
         return surface
+
+    def wrap_fit(
+        self, text: str, size: int, width: int, bold: bool = False, max_lines: int = 2
+    ) -> tuple[int, tuple[str, ...]]:
+        """``text`` wrapped at word boundaries into at most ``max_lines`` lines of
+        ``width``, at the largest size ≤ ``size`` that allows it (cached): a long
+        service name stays readable on two lines instead of shrinking to one."""
+        key = ("wrap", text, size, width, bold, max_lines)
+        cached = self._wraps.get(key)
+        if cached is None:
+            fitted = size
+            lines = tuple(self.renderer.wrap(text, fitted, width, bold))
+            words = " ".join(text.split())
+            # Shrink while it takes too many lines or a word had to be cut.
+            while fitted > 10 and (len(lines) > max_lines or " ".join(lines) != words):
+                fitted = int(fitted * 0.9)
+                lines = tuple(self.renderer.wrap(text, fitted, width, bold))
+            if len(self._wraps) > FIT_CACHE:
+                self._wraps.clear()
+            cached = self._wraps[key] = (fitted, lines)
+        return cached
 
     def fit(self, text: str, size: int, width: int, bold: bool = False) -> int:
         """The largest size ≤ ``size`` at which ``text`` fits in ``width`` (cached)."""
@@ -336,18 +363,19 @@ class Screen:
         label_y = reg.ticket.y + self._px(20)
         self._blit(frame, self.text("رقم العميل", self._px(44), fg, True), reg.ticket, y=label_y)
         self._blit(frame, self.text("الشباك", self._px(44), fg, True), reg.window, y=label_y)
-        self.number(frame, call.ticket, self.ticket_size(call.ticket, fg), fg, reg.ticket)
+        # The same label as the citizen's paper (branch.ticket_label); with
+        # both forms, E001 large (the hall's established look) and هـ ١ beneath.
+        forms = sorted(
+            ticket_label(call.ticket).forms(self.cfg.branch.ticket_label),
+            key=lambda form: not form.isascii(),
+        )
+        self.number(frame, forms[0], self.ticket_size(forms[0], fg), fg, reg.ticket)
         window = digits(str(call.window), self.unit.digits)
         self.number(frame, window, self._px(260), fg, reg.window)
-        if self.unit.letters == "abjad":
-            try:
-                prefix, number = parse_ticket(call.ticket)
-                spoken = f"{letter_glyph(prefix)} {digits(str(number), self.unit.digits)}"
-                line_h = self.renderer.measure("", self._px(60), True)[1]
-                y = reg.ticket.bottom - line_h - self._px(16)
-                self.number(frame, spoken, self._px(60), fg, reg.ticket, y=y)
-            except ValueError:
-                pass  # a ticket the voice cannot say is still shown as printed
+        if len(forms) > 1:
+            line_h = self.renderer.measure("", self._px(60), True)[1]
+            y = reg.ticket.bottom - line_h - self._px(16)
+            self.number(frame, forms[1], self._px(60), fg, reg.ticket, y=y)
         # The arrow from the ticket to its window (pointing left: RTL reading order).
         cx, cy = (reg.ticket.x + reg.window.right) // 2, reg.ticket.centery
         a = self._px(50)
@@ -399,8 +427,9 @@ class Screen:
             waiting = digits(f"في الانتظار: {s.waiting}", style)
             minutes = s.estimate_minutes if s.waiting else None
             est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
+            name_size, name_lines = self.wrap_fit(name, self._px(26), inner.width, True)
             lines = [
-                self.text(name, self.fit(name, self._px(26), inner.width, True), ACCENT, True),
+                *(self.text(line, name_size, ACCENT, True) for line in name_lines),
                 self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),
                 self.text(est, self.fit(est, self._px(24), inner.width), MUTED),
             ]

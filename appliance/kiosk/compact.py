@@ -15,6 +15,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from ..config import Config
+from ..label import ticket_label
 from .options import TicketOptions
 from .qr import qr_image
 from .ticket import TicketFace, _clock, _minutes, _Page, _people
@@ -28,7 +29,11 @@ def lay_out_compact(page: _Page, cfg: Config, face: TicketFace, options: TicketO
 
     page.text(branch.name_ar, small, bold=True)
     page.text(service.name_ar, body, bold=True)
-    page.big_number(face.number, largest=width // 3)
+    forms = ticket_label(face.number).forms(branch.ticket_label)
+    # A third of the width tall, both forms (if shown) together as tall as one.
+    size = min(page.number_size(form, 2) for form in forms) * 2 // (len(forms) + 1)
+    for form in forms:
+        page.big_number(form, size)
     if face.priority:
         windows = [str(c.number) for c in cfg.counters if c.priority]
         page.banner([f"أولوية: شباك {' أو '.join(windows)}" if windows else "أولوية"], small)
