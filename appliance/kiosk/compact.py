@@ -24,14 +24,16 @@ from .ticket import TicketFace, _clock, _minutes, _Page, _people
 def lay_out_compact(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) -> None:
     width = page.width
     body = max(24, min(28, width // 16))
-    small = max(20, min(22, width // 20))
+    small = 20
     branch, service = cfg.branch, face.service
 
     page.text(branch.name_ar, small, bold=True)
     page.text(service.name_ar, body, bold=True)
     forms = ticket_label(face.number).forms(branch.ticket_label)
-    # A third of the width tall, both forms (if shown) together as tall as one.
-    size = min(page.number_size(form, 2) for form in forms) * 2 // (len(forms) + 1)
+    # A third of the width tall; both forms (if shown) at three fifths of it.
+    size = min(page.number_size(form, 2) for form in forms)
+    if len(forms) > 1:
+        size = size * 3 // 5
     for form in forms:
         page.big_number(form, size)
     if face.priority:
