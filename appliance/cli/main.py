@@ -110,4 +110,15 @@ def _failure(exc: NidaaError) -> tuple[ExitCode, str]:
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    if code == 130:
+        # Interrupted, and everything it started is stopped by now.  End here:
+        # after a KeyboardInterrupt that was handled, CPython 3.11 sometimes
+        # still ends the process by re-raising SIGINT at exit (status -2
+        # instead of 130; seen on a loaded machine), which tells the caller
+        # the clean-up never ran.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)

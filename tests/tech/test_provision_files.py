@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -50,8 +51,16 @@ def test_one_account_per_unit_from_the_config() -> None:
 
 def test_a_unit_id_used_twice_is_a_config_error(example_config_text: str) -> None:
     text = example_config_text.replace('unit = "master"', 'unit = "k1"')
-    with pytest.raises(ConfigError, match="'k1' is used by both"):
-        accounts(parse_config(text))
+    # Refused by validation already, not only when provisioning.
+    with pytest.raises(
+        ConfigError, match=re.escape("kiosks[0].unit: unit id 'k1' is already used by master.unit")
+    ):
+        parse_config(text)
+    text = example_config_text.replace('unit = "sms1"', 'unit = "tech"')
+    with pytest.raises(
+        ConfigError, match=re.escape("sms.unit: unit id 'tech' is already used by technician")
+    ):
+        parse_config(text)
 
 
 def test_counter_rules_name_only_its_own_counter() -> None:
