@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.bus.client import BusClient, Message, new_command_id
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.sim.harness.procs import Daemon, wait_until
 
 REPO = Path(__file__).resolve().parent.parent

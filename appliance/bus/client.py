@@ -33,7 +33,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from .. import __version__
-from ..config import Config, parse_broker_url
+from ..config import parse_broker_url
+from ..config.branch import Config
 from ..errors import BusError, ConfigError, QueueError
 from .topics import Topics
 

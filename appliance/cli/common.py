@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..bus.client import BusClient, new_command_id
-from ..config import Config, load_config
+from ..config.branch import Config, load_config
 from ..errors import BusError
 
 DEFAULT_CONFIG = "/etc/nidaa/branch.toml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from .env import Environment, ExitCode
 
 

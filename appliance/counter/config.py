@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ..schema import setting
-
-# The same pattern as appliance.config.ID (which imports this module).
-ID = r"[a-z0-9][a-z0-9_-]{0,31}"
+from ..config.core import ID, Branchwide
+from ..config.schema import setting
 
 Action = Literal["next", "recall", "no_show", "transfer", "pause", "done", "none"]
 
@@ -177,3 +175,25 @@ class CounterUnit:
             yield "buttons", "no button calls 'next'"
         if "transfer" in actions and not self.transfer_service:
             yield "transfer_service", "a 'transfer' button needs a transfer_service"
+
+
+def check_units(units: list[CounterUnit], cfg: Branchwide) -> list[tuple[str, str]]:
+    """Every cross-section problem of the counter units, with its path."""
+    problems: list[tuple[str, str]] = []
+    counters = {c.id for c in cfg.counters}
+    seen: set[str] = set()
+    for i, u in enumerate(units):
+        path = f"counter_units[{i}]"
+        if u.unit in seen:
+            problems.append((f"{path}.unit", f"unit id {u.unit!r} is used twice"))
+        seen.add(u.unit)
+        if u.counter not in counters:
+            problems.append((f"{path}.counter", f"unknown counter {u.counter!r}"))
+        if u.transfer_service:
+            try:
+                cfg.service(u.transfer_service)
+            except KeyError:
+                problems.append(
+                    (f"{path}.transfer_service", f"unknown service {u.transfer_service!r}")
+                )
+    return problems

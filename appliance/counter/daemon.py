@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bus.client import BusClient, Message, new_command_id
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.buttons import pin_factory as shared_pin_factory
 from ..drivers.sign import Display, open_display
 from ..errors import BusError, QueueError

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..arabic import ArabicRenderer
-from ..config import Config
+from ..config.branch import Config
 from .config import DisplayUnit
 from .pages import (
     Page,

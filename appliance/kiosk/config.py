@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..schema import duplicates, setting
+from ..config.core import ID, Branchwide
+from ..config.schema import duplicates, setting
 from .options import TicketOptions
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..drivers.printer import Printer
 
-ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 GPIO_MAX = 27  # BCM numbering on the 40-pin header
 
 
@@ -181,7 +180,7 @@ class KioskUnit:
         return pins
 
 
-def default_kiosk(cfg: Config, unit: str = "k1") -> KioskUnit:
+def default_kiosk(cfg: Branchwide, unit: str = "k1") -> KioskUnit:
     """A kiosk with one button per service and a priority button, for a
     branch file without [[kiosks]] (virtual branch, benchmark)."""
     buttons = [KioskButton(pin=4 + i, service=s.id) for i, s in enumerate(cfg.services)]
@@ -198,12 +197,12 @@ def simulated(kiosk: KioskUnit, output_dir: str = "") -> KioskUnit:
     return replace(kiosk, printer=printer, pin_factory="mock")
 
 
-def check_kiosks(cfg: Config) -> list[tuple[str, str]]:
+def check_kiosks(kiosks: list[KioskUnit], cfg: Branchwide) -> list[tuple[str, str]]:
     """Rules that need the whole branch: services exist, unit ids unique."""
     problems: list[tuple[str, str]] = []
-    for dup in duplicates(k.unit for k in cfg.kiosks):
+    for dup in duplicates(k.unit for k in kiosks):
         problems.append(("kiosks", f"unit {dup!r} is used by more than one kiosk"))
-    for i, kiosk in enumerate(cfg.kiosks):
+    for i, kiosk in enumerate(kiosks):
         for j, button in enumerate(kiosk.buttons):
             if not button.service:
                 continue

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..schema import setting
+from ..config.schema import setting
 
 STAGE = r"[a-z][a-z0-9_-]{0,31}"
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..bus.client import BusClient, Message, new_command_id
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.modem import Modem, open_modem
 from ..drivers.modem.pdu import PduError
 from ..drivers.modem.sim import SimulatedModem

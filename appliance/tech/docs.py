@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import schema
-from ..config import Config
+from ..config import schema
+from ..config.branch import Config
 
 REFERENCE_COMMAND = "nidaa config reference > docs/configuration.md"
 
@@ -13,10 +13,10 @@ def configuration_reference() -> str:
     head = [
         "# Configuration reference",
         "",
-        f"<!-- Generated from appliance/config.py by `{REFERENCE_COMMAND}`; do not edit. -->",
+        f"<!-- Generated from appliance/config/ by `{REFERENCE_COMMAND}`; do not edit. -->",
         "",
         "One TOML file describes a branch (`/etc/nidaa/branch.toml` on every Pi; "
-        "`config/branch.example.toml` is a complete example).  "
+        "`nidaa config example` prints a complete example).  "
         "`nidaa config validate FILE` lists every problem with its path, "
         "e.g. `services[2].prefix`.",
         "",

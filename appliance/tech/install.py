@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..config import load_config
+from ..config.branch import load_config
 from ..errors import NidaaError
 from .accounts import accounts
 from .files import write_atomic

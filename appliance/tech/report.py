@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..config import Config
+from ..config.branch import Config
 from ..errors import NidaaError
 from .files import write_atomic
 

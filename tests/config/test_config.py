@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.config import load_config, parse_broker_url, parse_config
+from appliance.config import parse_broker_url
+from appliance.config.branch import load_config, parse_config
 from appliance.errors import ConfigError
 from tests.conftest import EXAMPLE_CONFIG
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory
 
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.counter.daemon import CounterDaemon
 from appliance.drivers.sign.simulated import SimulatedBoard
 from tests.helpers import Branch, running_branch

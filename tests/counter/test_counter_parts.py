@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.config import load_config, parse_config
+from appliance.config.branch import load_config, parse_config
 from appliance.counter.buttons import CounterButtons, Wiring
 from appliance.counter.config import DisplayConfig
 from appliance.counter.screen import DisplayKeeper, View

@@ -14,11 +14,11 @@ import pytest
 
 from appliance.bus.client import BusClient, new_command_id
 from appliance.bus.topics import Topics
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.drivers.sound.recorder import RecordingSpeaker
-from appliance.hall.config import display_unit
 from appliance.hall.daemon import HallDisplay
 from appliance.hall.screen import ACCENT, OFFLINE, PANEL
+from appliance.hall.units import display_unit
 from appliance.sim.harness.broker import Mosquitto
 from tests.helpers import Watcher, write_config
 

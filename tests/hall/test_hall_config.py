@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.config import parse_config
+from appliance.config.branch import parse_config
 from appliance.errors import ConfigError
-from appliance.hall.config import display_unit
+from appliance.hall.units import display_unit
 
 
 def with_displays(example: str, section: str) -> str:

@@ -12,12 +12,13 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import Config, load_config
-from appliance.hall.config import DisplayUnit, display_unit
+from appliance.config.branch import Config, load_config
+from appliance.hall.config import DisplayUnit
 from appliance.hall.daemon import display_renderer
 from appliance.hall.pages import clock_text, gregorian_text, hijri_text, panel_pages
 from appliance.hall.screen import ACCENT, FLASH_TEXT, OFFLINE, PANEL, Screen
 from appliance.hall.state import Call, HallSnapshot, ServiceInfo
+from appliance.hall.units import display_unit
 from tests.conftest import EXAMPLE_CONFIG
 
 from .pixels import count_color, crop, ticket_in_frame

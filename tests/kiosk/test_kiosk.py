@@ -314,7 +314,7 @@ def test_missing_printer_is_a_startup_error(tmp_path: Path, broker: Mosquitto) -
 
 
 def test_pin_used_twice_is_a_config_error(tmp_path: Path) -> None:
-    from appliance.config import parse_config
+    from appliance.config.branch import parse_config
     from tests.helpers import EXAMPLE_CONFIG
 
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace("buzzer_pin = 27", "buzzer_pin = 5")

@@ -10,7 +10,7 @@ import pytest
 
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.master.requests import Requests
 from appliance.master.store import Store
 from appliance.queue import QueueEngine

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.errors import ConfigError, NidaaError
 from appliance.sim.bench.day import rss_bound, run_day
 from appliance.sim.bench.run import _bench_hooks

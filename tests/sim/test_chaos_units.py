@@ -59,9 +59,9 @@ def test_the_hall_display_acknowledges_a_call_only_once_drawn(
     import json
 
     from appliance.bus.client import Message
-    from appliance.config import load_config
-    from appliance.hall.config import display_unit
+    from appliance.config.branch import load_config
     from appliance.hall.daemon import HallDisplay
+    from appliance.hall.units import display_unit
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     cfg = load_config(write_config(tmp_path, "mqtt://127.0.0.1:1"))

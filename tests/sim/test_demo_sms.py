@@ -10,7 +10,7 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.sim.demo import run as demo_run
 from appliance.sim.roles.counter import counter_clerks_demo_hook
 from appliance.sim.roles.sms import demo_sms

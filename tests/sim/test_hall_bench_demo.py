@@ -7,7 +7,7 @@ import wave
 from pathlib import Path
 
 from appliance.bus.client import BusClient, new_command_id
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.hall.voice import VoicePack
 from appliance.sim.bench.hall import bench_display, bench_hook
 from appliance.sim.harness.broker import Mosquitto

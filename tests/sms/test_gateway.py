@@ -14,7 +14,7 @@ import pytest
 from appliance.bus.client import BusClient, new_command_id
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.errors import QueueError
 from appliance.sim.harness.procs import Daemon, wait_until

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from appliance.bus.client import BusClient, new_command_id
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.sim.harness.broker import Mosquitto, free_port
 from appliance.sim.harness.procs import Daemon, wait_until

@@ -13,7 +13,7 @@ import pytest
 from appliance.cli import install_cmd
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.errors import ConfigError, NidaaError
 from appliance.tech.install import InstallOptions, install, uninstall
 from appliance.tech.provision import ProvisionOptions, provision

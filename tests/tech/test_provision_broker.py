@@ -21,7 +21,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.bus.topics import Topics
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.sim.harness.broker import Mosquitto, free_port
 from appliance.tech.provision import ProvisionOptions, provision
 from tests.conftest import EXAMPLE_CONFIG

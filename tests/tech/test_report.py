@@ -15,7 +15,7 @@ from PIL import Image
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.master.store import Store
 from appliance.queue.engine import QueueEngine
 from appliance.tech.charts import Text, bar_chart

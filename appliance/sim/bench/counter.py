@@ -18,13 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...bus.client import BusClient, new_command_id
-from ...config import load_config
+from ...config.branch import load_config
+from ...config.example import EXAMPLE_PATH
 from ...counter.screen import View
 from ...errors import NidaaError
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_PATH
 
 BENCH_UNIT = """
 [[counter_units]]

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...bus.client import BusClient, Message, new_command_id
-from ...config import load_config
+from ...config.branch import load_config
 from ...errors import NidaaError
 from ..demo.day import DAY_SPEED, day_config
 from ..demo.day_people import DayPeople

@@ -28,11 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
+from ...config.example import EXAMPLE_PATH
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_PATH
 
 
 @contextlib.contextmanager
@@ -55,10 +56,10 @@ def display_frame_ms(cfg: Config, frames: int = 30) -> tuple[float, float]:
     """``(first frame, median warm frame)`` in milliseconds at 1920×1080."""
     import pygame
 
-    from ...hall.config import display_unit
     from ...hall.daemon import display_renderer
     from ...hall.sample import sample_snapshot
     from ...hall.screen import Screen
+    from ...hall.units import display_unit
 
     pygame.display.init()
     surface = pygame.display.set_mode((1920, 1080))
@@ -87,8 +88,8 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
     """
     from ...bus.client import BusClient, Message, new_command_id
     from ...bus.topics import Topics
-    from ...hall.config import display_unit
     from ...hall.daemon import HallDisplay
+    from ...hall.units import display_unit
 
     unit = dataclasses.replace(display_unit(cfg), audio="pygame", languages=["ar"])
     topic = Topics(cfg.branch.id).event("call")
@@ -140,8 +141,8 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
 
 def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
     """CPU used by the display's drawing loop while nothing changes, in % of one core."""
-    from ...hall.config import display_unit
     from ...hall.daemon import HallDisplay
+    from ...hall.units import display_unit
 
     unit = dataclasses.replace(display_unit(cfg), audio="none", panel_seconds=600)
     hall = HallDisplay(cfg, unit, headless=True, connect=False)

@@ -19,7 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
+from ...config.example import EXAMPLE_PATH
 from ...kiosk.config import KioskUnit, default_kiosk, simulated
 from ...kiosk.ticket import render_ticket, sample_face
 from ..harness.procs import Daemon, wait_until
@@ -27,7 +28,7 @@ from ..harness.procs import Daemon, wait_until
 if TYPE_CHECKING:
     from .run import BenchContext
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_PATH
 
 
 def _percentile(samples: list[float], q: float) -> float:

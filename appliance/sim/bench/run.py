@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ...bus.client import BusClient, Message, new_command_id
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
 from ..demo.stats import percentile
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until

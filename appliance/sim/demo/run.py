@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from ...bus.client import BusClient, Message
 from ...clock import ScaledClock
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, stop_all
 from .sim import Tally

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from ...config import Config
+from ...config.branch import Config
 from ...drivers.modem import Health, Modem, ModemError, open_modem
 from ...drivers.modem.pdu import StatusReport, encode
 from ...errors import ConfigError

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from appliance.cli.env import ExitCode
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.drivers.buttons import pin_factory, reset_mock_factory
 from appliance.tech.selftest import buttons
 
