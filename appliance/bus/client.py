@@ -187,7 +187,7 @@ class BusClient:
         self._client.connect_async(
             self.host,
             self.port,
-            keepalive=self.config.broker.keepalive,
+            keepalive=self.config.broker.keepalive_s,
             clean_start=not self.persistent,
             properties=props,
         )

@@ -58,7 +58,9 @@ class Broker:
         "File holding this unit's MQTT password (kept out of the branch file).", default=""
     )
     ca_file: str = setting("CA certificate for an mqtts:// broker.", default="")
-    keepalive: int = setting("MQTT keepalive in seconds.", default=15, minimum=5, maximum=600)
+    keepalive_s: int = setting(
+        "MQTT keepalive in seconds.", default=15, minimum=5, maximum=600, aliases=("keepalive",)
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         try:

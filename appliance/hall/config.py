@@ -54,14 +54,19 @@ class DisplayUnit:
     last_calls: int = setting(
         "How many previous calls the screen lists.", default=6, minimum=0, maximum=12
     )
-    flash_seconds: float = setting(
-        "How long a new call flashes.", default=6.0, minimum=0, maximum=60
+    flash_s: float = setting(
+        "How long a new call flashes.",
+        default=6.0,
+        minimum=0,
+        maximum=60,
+        aliases=("flash_seconds",),
     )
-    panel_seconds: float = setting(
+    panel_s: float = setting(
         "Seconds each page of the rotating information panel stays.",
         default=10.0,
         minimum=2,
         maximum=600,
+        aliases=("panel_seconds",),
     )
     show_documents: bool = setting(
         "Show each service's required documents and fees in the rotating panel.", default=True

@@ -58,8 +58,12 @@ class PrinterSettings:
     host: str = setting("Network printer's address.", default="")
     port: int = setting("Network printer's TCP port.", default=9100, minimum=1, maximum=65535)
     path: str = setting("Device node or capture file for the 'file' backend.", default="")
-    timeout: float = setting(
-        "Seconds to wait for the printer's status answer.", default=1.0, minimum=0.05, maximum=30
+    timeout_s: float = setting(
+        "Seconds to wait for the printer's status answer.",
+        default=1.0,
+        minimum=0.05,
+        maximum=30,
+        aliases=("timeout",),
     )
     output_dir: str = setting(
         "Simulated backend: save every printed ticket here as PNG and .bin.", default=""
@@ -94,14 +98,14 @@ class PrinterSettings:
                 "product_id": self.usb_product,
                 "in_ep": self.usb_in_ep,
                 "out_ep": self.usb_out_ep,
-                "timeout_ms": int(self.timeout * 1000),
+                "timeout_ms": int(self.timeout_s * 1000),
             },
             "serial": {
                 "port": self.serial_port,
                 "baudrate": self.baudrate,
-                "timeout": self.timeout,
+                "timeout": self.timeout_s,
             },
-            "network": {"host": self.host, "port": self.port, "timeout": self.timeout},
+            "network": {"host": self.host, "port": self.port, "timeout": self.timeout_s},
             "file": {"path": self.path},
             "simulated": {"output_dir": self.output_dir or None},
         }

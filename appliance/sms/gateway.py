@@ -62,7 +62,7 @@ class Gateway:
             modem, self.sim = open_modem(
                 s.modem,
                 s.baudrate,
-                command_timeout=s.command_timeout_s,
+                command_timeout=s.modem_timeout_s,
                 send_timeout=s.send_timeout_s,
                 sim_record=s.sim_record,
             )

@@ -24,7 +24,7 @@ from appliance.config.branch import Config, load_config
 from appliance.config.schema import load
 from appliance.errors import ConfigError
 from appliance.master.daemon import MasterDaemon
-from tests.helpers import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)

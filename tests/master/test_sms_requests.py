@@ -14,7 +14,7 @@ from appliance.config.branch import Config, load_config
 from appliance.master.requests import Requests
 from appliance.master.store import Store
 from appliance.queue import QueueEngine
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 PHONE = "+201012345678"
 

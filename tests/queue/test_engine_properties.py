@@ -35,7 +35,7 @@ from hypothesis.stateful import (
 from appliance.config import Branch, Counter, Policy, Service
 from appliance.errors import QueueError
 from appliance.queue import EngineState, QueueEngine, Ticket, TicketState, may_serve
-from tests.queue.engine_helpers import BRANCH, CAIRO, MORNING, service
+from tests.support.engine import BRANCH, CAIRO, MORNING, service
 
 CODES = {
     "unknown_service",

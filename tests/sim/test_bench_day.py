@@ -18,8 +18,9 @@ from appliance.errors import ConfigError, NidaaError
 from appliance.sim.bench.day import rss_bound, run_day
 from appliance.sim.bench.run import _bench_hooks
 from appliance.sim.demo.day import day_config
+from tests.support import EXAMPLE_CONFIG
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_CONFIG
 PROCESSES = ("master", "display", "sms_gateway", "broker", "units")
 
 

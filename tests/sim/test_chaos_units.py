@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance.master.daemon import CALL_EXPIRY_S
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
-from tests.helpers import running_branch, write_config
+from tests.support import running_branch, write_config
 
 
 def test_call_events_expire_for_a_display_that_stays_away(

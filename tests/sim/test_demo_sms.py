@@ -14,8 +14,8 @@ from appliance.config.branch import load_config
 from appliance.sim.demo import run as demo_run
 from appliance.sim.roles.counter import counter_clerks_demo_hook
 from appliance.sim.roles.sms import demo_sms
-from tests.helpers import EXAMPLE_CONFIG
-from tests.sim.test_demo import _processes_mentioning
+from tests.support import EXAMPLE_CONFIG
+from tests.support.procs import processes_mentioning
 
 
 @pytest.mark.slow
@@ -39,4 +39,4 @@ def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.Mo
     assert all(s["number"].startswith("+20100") for s in saved)
     assert sum(s["text"].startswith(issued) for s in saved) >= 3
     assert any("الشباك" in s["text"] for s in saved)  # a 'called' SMS with its window
-    assert _processes_mentioning(str(tmp_path / "demo")) == [], "a process was left behind"
+    assert processes_mentioning(str(tmp_path / "demo")) == [], "a process was left behind"

@@ -13,7 +13,7 @@ from appliance.sim.bench.hall import bench_display, bench_hook
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
 from appliance.sim.roles.hall import demo_role
-from tests.helpers import write_config
+from tests.support import write_config
 
 
 def test_bench_reports_its_measurements(tmp_path: Path, broker: Mosquitto) -> None:

@@ -18,10 +18,9 @@ from appliance.config.branch import Config, load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.errors import QueueError
 from appliance.sim.harness.procs import Daemon, wait_until
-from appliance.sms.config import render
-from tests.helpers import Watcher, running_branch, write_config
+from tests.support import Watcher, running_branch, write_config
+from tests.support.sms import PHONE, expected, sms_replace
 
-PHONE = "+201012345678"
 PHONE2 = "+201112345600"
 
 
@@ -31,17 +30,8 @@ def nidaa(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def sms_replace(tmp_path: Path, modem: Path) -> dict[str, str]:
-    return {
-        'modem = "/dev/ttyUSB2"': f'modem = "{modem}"\nsend_timeout_s = 14\nresend_unacked_s = 1',
-        'outbox = "/var/lib/nidaa/sms-outbox.db"': f'outbox = "{tmp_path / "outbox.db"}"',
-    }
 
 
-def expected(cfg: Config, stage: str, **values: Any) -> str:
-    assert cfg.sms is not None
-    fields = {"centre": cfg.branch.name_ar, "hotline": cfg.branch.hotline, **values}
-    return render(cfg.sms.all_templates[stage], fields)
 
 
 class GatewayProcess:

@@ -18,7 +18,7 @@ from appliance.errors import ConfigError, NidaaError
 from appliance.tech.install import InstallOptions, install, uninstall
 from appliance.tech.provision import ProvisionOptions, provision
 from appliance.tech.system import HostSystem, RecordingSystem
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 def tree(root: Path) -> dict[str, tuple[int, bytes]]:

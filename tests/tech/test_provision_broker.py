@@ -24,7 +24,7 @@ from appliance.bus.topics import Topics
 from appliance.config.branch import load_config
 from appliance.sim.harness.broker import Mosquitto, free_port
 from appliance.tech.provision import ProvisionOptions, provision
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 BRANCH = "giza-dokki"
 T = Topics(BRANCH)

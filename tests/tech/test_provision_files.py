@@ -17,7 +17,7 @@ from appliance.config.branch import load_config, parse_config
 from appliance.errors import ConfigError
 from appliance.tech.accounts import Account, accounts, rules
 from appliance.tech.provision import ProvisionOptions, provision
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 def mode(path: Path) -> int:

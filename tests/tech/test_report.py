@@ -20,7 +20,7 @@ from appliance.master.store import Store
 from appliance.queue.engine import QueueEngine
 from appliance.tech.charts import Text, bar_chart
 from appliance.tech.report import write_report
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 CAIRO = ZoneInfo("Africa/Cairo")
 DAY = "2026-11-30"

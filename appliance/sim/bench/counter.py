@@ -32,7 +32,7 @@ BENCH_UNIT = """
 unit = "bench-counter"
 counter = "{counter}"
 pin_factory = "mock"
-next_guard_seconds = 0
+next_guard_s = 0
 debounce_ms = 0
 buttons = [{{ pin = 5, press = "next" }}]
 display = {{ backend = "simulated", digits = 4, timeout_ms = 1000 }}

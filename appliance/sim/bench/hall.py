@@ -144,7 +144,7 @@ def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
     from ...hall.daemon import HallDisplay
     from ...hall.units import display_unit
 
-    unit = dataclasses.replace(display_unit(cfg), audio="none", panel_seconds=600)
+    unit = dataclasses.replace(display_unit(cfg), audio="none", panel_s=600)
     hall = HallDisplay(cfg, unit, headless=True, connect=False)
     loop = threading.Thread(target=hall.run, daemon=True)
     loop.start()

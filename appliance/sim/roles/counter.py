@@ -37,7 +37,7 @@ def demo_units(config: Any) -> list[CounterUnit]:
                 ButtonSpec(pin=RECALL_PIN, press="recall", hold="no_show"),
                 ButtonSpec(pin=PAUSE_PIN, press="pause"),
             ],
-            display=DisplayConfig(backend="simulated", digits=4, check_seconds=2.0),
+            display=DisplayConfig(backend="simulated", digits=4, check_s=2.0),
         )
         for c in config.counters
     ]
@@ -119,13 +119,13 @@ class CounterFleet:
                 pins.pin(RECALL_PIN).drive_low()  # held: no-show
                 # Long enough in simulated time for a hold, and in real time for
                 # the button board's 50 ms look to see it still down.
-                self._sleep(2 * d.unit.hold_seconds)
+                self._sleep(2 * d.unit.hold_s)
                 self.halt.wait(0.15)
                 pins.pin(RECALL_PIN).drive_high()
                 d.wait_outcome(answered + 2, 10)
                 continue
             mean = minutes.get(str(ticket.get("service")), 5.0) * 60
-            if not self._sleep(max(d.unit.next_guard_seconds, rng.gammavariate(4, mean / 4))):
+            if not self._sleep(max(d.unit.next_guard_s, rng.gammavariate(4, mean / 4))):
                 return
 
     def stop(self) -> None:

@@ -123,7 +123,7 @@ def run(
     modem, sim = open_modem(
         sms.modem,
         sms.baudrate,
-        command_timeout=sms.command_timeout_s,
+        command_timeout=sms.modem_timeout_s,
         send_timeout=sms.send_timeout_s,
     )
     try:

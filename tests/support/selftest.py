@@ -11,7 +11,7 @@ from typing import Any
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from tests.helpers import write_config
+from tests.support import write_config
 
 # The example's device lines, each replaced by a test's own.
 PRINTER = '[kiosks.printer]\nbackend = "usb"'
