@@ -10,7 +10,8 @@ from typing import Any
 
 from ..config.example import EXAMPLE_PATH
 from ..sim.demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
-from ..sim.demo.run import DemoOptions, run_demo
+from ..sim.demo.run import run_demo
+from ..sim.hooks import DemoOptions
 from .env import Environment, ExitCode
 
 EXAMPLE = EXAMPLE_PATH

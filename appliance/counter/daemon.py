@@ -22,6 +22,7 @@ from ..config.branch import Config
 from ..drivers.buttons import pin_factory as shared_pin_factory
 from ..drivers.sign import Display, open_display
 from ..errors import BusError, QueueError
+from ..queue.model import RATINGS
 from ..systemd import Notifier
 from .buttons import CounterButtons, Wiring
 from .config import CounterUnit
@@ -30,7 +31,6 @@ from .units import select_unit
 
 log = logging.getLogger(__name__)
 
-RATINGS = ("satisfied", "neutral", "unsatisfied")
 _UNSET: Any = object()
 
 

@@ -13,9 +13,9 @@ from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.clock import ScaledClock
 from appliance.drivers.printer import decode_raster
-from appliance.sim.demo.run import DemoContext, DemoOptions
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import Daemon, wait_until
+from appliance.sim.hooks import DemoContext, DemoOptions
 from appliance.sim.roles.kiosk import KioskDemo
 from tests.support import EXAMPLE_CONFIG, running_branch
 

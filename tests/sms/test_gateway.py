@@ -303,8 +303,8 @@ def test_events_emitted_while_the_gateway_was_away_arrive_later(
 
 @pytest.mark.slow
 def test_bench_hook_reports_encoder_rate_and_gateway_memory(tmp_path: Path, broker: Any) -> None:
-    from appliance.sim.bench.run import BenchContext
     from appliance.sim.bench.sms import bench_sms_gateway
+    from appliance.sim.hooks import BenchContext
 
     path = write_config(tmp_path, broker.url)
     ctx = BenchContext(load_config(path), path, broker.url, tmp_path, samples=10)

@@ -19,7 +19,7 @@ from appliance.config.branch import load_config
 from appliance.master.store import Store
 from appliance.queue.engine import QueueEngine
 from appliance.tech.charts import Text, bar_chart
-from appliance.tech.report import write_report
+from appliance.tech.report_files import write_report
 from tests.support import EXAMPLE_CONFIG
 
 CAIRO = ZoneInfo("Africa/Cairo")

@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ...config.branch import Config, load_config
 from ...config.example import EXAMPLE_PATH
@@ -156,11 +155,6 @@ def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
     hall.stop()
     loop.join(5)
     return used
-
-
-def bench_hook(ctx: Any) -> dict[str, float]:
-    """For the hooks of ``appliance.sim.bench.run``: measured on the bench's broker."""
-    return bench_display(ctx.config, ctx.broker_url)
 
 
 def bench_display(config: Config | None = None, broker_url: str | None = None) -> dict[str, float]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ...drivers.modem.pdu import encode
 
 if TYPE_CHECKING:
-    from .run import BenchContext
+    from ..hooks import BenchContext
 
 # A typical stage message: Arabic, two parts, with digits and a reference.
 SAMPLE = (
@@ -41,8 +41,8 @@ def bench_sms(seconds: float = 0.5) -> dict[str, float]:
 def bench_sms_gateway(ctx: BenchContext, events: int = 5) -> dict[str, float]:
     """``sms_encode_per_s`` and ``rss_mb_sms`` (the gateway after ``events`` SMS)."""
     from ...bus.client import BusClient
+    from ..figures import rss_mb
     from ..harness.procs import Daemon, wait_until
-    from .run import rss_mb
 
     result = bench_sms()
     if ctx.config.sms is None:
