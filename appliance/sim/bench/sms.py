@@ -1,7 +1,7 @@
 """Speed and memory of the SMS path, for `nidaa bench`.
 
 :func:`bench_sms` is the encoder alone; :func:`bench_sms_gateway` is a hook
-for ``appliance.sim.bench.run._bench_hooks``: it adds the encoder figure and runs the
+for ``nidaa bench`` (:meth:`~appliance.sim.roles.sms.SmsSim.bench`): it adds the encoder figure and runs the
 gateway as a real process on the bench's broker with the simulated modem,
 sends it stage events, and reports its resident memory once they were sent.
 """
