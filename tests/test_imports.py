@@ -163,20 +163,9 @@ def test_importing_the_queue_engine_loads_no_role() -> None:
     ).stdout
     loaded = [m for m in json.loads(out) if m.startswith("appliance")]
     assert "appliance.queue.engine" in loaded
-    assert [m for m in loaded if m.split(".")[1:2] and m.split(".")[1] in ROLES] == []
-    assert not [m for m in loaded if m.startswith(("appliance.sim", "appliance.drivers"))]
-    assert set(loaded) <= {
-        "appliance",
-        "appliance.errors",
-        "appliance.config",
-        "appliance.config.core",
-        "appliance.config.schema",
-        "appliance.queue",
-        "appliance.queue.engine",
-        "appliance.queue.estimate",
-        "appliance.queue.model",
-        "appliance.queue.policy",
-    }, loaded
+    # Neither a role nor anything with I/O: the bus, the simulator, drivers, tools.
+    heavy = (*ROLES, "bus", "sim", "drivers", "cli", "tech")
+    assert [m for m in loaded if m.count(".") and m.split(".")[1] in heavy] == []
 
 
 def test_no_module_is_over_400_lines() -> None:

@@ -18,7 +18,7 @@ from ..counter.config import CounterUnit, check_units
 from ..errors import ConfigError
 from ..hall.config import DisplayUnit, check_displays
 from ..kiosk.config import KioskUnit, check_kiosks
-from ..sms.config import SmsGateway
+from ..sms.config import SmsGateway, check_sms
 from . import schema
 from .core import (
     Branch,
@@ -65,6 +65,7 @@ class Config:
         yield from check_kiosks(self.kiosks, self)
         yield from check_units(self.counter_units, self)
         yield from check_displays(self.displays, self)
+        yield from check_sms(self)
         yield from self._check_unit_ids()
 
     def unit_roles(self) -> list[tuple[str, str]]:

@@ -11,10 +11,21 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
+from ..label import LabelStyle
 from .schema import duplicates, setting
 
 #: Ids of units, services and counters: they appear in MQTT topics.
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
+#: Longest name a ticket, a hall tile or an SMS can carry (the longest real
+#: Egyptian centre names are under 80 characters).
+MAX_NAME_CHARS = 200
+
+
+def check_name(field: str, value: str) -> Iterator[tuple[str, str]]:
+    if len(value) > MAX_NAME_CHARS:
+        yield field, f"at most {MAX_NAME_CHARS} characters, not {len(value):,}"
+    elif not value.strip() and field == "name_ar":
+        yield field, "cannot be empty"
 
 
 @dataclass(frozen=True)
@@ -36,9 +47,18 @@ class Branch:
     hotline: str = setting("Complaints hotline printed and shown.", default="16528")
     emergency: str = setting("Emergency number shown.", default="114")
     phone: str = setting("The centre's own telephone number.", default="")
+    ticket_label: LabelStyle = setting(
+        "How a ticket's number is written for citizens, the same on paper, hall screen, voice "
+        "and SMS: 'both' (the Arabic form هـ ١ beside E001, equally large on paper), 'arabic' "
+        "(هـ ١ only) or 'latin' (E001 only). The counter's LED sign always shows E001.",
+        default="both",
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for field in ("name_ar", "name_en", "hotline", "emergency", "phone"):
+            yield from check_name(field, getattr(self, field))
 
         try:
             ZoneInfo(self.timezone)
@@ -111,6 +131,8 @@ class Service:
     )
 
     def check(self) -> Iterator[tuple[str, str]]:
+        yield from check_name("name_ar", self.name_ar)
+        yield from check_name("name_en", self.name_en)
         if self.last <= self.first:
             yield "last", f"must be greater than first ({self.first})"
 

@@ -124,3 +124,17 @@ def check_displays(displays: list[DisplayUnit], cfg: Branchwide) -> Iterator[tup
         for j, sid in enumerate(unit.services):
             if sid not in known:
                 yield f"displays[{i}].services[{j}]", f"unknown service {sid!r}"
+        # The voice must say the letter the citizen's paper shows.
+        label = cfg.branch.ticket_label
+        if label != "latin" and unit.letters == "latin":
+            yield (
+                f"displays[{i}].letters",
+                f"branch.ticket_label = {label!r} prints the Arabic letter (هـ); the hall must "
+                "say it: use letters = 'abjad'",
+            )
+        if label == "latin" and unit.letters == "abjad":
+            yield (
+                f"displays[{i}].letters",
+                "branch.ticket_label = 'latin' prints only E001; the hall must say the Latin "
+                "letter: use letters = 'latin'",
+            )

@@ -39,7 +39,7 @@ def branch(
     if display:
         text = text.replace(COUNTER_DISPLAY, f"display = {{ {display} }}")
     text = text.replace(HALL_AUDIO, audio.replace("REC", str(tmp_path / "rec")))
-    text = text.replace(MODEM, f'modem = "{modem}"\ncommand_timeout_s = 0.5\nsend_timeout_s = 2')
+    text = text.replace(MODEM, f'modem = "{modem}"\nmodem_timeout_s = 0.5\nsend_timeout_s = 2')
     text_path.write_text(text, encoding="utf-8")
     return text_path
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.config.branch import Config
-from appliance.sms.config import render
+from appliance.sms.config import field_values, render
 
 PHONE = "+201012345678"
 
@@ -20,5 +20,9 @@ def sms_replace(tmp_path: Path, modem: Path) -> dict[str, str]:
 
 def expected(cfg: Config, stage: str, **values: Any) -> str:
     assert cfg.sms is not None
-    fields = {"centre": cfg.branch.name_ar, "hotline": cfg.branch.hotline, **values}
-    return render(cfg.sms.all_templates[stage], fields)
+    text = render(cfg.sms.all_templates[stage], field_values(cfg, **values))
+    # What the citizen reads: the short centre name and the ticket's two forms.
+    assert cfg.sms.centre_name in text
+    if "ticket" in values and "{ticket}" in cfg.sms.all_templates[stage]:
+        assert f"({values['ticket']})" in text
+    return text
