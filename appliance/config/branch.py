@@ -38,9 +38,6 @@ MAX_BYTES = 1024 * 1024
 #: Tables and arrays nested deeper than this are not a branch file either.
 MAX_DEPTH = 32
 
-#: MQTT accounts ``nidaa provision`` always makes besides the configured units.
-FIXED_UNITS = (("tech", "technician"), ("backoffice", "backoffice"))
-
 
 @dataclass(frozen=True)
 class Config:
@@ -62,34 +59,28 @@ class Config:
 
     def check(self) -> Iterator[tuple[str, str]]:
         yield from check_core(self.services, self.counters, self.policy)
+        yield from self._check_unit_ids()
         yield from check_kiosks(self.kiosks, self)
         yield from check_units(self.counter_units, self)
         yield from check_displays(self.displays, self)
         yield from check_sms(self)
         yield from self._check_unit_ids()
 
-    def unit_roles(self) -> list[tuple[str, str]]:
-        """Every unit of the branch as ``(unit id, role)``, master first: one
-        MQTT account each.  A role without a section gets its default unit."""
-        units = [(self.master.unit, "master")]
-        units += [(c.id, "counter") for c in self.counters]
-        units += [(k.unit, "kiosk") for k in self.kiosks] or [("k1", "kiosk")]
-        units += [(d.id, "display") for d in self.displays] or [("d1", "display")]
-        units.append((self.sms.unit if self.sms else "sms1", "sms-gateway"))
-        return units + list(FIXED_UNITS)
-
     def _check_unit_ids(self) -> Iterator[tuple[str, str]]:
-        seen: dict[str, str] = {}
-        for unit, role in self.unit_roles():
-            other = seen.setdefault(unit, role)
-            if other != role:
-                yield (
-                    "",
-                    (
-                        f"unit id {unit!r} is used by both a {other} and a {role}: "
-                        "each unit has its own MQTT account"
-                    ),
-                )
+        """A unit id is an MQTT user name and client id: one unit per id,
+        and not the technician's or back office's accounts."""
+        seen: dict[str, str] = {"tech": "technician account", "backoffice": "back office account"}
+        found = [("master.unit", self.master.unit)]
+        found += [(f"counter_units[{i}].unit", u.unit) for i, u in enumerate(self.counter_units)]
+        found += [(f"kiosks[{i}].unit", k.unit) for i, k in enumerate(self.kiosks)]
+        found += [(f"displays[{i}].id", d.id) for i, d in enumerate(self.displays)]
+        if self.sms is not None:
+            found.append(("sms.unit", self.sms.unit))
+        for path, unit in found:
+            if unit in seen:
+                yield path, f"unit id {unit!r} is already used by {seen[unit]}: unit ids are unique"
+            else:
+                seen[unit] = path
 
     # -- look-ups -----------------------------------------------------------
     def service(self, key: str) -> Service:

@@ -78,6 +78,12 @@ class Broker:
         "File holding this unit's MQTT password (kept out of the branch file).", default=""
     )
     ca_file: str = setting("CA certificate for an mqtts:// broker.", default="")
+    credentials_dir: str = setting(
+        "Folder of this Pi's per-unit credential files (`<unit>.toml`, made by nidaa "
+        "provision, copied by nidaa install): a daemon whose file is there connects as "
+        "its unit with it, whatever username and password_file say.",
+        default="/etc/nidaa/credentials",
+    )
     keepalive_s: int = setting(
         "MQTT keepalive in seconds.", default=15, minimum=5, maximum=600, aliases=("keepalive",)
     )

@@ -169,17 +169,16 @@ def test_never_without_a_priority_window_is_refused(example_config_text: str) ->
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "roles"),
+    ("old", "new", "path", "other"),
     [
-        ('unit = "k1"', 'unit = "w3"', "counter and a kiosk"),
-        ('id = "d1"', 'id = "master"', "master and a display"),
-        ('unit = "sms1"', 'unit = "k1"', "kiosk and a sms-gateway"),
-        ('id = "d1"', 'id = "tech"', "display and a technician"),
+        ('unit = "k1"', 'unit = "counter-w1"', "kiosks[0].unit", "counter_units[0].unit"),
+        ('id = "d1"', 'id = "master"', "displays[0].id", "master.unit"),
+        ('unit = "sms1"', 'unit = "k1"', "sms.unit", "kiosks[0].unit"),
+        ('id = "d1"', 'id = "tech"', "displays[0].id", "technician account"),
     ],
 )
 def test_a_unit_id_shared_by_two_roles_is_refused(
-    example_config_text: str, old: str, new: str, roles: str
+    example_config_text: str, old: str, new: str, path: str, other: str
 ) -> None:
-    text = example_config_text.replace(old, new, 1)
-    found = problems(text)
-    assert any(roles in message for message in found.values()), found
+    found = problems(example_config_text.replace(old, new, 1))
+    assert f"is already used by {other}" in found[path], found

@@ -21,6 +21,7 @@ from appliance.bus.client import BusClient, Message, new_command_id
 from appliance.config.branch import Config, load_config
 from appliance.config.example import EXAMPLE_PATH
 from appliance.sim.harness.procs import Daemon, wait_until
+from appliance.tech.system import ImageSystem
 
 REPO = Path(__file__).resolve().parents[2]
 #: The example branch shipped in the package (``nidaa config example``).
@@ -161,3 +162,16 @@ def running_branch(
         yield branch.start()
     finally:
         branch.close()
+
+
+class LinkedVenvImage(ImageSystem):
+    """An image (``nidaa install --root``) whose venv is the tests' own
+    environment: a real pip install into each root would take minutes.
+    Everything else (users, ownership, enabling) is the real thing."""
+
+    def make_venv(self, venv: Path, source: Path) -> None:
+        import sys
+
+        (venv / "bin").mkdir(parents=True, exist_ok=True)
+        (venv / "bin/nidaa").unlink(missing_ok=True)
+        (venv / "bin/nidaa").symlink_to(Path(sys.executable).parent / "nidaa")
