@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 from PIL import Image, ImageOps
 
 from ..arabic import ArabicRenderer, default_renderer
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.printer import ink_rows, paper_width_px, raster_job
 from .options import TicketOptions
 from .ticket import TicketFace, _Page, lay_out, render_ticket, sample_face

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from ..config import Config
+from ..config.branch import Config
 from ..label import ticket_label
 from .options import TicketOptions
 from .qr import qr_image

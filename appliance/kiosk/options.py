@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..schema import setting
+from ..config.schema import setting
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,14 @@ import pytest
 from PIL import Image, ImageChops
 
 from appliance.arabic import ArabicRenderer
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.hall.config import display_unit
 from appliance.hall.daemon import display_renderer
 from appliance.hall.sample import sample_snapshot
 from appliance.hall.screen import ACCENT, PANEL, TEXT, Screen
 from appliance.hall.state import Call
-from tests.conftest import EXAMPLE_CONFIG
-
-from .pixels import expected_number, expected_text
+from tests.support import EXAMPLE_CONFIG
+from tests.support.pixels import expected_number, expected_text
 
 WALL = dt.datetime(2026, 11, 30, 10, 15, tzinfo=dt.UTC)
 

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from appliance.config import Config, load_config, parse_config
+from appliance.config.branch import Config, load_config, parse_config
 from appliance.drivers.printer import ticket_job
 from appliance.kiosk import bands, ticket
 from appliance.kiosk.bands import TicketBands
 from appliance.kiosk.options import TicketOptions
 from appliance.kiosk.ticket import TicketFace, render_ticket, sample_face
-
-from ..conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 PROFILES = ("POS-5890", "TM-T20II")  # 58 mm and 80 mm
 

@@ -11,7 +11,7 @@ import pytest
 
 from appliance.sim.bench.cpu import bench_hall_process, bench_kiosk_process, process_cpu_ms
 from appliance.sim.bench.run import BenchContext
-from tests.helpers import running_branch
+from tests.support import running_branch
 
 
 def test_process_cpu_counts_every_thread() -> None:

@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...bus.client import BusClient
-from ...hall.config import display_unit
+from ...hall.units import display_unit
+from ..figures import rss_mb
 from ..harness.procs import Daemon, wait_until
 
 if TYPE_CHECKING:
-    from .run import BenchContext
+    from ..hooks import BenchContext
 
 
 def process_cpu_ms(pid: int) -> float:
@@ -40,13 +41,6 @@ def process_cpu_ms(pid: int) -> float:
     # utime and stime are fields 14 and 15 of the line (11 and 12 after the name).
     ticks = int(fields[11]) + int(fields[12])
     return ticks * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
 
 
 @contextlib.contextmanager

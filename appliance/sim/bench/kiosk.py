@@ -21,23 +21,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
+from ...config.example import EXAMPLE_PATH
 from ...drivers.printer import PROFILE_FOR_WIDTH_MM, ticket_job
 from ...kiosk.bands import TicketBands
 from ...kiosk.config import KioskUnit, default_kiosk, simulated
 from ...kiosk.ticket import render_ticket, sample_face
+from ..figures import percentile_ms, rss_mb
 from ..harness.procs import Daemon, wait_until
-from .cpu import rss_mb
 
 if TYPE_CHECKING:
-    from .run import BenchContext
+    from ..hooks import BenchContext
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+EXAMPLE = EXAMPLE_PATH
 
 
 def bench_render(cfg: Config, rounds: int = 20) -> dict[str, float]:
@@ -101,8 +97,8 @@ def bench_press_to_print(cfg: Config, broker_url: str, presses: int) -> dict[str
         kiosk.stop()
         factory.close()
     return {
-        "kiosk_press_to_print_p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
-        "kiosk_press_to_print_p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "kiosk_press_to_print_p50_ms": percentile_ms(latencies, 50, 2),
+        "kiosk_press_to_print_p99_ms": percentile_ms(latencies, 99, 2),
     }
 
 
