@@ -12,11 +12,11 @@ from PIL import Image, ImageChops
 
 from appliance.arabic import ArabicRenderer
 from appliance.config.branch import Config, load_config
-from appliance.hall.config import display_unit
 from appliance.hall.daemon import display_renderer
 from appliance.hall.sample import sample_snapshot
 from appliance.hall.screen import ACCENT, PANEL, TEXT, Screen
 from appliance.hall.state import Call
+from appliance.hall.units import display_unit
 from tests.support import EXAMPLE_CONFIG
 from tests.support.pixels import expected_number, expected_text
 
