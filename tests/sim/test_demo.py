@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import sqlite3
+import subprocess
 from pathlib import Path
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
+from appliance.config import load_config
 from tests.helpers import EXAMPLE_CONFIG
 
 
@@ -27,6 +31,25 @@ def test_a_short_virtual_day(tmp_path: Path) -> None:
     assert json.loads((demo / "summary.json").read_text())["tickets"] == summary["tickets"]
     assert (demo / "report" / "report.pdf").stat().st_size > 1000
     assert _processes_mentioning(str(demo)) == [], "the demo left a process behind"
+    _the_report_pdf_is_real_text_that_accounts_for_every_ticket(demo)
+
+
+def _the_report_pdf_is_real_text_that_accounts_for_every_ticket(demo: Path) -> None:
+    cfg = load_config(EXAMPLE_CONFIG)
+    text = subprocess.run(
+        ["pdftotext", str(demo / "report" / "report.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    text = re.sub("[\u202a-\u202e\u200e\u200f]", "", text)  # pdftotext's direction marks
+    for service in cfg.services:  # every Arabic name in full, as real text
+        assert service.name_ar in " ".join(text.split()), service.name_ar
+    with sqlite3.connect(f"file:{demo / 'master.db'}?mode=ro", uri=True) as db:
+        (tickets,) = db.execute("SELECT count(*) FROM tickets WHERE origin_id IS NULL").fetchone()
+    # The accounting line: tickets = served + no-shows + voided + still waiting.
+    (line,) = [li for li in text.splitlines() if "=" in li and "التذاكر" in li]
+    numbers = [int(n) for n in re.findall(r"\d+", line)]
+    assert len(numbers) == 5 and max(numbers) == tickets
+    assert sum(numbers) - tickets == tickets
 
 
 def _processes_mentioning(text: str) -> list[str]:
