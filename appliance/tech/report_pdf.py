@@ -88,7 +88,7 @@ class Page:
             ("تمت خدمتهم", "served", o["served"]),
             ("لم يحضروا عند النداء", "no-shows", o["no_show"]),
             ("ألغيت", "voided", o["voided"]),
-            ("ما زالوا ينتظرون عند الإغلاق", "still waiting at close", o["waiting"]),
+            ("ما زالوا في المركز عند الإغلاق", "still in the centre at close", o["waiting"]),
         ]
 
         def line(words: list[str]) -> str:
@@ -181,7 +181,7 @@ class Page:
             ("لم يحضروا", "No-shows"),
             ("حولوا", "Transferred"),
             ("ألغيت", "Voided"),
-            ("ينتظرون", "Waiting"),
+            ("في المركز", "Still in"),
             ("متوسط الانتظار", "Mean wait"),
         ]
         th = "".join(
@@ -202,9 +202,10 @@ class Page:
             rows.append(f'<tr><td class="name">{name}</td>{tds}<td class="n">{wait}</td></tr>')
         title = self.t("حسب الخدمة", "Per service")
         note = self.t(
-            "لكل خدمة: التذاكر + المحولة إليها = خدموا + لم يحضروا + حولوا + ألغيت + ينتظرون",
+            "لكل خدمة: التذاكر + المحولة إليها = خدموا + لم يحضروا + حولوا + ألغيت + في المركز"
+            " (ينتظرون أو عند الشباك عند الإغلاق)",
             "per service: tickets + transferred in = served + no-shows + transferred + voided"
-            " + waiting",
+            " + still in (waiting or at a window at closing)",
         )
         return (
             f'<h2 style="margin-top:3mm">{title}</h2><p class="note">{note}</p>'
