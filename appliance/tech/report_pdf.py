@@ -9,6 +9,7 @@ beside it.  WeasyPrint is imported only here, when a report is made.
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
 from ..errors import HardwareError
@@ -238,6 +239,7 @@ def render_pdf(rep: DayReport) -> bytes:
             f"cannot make the PDF: {exc} (install WeasyPrint and Pango: "
             "pip install weasyprint; apt install libpango-1.0-0 libpangoft2-1.0-0)"
         ) from None
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # step-by-step chatter
     data: bytes = HTML(string=Page(rep).html()).write_pdf()
     return data
 
