@@ -256,6 +256,6 @@ def test_a_day_without_tickets_says_so_and_writes_nothing(db: Path, tmp_path: Pa
         ["report", "--config", str(EXAMPLE_CONFIG), "--out", str(out), "--day", "2026-12-01",
          "--db", str(db)]
     )  # fmt: skip
-    assert code == ExitCode.NO_DATA == 7
+    assert code == ExitCode.NO_DATA == 8
     assert "no tickets for 2026-12-01" in err and "nothing written" in err
     assert stdout == "" and not out.exists()

@@ -30,6 +30,7 @@ from ...config import load_config
 from ...drivers.buttons.sim_pins import SOCKET
 from ...drivers.printer.simulated import STATE_FILE
 from ..harness.broker import Mosquitto
+from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, wait_until
 from .chaos_branch import Branch, write_branch
 from .chaos_check import STAGE_EVENTS, invariants
@@ -155,8 +156,7 @@ def _inject(
 
 
 def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
-    out = options.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = fresh_out(options.out)
     rng = random.Random(options.seed)
     broker = Mosquitto(out / "broker")
     broker.start()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from ...bus.client import BusClient, Message
 from ...clock import ScaledClock
 from ...config import Config, load_config
 from ..harness.broker import Mosquitto
+from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, stop_all
 from .sim import Tally
 from .stats import summarize
@@ -106,10 +106,7 @@ def _write_demo_config(src: Path, out: Path, broker_url: str, per_hour: float) -
 
 
 def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any]:
-    out = options.out
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = fresh_out(options.out)
     cfg = load_config(options.config)
     tz = ZoneInfo(cfg.branch.timezone)
     today = datetime.now(tz).date()
