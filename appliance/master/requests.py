@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..bus.client import BusClient, Message
-from ..config import Config
+from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import QueueEngine, Ticket, TicketState
 from ..sms import phone

@@ -31,11 +31,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..config import Config
+from ..config.branch import Config
 from ..errors import NidaaError
-from .files import write_atomic
+from ..queue.model import RATINGS
 
-RATINGS = ("satisfied", "neutral", "unsatisfied")
 #: Upper bounds (minutes) of the distribution buckets; the last is open.
 BUCKETS = (5, 10, 15, 20, 30, 45, 60)
 COLUMNS = (
@@ -346,20 +345,3 @@ def tables(rep: DayReport) -> dict[str, str]:
         "counters.csv": _csv(counters),
     }
 
-
-def write_report(
-    cfg: Config, db_path: Path, day: str, out: Path, *, priority_target_min: float = 10.0
-) -> list[Path]:
-    """Every CSV, the SVG charts and the PDF of ``day`` into ``out``; returns the files.
-    ``NoDataError`` (nothing written) for a day without tickets."""
-    from .report_pdf import chart_svgs, render_pdf  # WeasyPrint only when a report is made
-
-    rep = build(cfg, read_rows(db_path, day), day, priority_target_min)
-    files: dict[str, str | bytes] = {**tables(rep), **chart_svgs(rep)}
-    files["report.pdf"] = render_pdf(rep)  # before anything is written: all or nothing
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in files.items():
-        write_atomic(out / name, data, 0o644)
-        written.append(out / name)
-    return written

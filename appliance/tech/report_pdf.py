@@ -13,7 +13,8 @@ import logging
 from html import escape
 
 from ..errors import HardwareError
-from .report import RATINGS, DayReport, bucket_labels, histogram, stat
+from ..queue.model import RATINGS
+from .report import DayReport, bucket_labels, histogram, stat
 from .report_svg import bar_chart, meter
 
 RATINGS_AR = {"satisfied": "راضٍ", "neutral": "محايد", "unsatisfied": "غير راضٍ"}

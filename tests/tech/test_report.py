@@ -17,12 +17,12 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.master.store import Store
 from appliance.queue.engine import QueueEngine
-from appliance.tech.report import write_report
+from appliance.tech.report_files import write_report
 from appliance.tech.report_svg import bar_chart
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 CAIRO = ZoneInfo("Africa/Cairo")
 DAY = "2026-11-30"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ...config import load_config
+from ...config.branch import load_config
 from ...errors import ConfigError
 
 #: How much faster than the wall clock the units' clock (guards, debounce) runs.
