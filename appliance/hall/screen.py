@@ -11,10 +11,8 @@ Layout (right to left, on a 1920×1080 grid scaled to the real screen):
 * over everything, a red sign while the master is offline.
 
 Every string is drawn by the shared :mod:`appliance.arabic` renderer and
-kept as a pygame surface, so a frame is only fills and blits.  Ticket and
-window numbers, new on every call, are composed from a glyph atlas drawn at
-start (:mod:`.atlas`): a number never seen before costs no shaping and no
-memory.
+kept as a pygame surface, so a frame is only fills and blits; numbers come
+from a glyph atlas (:mod:`.numbers`).
 """
 
 from __future__ import annotations
@@ -29,9 +27,9 @@ from typing import Any
 from ..arabic import ArabicRenderer
 from ..config.branch import Config
 from ..counted import digits
-from ..label import ABJAD, ticket_label
-from .atlas import ARABIC_DIGITS, LATIN_DIGITS, GlyphAtlas
+from ..label import ticket_label
 from .config import DisplayUnit
+from .numbers import ACCENT, FLASH_TEXT, TEXT, NumberPainter, place
 from .pages import (
     Page,
     clock_text,
@@ -48,10 +46,7 @@ import pygame
 Color = tuple[int, int, int]
 BACKGROUND: Color = (12, 22, 48)
 PANEL: Color = (22, 38, 78)
-TEXT: Color = (255, 255, 255)
 MUTED: Color = (170, 185, 215)
-ACCENT: Color = (255, 204, 0)
-FLASH_TEXT: Color = (12, 22, 48)
 OFFLINE: Color = (200, 30, 30)
 FLASH_PERIOD = 0.5  # seconds per on/off phase
 
@@ -77,7 +72,7 @@ class Regions:
     offline: pygame.Rect
 
 
-class Screen:
+class Screen(NumberPainter):
     """Renders frames for one display unit at ``size``."""
 
     def __init__(
@@ -96,55 +91,6 @@ class Screen:
         self._wraps: dict[tuple[str, str, int, int, bool, int], tuple[int, tuple[str, ...]]] = {}
         self.pages = self._layout_pages(panel_pages(cfg, unit))
         self.atlas = self._atlas()
-
-    def _atlas(self) -> GlyphAtlas:
-        """The pieces of every number this screen shows, at every size it
-        shows them: the current ticket's label (per service and form, fitted
-        to the service's widest number) and its second form, the window, the
-        rows of the last calls."""
-        prefixes = [s.prefix for s in self.cfg.services]
-        letters = [ABJAD[p][0] for p in prefixes if p in ABJAD]
-        latin = [*prefixes, *LATIN_DIGITS]  # E001, as the master numbers it
-        arabic = [*letters, " ", *ARABIC_DIGITS]  # هـ ١
-        windows = list(digits(LATIN_DIGITS, self.unit.digits))
-        atlas = GlyphAtlas(self.renderer, [*latin, *arabic])
-        self._ticket_sizes: dict[str, int] = {}
-        big: dict[int, set[str]] = {}
-        for s in self.cfg.services:
-            widest = ticket_label(s.prefix + "8" * max(3, len(str(s.last))))
-            for form in (widest.latin, widest.arabic):
-                size = self._ticket_size(form)
-                self._ticket_sizes[form[:1]] = min(size, self._ticket_sizes.get(form[:1], size))
-        for first, size in self._ticket_sizes.items():
-            big.setdefault(size, set()).update(latin if first.isascii() else arabic)
-        for color in (ACCENT, FLASH_TEXT):
-            for size, pieces in big.items():
-                atlas.add(size, color, pieces)
-            atlas.add(self._px(60), color, [*arabic, *latin])
-            atlas.add(self._px(260), color, windows)
-        for n in range(1, self.unit.last_calls + 1):
-            atlas.add(self._history_size(n)[1], TEXT, [*latin, *windows])
-        return atlas
-
-    def ticket_size(self, ticket: str, color: Color = ACCENT) -> int:
-        """The size the current call's ``ticket`` is drawn at: its service's
-        (every number of a service alike, fitted to the widest), or fitted
-        to itself if the atlas cannot compose it."""
-        size = self._ticket_sizes.get(ticket[:1])
-        if size is None or not self.atlas.covers(ticket, size, color):
-            size = self._ticket_size(ticket)
-        return size
-
-    def _ticket_size(self, ticket: str) -> int:
-        return self.fit(ticket, self._px(210), self.regions.ticket.width - self._px(40), bold=True)
-
-    def _history_size(self, calls: int) -> tuple[int, int]:
-        """``(row height, text size)`` of the last-calls list with ``calls`` rows."""
-        r = self.regions.history
-        top = r.y + self._px(90) + self._px(60)
-        row_h = min(self._px(82), (r.bottom - top - self._px(16)) // max(1, calls))
-        # Noto's line box is about 1.5 times the font size.
-        return row_h, max(10, int(row_h / 1.55))
 
     # -- geometry -----------------------------------------------------------
     def _r(self, x: float, y: float, w: float, h: float) -> pygame.Rect:
@@ -232,26 +178,7 @@ class Screen:
         y: int | None = None,
     ) -> pygame.Rect:
         """Place ``surface`` in ``rect``: horizontally right/left/center; at ``y`` or centred."""
-        return frame.blit(surface, _place(rect, surface.get_size(), anchor, y))
-
-    def number(
-        self,
-        frame: pygame.Surface,
-        text: str,
-        size: int,
-        color: Color,
-        rect: pygame.Rect,
-        *,
-        anchor: str = "center",
-        y: int | None = None,
-    ) -> None:
-        """Draw a ticket or window number like :meth:`_blit` of :meth:`text`,
-        from the atlas when it has the pieces (else shaped and cached)."""
-        if not self.atlas.covers(text, size, color):
-            self._blit(frame, self.text(text, size, color, True), rect, anchor=anchor, y=y)
-            return
-        topleft = _place(rect, self.atlas.size_of(text, size), anchor, y)
-        self.atlas.draw(frame, topleft, text, size, color)
+        return frame.blit(surface, place(rect, surface.get_size(), anchor, y))
 
     def _layout_pages(self, pages: list[Page]) -> list[tuple[str, list[str]]]:
         """Pages cut to what fits the panel: a title and at most two lines."""
@@ -465,18 +392,6 @@ class Screen:
         top = r.y + (r.height - big.get_height() - small.get_height()) // 2
         self._blit(frame, big, r, y=top)
         self._blit(frame, small, r, y=top + big.get_height())
-
-
-def _place(rect: pygame.Rect, size: tuple[int, int], anchor: str, y: int | None) -> tuple[int, int]:
-    """Top-left corner of a ``size`` box in ``rect``: horizontally at its
-    right/left/center, vertically at ``y`` or centred."""
-    w, h = size
-    top = rect.y + (rect.height - h) // 2 if y is None else y
-    if anchor == "right":
-        return rect.right - w, top
-    if anchor == "left":
-        return rect.x, top
-    return rect.x + (rect.width - w) // 2, top
 
 
 def _pixel_bytes(surface: pygame.Surface) -> int:

@@ -240,8 +240,6 @@ def render_ticket(
 def lay_out(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) -> None:
     """Stack the ticket's lines on ``page`` (a full render or the band cache)."""
     if options.layout == "compact":
-        from .compact import lay_out_compact
-
         lay_out_compact(page, cfg, face, options)
         return
     width = page.width
@@ -302,3 +300,43 @@ def lay_out(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) 
         page.gap(small // 2)
         page.paste_center(qr_image(face.reference, width // 3))
         page.text(options.qr_caption_ar, small)
+
+
+def lay_out_compact(page: _Page, cfg: Config, face: TicketFace, options: TicketOptions) -> None:
+    """The compact ticket (``layout = "compact"``): at most 90 mm of 80 mm
+    paper, with what a citizen needs in hand; the documents, fees, complaints
+    portal and confidentiality line stay on the hall screen's panel."""
+    width = page.width
+    body = max(24, min(28, width // 16))
+    small = 20
+    branch, service = cfg.branch, face.service
+
+    page.text(branch.name_ar, small, bold=True)
+    page.text(service.name_ar, body, bold=True)
+    forms = ticket_label(face.number).forms(branch.ticket_label)
+    # A third of the width tall; both forms (if shown) at three fifths of it.
+    size = min(page.number_size(form, 2) for form in forms)
+    if len(forms) > 1:
+        size = size * 3 // 5
+    for form in forms:
+        page.big_number(form, size)
+    if face.priority:
+        windows = [str(c.number) for c in cfg.counters if c.priority]
+        page.banner([f"أولوية: شباك {' أو '.join(windows)}" if windows else "أولوية"], small)
+        page.gap(small // 3)
+
+    local = face.issued_at.astimezone(ZoneInfo(branch.timezone))
+    page.two_columns(f"التاريخ {local:%d/%m/%Y}", f"الساعة {_clock(local)}", small)
+    queue = []
+    if face.people_ahead is not None:
+        queue.append(_people(face.people_ahead))
+    if face.wait_minutes is not None:
+        queue.append(f"الانتظار حوالي {_minutes(max(1, round(face.wait_minutes)))}")
+    if queue:
+        page.text("، ".join(queue), small, bold=True)
+
+    page.rule(2)
+    page.text(f"الشكاوى {branch.hotline}  -  الطوارئ {branch.emergency}", small)
+    if options.qr and face.reference:
+        page.gap(small // 3)
+        page.paste_center(qr_image(face.reference, max(144, width // 4)))  # modules of 4 dots
