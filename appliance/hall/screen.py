@@ -365,16 +365,38 @@ class Screen:
             waiting = digits(f"في الانتظار: {s.waiting}", style)
             minutes = s.estimate_minutes if s.waiting else None
             est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
-            name_size, name_lines = self.wrap_fit(name, self._px(26), inner.width, True)
-            lines = [
-                *(self.text(line, name_size, ACCENT, True) for line in name_lines),
-                self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),
-                self.text(est, self.fit(est, self._px(24), inner.width), MUTED),
-            ]
-            y = cell.y + (cell.height - sum(line.get_height() for line in lines)) // 2
-            for line in lines:
-                self._blit(frame, line, inner, anchor="right", y=y)
-                y += line.get_height()
+            # Lines are stacked 1.3 sizes apart (the font's line box is ~1.5);
+            # when a two-line name leaves no room, everything shrinks a little,
+            # never the name alone down to small type.
+            scale = 1.0
+            while True:
+                name_size, name_lines = self.wrap_fit(
+                    name, int(self._px(26) * scale), inner.width, True
+                )
+                rows = [(line, name_size, ACCENT, True) for line in name_lines]
+                rows.append(
+                    (
+                        waiting,
+                        self.fit(waiting, int(self._px(28) * scale), inner.width, True),
+                        TEXT,
+                        True,
+                    )
+                )
+                rows.append(
+                    (est, self.fit(est, int(self._px(24) * scale), inner.width), MUTED, False)
+                )
+                steps = [int(size * 1.3) for _, size, _, _ in rows]
+                if sum(steps) <= cell.height - self._px(8) or scale < 0.6:
+                    break
+                scale *= 0.9
+            y = cell.y + (cell.height - sum(steps)) // 2
+            for (text, size, color, bold), step in zip(rows, steps, strict=True):
+                surface = self.text(text, size, color, bold)
+                # The surface's line box is taller than the step: centre it on it.
+                self._blit(
+                    frame, surface, inner, anchor="right", y=y + (step - surface.get_height()) // 2
+                )
+                y += step
 
     def page_index(self, wall: dt.datetime) -> int:
         return int(wall.timestamp() // self.unit.panel_s) % len(self.pages)
