@@ -33,10 +33,10 @@ from .pages import (
     clock_text,
     gregorian_text,
     hijri_text,
-    minutes_text,
     panel_pages,
 )
 from .state import Call, HallSnapshot
+from .tiles import draw_services
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
@@ -349,54 +349,7 @@ class Screen:
             self._blit(frame, self.text(window, size, TEXT, True), row, anchor="left")
 
     def _services(self, frame: pygame.Surface, snap: HallSnapshot) -> None:
-        r = self.regions.services
-        if not snap.services:
-            return
-        n = len(snap.services)
-        gap = self._px(16)
-        width = (r.width - gap * (n - 1)) // n
-        style = self.unit.digits
-        for i, s in enumerate(snap.services):
-            # The first service is on the right, as an Arabic reader starts.
-            cell = pygame.Rect(r.right - (i + 1) * width - i * gap, r.y, width, r.height)
-            pygame.draw.rect(frame, PANEL, cell, border_radius=self._px(16))
-            inner = cell.inflate(-self._px(24), 0)
-            name = f"{s.prefix}  {s.name_ar}"
-            waiting = digits(f"في الانتظار: {s.waiting}", style)
-            minutes = s.estimate_minutes if s.waiting else None
-            est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
-            # Lines are stacked 1.3 sizes apart (the font's line box is ~1.5);
-            # when a two-line name leaves no room, everything shrinks a little,
-            # never the name alone down to small type.
-            scale = 1.0
-            while True:
-                name_size, name_lines = self.wrap_fit(
-                    name, int(self._px(26) * scale), inner.width, True
-                )
-                rows = [(line, name_size, ACCENT, True) for line in name_lines]
-                rows.append(
-                    (
-                        waiting,
-                        self.fit(waiting, int(self._px(28) * scale), inner.width, True),
-                        TEXT,
-                        True,
-                    )
-                )
-                rows.append(
-                    (est, self.fit(est, int(self._px(24) * scale), inner.width), MUTED, False)
-                )
-                steps = [int(size * 1.3) for _, size, _, _ in rows]
-                if sum(steps) <= cell.height - self._px(8) or scale < 0.6:
-                    break
-                scale *= 0.9
-            y = cell.y + (cell.height - sum(steps)) // 2
-            for (text, size, color, bold), step in zip(rows, steps, strict=True):
-                surface = self.text(text, size, color, bold)
-                # The surface's line box is taller than the step: centre it on it.
-                self._blit(
-                    frame, surface, inner, anchor="right", y=y + (step - surface.get_height()) // 2
-                )
-                y += step
+        draw_services(self, frame, snap, (PANEL, ACCENT, TEXT, MUTED))
 
     def page_index(self, wall: dt.datetime) -> int:
         return int(wall.timestamp() // self.unit.panel_s) % len(self.pages)
