@@ -9,13 +9,12 @@ and the events from the outbox.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-import queue
 import signal
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from paho.mqtt.client import MQTTMessageInfo
@@ -26,9 +25,11 @@ from ..bus.client import BusClient, Message
 from ..clock import Clock
 from ..config import Config
 from ..errors import QueueError
-from ..queue import Changes, QueueEngine
+from ..queue import Changes, QueueEngine, TicketState
 from ..systemd import Notifier
-from .commands import COMMANDS, command_id, parse_args
+from ..tech.accounts import accounts
+from .commands import COMMANDS, Call, command_id, parse_args
+from .inbox import Inbox, RateLimit
 from .requests import Requests
 from .store import Store
 from .views import Views
@@ -39,14 +40,18 @@ log = logging.getLogger(__name__)
 #: (MQTT v5 message expiry): the hall display's persistent session.
 CALL_EXPIRY_S = 120
 
+#: The SMS gateway's role in status topics (appliance/sms/gateway.py).
+GATEWAY_ROLE = "sms-gateway"
+
 MAX_PAYLOAD = 64 * 1024
 HOUSEKEEPING_S = 1.0
 
 
-@dataclass
-class _Task:
-    kind: str  # "command" | "republish"
-    message: Message | None = None
+#: The lane and rate-limit bucket of requesters that are not units of the branch.
+UNLISTED = "*"
+
+#: Commands taken into one transaction at most (group commit).
+MAX_BATCH = 64
 
 
 class MasterDaemon:
@@ -74,11 +79,19 @@ class MasterDaemon:
         )
         # SMS requests and stage events (appliance/master/requests.py).
         self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
-        self.inbox: queue.Queue[_Task] = queue.Queue()
+        self.commands = {**COMMANDS, **self.requests.commands()}
+        self.inbox = Inbox()
+        self.rate = RateLimit(config.master.tickets_per_minute)
+        self.roles = {a.username: a.role for a in accounts(config)}
+        # A counter unit's client id, and the counter's own user name.
+        self.counter_of = {c.id: c.id for c in config.counters}
+        self.counter_of.update({u.unit: u.counter for u in config.counter_units})
+        self.roles.update(dict.fromkeys(self.counter_of, "counter"))
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
         self._last_purge = 0.0
         self.topics = self.bus.topics
+        self._reply_prefix = f"{self.topics.base}/reply/"
         self.notifier = Notifier()
 
     # -- state ------------------------------------------------------------
@@ -101,11 +114,26 @@ class MasterDaemon:
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
-        self.bus.on_connect(lambda: self.inbox.put(_Task("republish")))
+        self.bus.on_connect(lambda: self.inbox.put_control("republish"))
+        # Retain as published: a command its sender published retained is
+        # seen as such even live, and refused (issue 12).
         self.bus.subscribe(
-            self.topics.all_commands, lambda m: self.inbox.put(_Task("command", m)), qos=1
+            self.topics.all_commands,
+            lambda m: self.inbox.put(self._lane(m), m),
+            qos=1,
+            retain_as_published=True,
         )
+        if self.config.sms is not None:
+            self.bus.subscribe(self.topics.role_status(GATEWAY_ROLE), self._gateway_status)
         self.bus.start()
+
+    def _gateway_status(self, msg: Message) -> None:
+        try:
+            online = msg.json().get("state") == "online"
+            _, unit = self.topics.parse_status(msg.topic)
+        except ValueError:
+            online, unit = False, msg.topic
+        self.inbox.put_control(f"gateway:{int(online)}:{unit}")
 
     def stop(self) -> None:
         self._stop.set()
@@ -123,15 +151,12 @@ class MasterDaemon:
         try:
             while not self._stop.is_set():
                 self.notifier.alive()
+                controls, batch = self.inbox.take(MAX_BATCH, HOUSEKEEPING_S)
                 try:
-                    task = self.inbox.get(timeout=HOUSEKEEPING_S)
-                except queue.Empty:
-                    task = None
-                try:
-                    if task is not None and task.kind == "command" and task.message is not None:
-                        self.handle(task.message)
-                    elif task is not None and task.kind == "republish":
-                        self.republish()
+                    for task in controls:
+                        self._control(task)
+                    if batch:
+                        self.handle_batch(batch)
                     self.housekeeping()
                 except Exception:
                     # Never die on one bad message: log it once and go on.
@@ -141,98 +166,237 @@ class MasterDaemon:
             self.bus.stop()
             self.store.close()
 
+    def _control(self, task: str) -> None:
+        if task == "republish":
+            self.republish()
+        elif task.startswith("gateway:"):
+            _, online, unit = task.split(":", 2)
+            self.requests.gateway_status(unit, online == "1")
+
     # -- commands ---------------------------------------------------------
     def _answer(self, msg: Message, body: dict[str, Any]) -> None:
         self.bus.reply(msg, body)
 
-    def _error(self, msg: Message, code: str, message: str) -> None:
-        log.info("refused %s: %s (%s)", msg.topic, message, code)
-        self._answer(msg, {"ok": False, "error": {"code": code, "message": message}})
+    def _lane(self, msg: Message) -> tuple[str, str]:
+        """Where ``msg`` waits (appliance/master/inbox.py): by counter or requester."""
+        try:
+            group, _, counter = self.topics.parse_command(msg.topic)
+        except ValueError:
+            return ("other", "")
+        if counter is not None:
+            return (group, counter)
+        return (group, self._unit(self._requester(msg) or ""))
+
+    def _requester(self, msg: Message) -> str | None:
+        """The last level of the request's reply topic, if it is a reply topic
+        of this branch (one level, no wildcard); otherwise None."""
+        topic = msg.response_topic
+        if not topic or not topic.startswith(self._reply_prefix):
+            return None
+        unit = topic[len(self._reply_prefix) :]
+        if not unit or any(ch in unit for ch in "/+#\x00"):
+            return None
+        return unit
+
+    def _unit(self, requester: str) -> str:
+        """The branch's unit a requester is, or one name for all the others:
+        made-up reply topics share one lane and one rate limit."""
+        return requester if requester in self.roles else UNLISTED
+
+    def _may_ask(self, group: str, counter: str | None, requester: str) -> bool:
+        """Whether a reply topic naming ``requester`` fits the command: a unit
+        of the branch names only its own, for commands its role may send
+        (a kiosk cannot have the master answer on a counter's reply topic)."""
+        role = self.roles.get(requester)
+        if role is None or role in ("technician", "master") or group == "queue":
+            return True
+        if group == "counter":
+            return self.counter_of.get(requester) == counter
+        return role in {"ticket": ("kiosk",), "request": ("counter", "backoffice")}.get(group, ())
 
     def handle(self, msg: Message) -> None:
-        if len(msg.payload) > MAX_PAYLOAD:
-            self._error(msg, "too_large", f"payload over {MAX_PAYLOAD} bytes")
-            return
+        """Apply one command (a batch of one)."""
+        self.handle_batch([msg])
+
+    def handle_batch(self, batch: list[Message]) -> None:
+        """Apply ``batch`` in one durable transaction (group commit), then
+        answer each command and publish what changed.
+
+        Each command runs in its own savepoint: one that fails is undone
+        alone, and the memory is reloaded from the (uncommitted) database,
+        which holds exactly the commands before it.
+        """
+        answers: list[tuple[Message, dict[str, Any], bool]] = []
+        changed = Changes()
+        try:
+            with self.store.transaction():
+                for msg in batch:
+                    try:
+                        applied = self._apply(msg, changed)
+                    except Exception as exc:  # a bug outside the command's savepoint
+                        log.exception("command on %s failed; state reloaded", msg.topic)
+                        self._reload()
+                        failed = QueueError("internal", f"the master could not apply it: {exc!r}")
+                        has_reply = self._requester(msg) is not None
+                        applied = (self._refusal(msg, failed), False) if has_reply else None
+                    if applied is not None:
+                        answers.append((msg, *applied))
+        except Exception as exc:  # the transaction failed: nothing of the batch holds
+            log.exception("could not commit %d command(s)", len(batch))
+            self._reload()
+            lost = {"ok": False, "error": {"code": "storage", "message": f"not saved: {exc}"}}
+            done = {id(m): (a, w) for m, a, w in answers}
+            answers = []
+            for m in batch:
+                body, wrote = done.get(id(m), (lost, True))
+                if id(m) in done or self._requester(m) is not None:
+                    answers.append((m, lost if wrote else body, wrote))
+            changed = Changes()
+        for msg, body, _ in answers:
+            self._answer(msg, body)
+        if changed:
+            self.publish_changes(changed)
+        self.publish_events()
+        self.requests.publish()  # SMS stage events
+
+    def _apply(self, msg: Message, changed: Changes) -> tuple[dict[str, Any], bool] | None:
+        """One command inside the batch's transaction: its answer and whether
+        it wrote anything, or None when it gets no answer at all."""
+        if msg.retain:
+            # A retained command is a replay from the broker, not a live request.
+            log.warning("retained command on %s ignored and cleared", msg.topic)
+            self.bus.publish(msg.topic, b"", retain=True)
+            return None
         try:
             group, action, counter = self.topics.parse_command(msg.topic)
-        except ValueError as exc:
-            self._error(msg, "unknown_command", str(exc))
-            return
-        if group == "request":  # SMS: cmd/request/register, stage, test, ack
-            self.requests.handle(msg, action)
-            return
-        command = COMMANDS.get((group, action))
-        if command is None:
-            self._error(msg, "unknown_command", f"no command {group}/{action}")
-            return
+            command = self.commands.get((group, action))
+        except ValueError:
+            group = action = ""
+            counter = command = None
+        requester = self._requester(msg)
+        if command is not None and command.answerless:
+            requester = ""
+        elif requester is None or not self._may_ask(group, counter, requester):
+            # Nowhere of the requester's own to answer: refused, nothing applied.
+            log.warning("command on %s refused: reply topic %r", msg.topic, msg.response_topic)
+            return None
         try:
-            payload = msg.json()
-        except ValueError as exc:
-            self._error(msg, "bad_json", str(exc))
-            return
-        try:
+            if len(msg.payload) > MAX_PAYLOAD:
+                raise QueueError("too_large", f"payload over {MAX_PAYLOAD} bytes")
+            if command is None:
+                raise QueueError("unknown_command", f"no command {msg.topic!r}")
+            try:
+                payload = msg.json()
+            except ValueError as exc:
+                raise QueueError("bad_json", str(exc)) from None
+            args = parse_args(command, payload)
+            if command.answerless:
+                with self.store.transaction():
+                    command.handler(Call(self.engine, self.views, args, None, self.clock()))
+                return None
             cid = command_id(payload)
             if command.needs_counter and counter not in self.views.windows:
                 raise QueueError("unknown_counter", f"no counter {counter!r} in this branch")
-            args = parse_args(command, payload)
         except QueueError as exc:
-            self._error(msg, exc.code, exc.message)
-            return
+            return self._refusal(msg, exc), False
         name = f"{group}/{counter}/{action}" if counter else f"{group}/{action}"
-        if command.mutates:
-            prior = self.store.applied(cid)
-            if prior is not None:
-                prior_name, prior_answer = prior
-                if prior_name != name:
-                    self._error(msg, "id_reused", f"command id {cid!r} was used for {prior_name}")
-                else:
-                    self._answer(msg, prior_answer)  # a retry: the first answer again
-                return
-        now = self.clock()
-        if command.mutates:
-            self._roll_day(now)
-        try:
-            outcome = command.handler(self.engine, self.views, args, counter, now)
-        except QueueError as exc:
-            self.engine.take_changes()  # a refused operation changes nothing
-            self._error(msg, exc.code, exc.message)
-            return
-        answer = {"ok": True, "result": outcome.result}
         if not command.mutates:
-            self._answer(msg, answer)
-            return
-        changes = self.engine.take_changes()
-        events = [self.views.call_event(t, now) for t in outcome.calls]
+            call = Call(self.engine, self.views, args, counter, self.clock(), cid)
+            return {"ok": True, "result": command.handler(call).result}, False
+        digest = hashlib.sha256(
+            json.dumps([name, payload], sort_keys=True).encode("ascii")
+        ).hexdigest()
+        prior = self.store.applied(cid)
+        if prior is not None:
+            if prior.action != name or (prior.digest is not None and prior.digest != digest):
+                reused = QueueError("id_reused", f"command id {cid!r} was used for another command")
+                return self._refusal(msg, reused), False
+            return prior.answer, False  # a retry: the first answer again
+        now = self.clock()
         try:
+            self._check_authority(group, action, requester, args, now)
+        except QueueError as exc:
+            return self._refusal(msg, exc), False
+        try:
+            self._roll_day(now, changed)
             with self.store.transaction():
+                outcome = command.handler(Call(self.engine, self.views, args, counter, now, cid))
+                changes = self.engine.take_changes()
+                answer = {"ok": True, "result": outcome.result}
+                events = [self.views.call_event(t, now) for t in outcome.calls]
                 self.store.write_changes(self.engine.state, changes)
-                self.store.record_command(cid, name, answer, now)
+                issued = outcome.result.get("ticket") if name == "ticket/issue" else None
+                self.store.record_command(
+                    cid,
+                    name,
+                    answer,
+                    now,
+                    digest=digest,
+                    requester=requester,
+                    ticket_id=issued["id"] if isinstance(issued, dict) else None,
+                )
                 for event in events:
                     self.store.add_event(event["id"], "call", event, now)
                 self.requests.after_change(self.engine, outcome.calls, now)  # SMS stage events
-        except sqlite3.Error as exc:
-            log.exception("could not commit %s", name)
+        except QueueError as exc:
+            if self.engine.take_changes():  # a refusal must leave nothing behind
+                self._reload()
+            return self._refusal(msg, exc), False
+        except Exception as exc:
+            # Whatever it was, memory must equal the database again.
+            log.exception("command %s failed; state reloaded from the database", name)
             self._reload()
-            self._error(msg, "storage", f"the master could not save the change: {exc}")
-            return
-        self._answer(msg, answer)
-        self.publish_changes(changes)
-        if events:
-            self.publish_events()
-        self.requests.publish()  # SMS stage events
+            failed = QueueError("internal", f"the master could not apply it: {exc!r}"[:300])
+            return self._refusal(msg, failed), False
+        changed.merge(changes)
+        if name == "ticket/issue":
+            self.rate.record(self._unit(requester))
+        return answer, True
 
-    def _roll_day(self, now: float) -> None:
+    def _refusal(self, msg: Message, exc: QueueError) -> dict[str, Any]:
+        log.info("refused %s: %s (%s)", msg.topic, exc.message, exc.code)
+        return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
+
+    def _check_authority(
+        self, group: str, action: str, requester: str, args: dict[str, Any], now: float
+    ) -> None:
+        """Least authority for ticket commands (issue 12): a kiosk's tickets
+        per minute, and voids only of its own ticket, still waiting, soon."""
+        if (group, action) == ("ticket", "issue") and not self.rate.allows(self._unit(requester)):
+            limit = self.config.master.tickets_per_minute
+            raise QueueError("rate_limited", f"more than {limit} tickets a minute from {requester}")
+        if (group, action) != ("ticket", "void"):
+            return
+        ticket = self.engine.ticket(args["ticket_id"])
+        if self.store.issuer(ticket.id) != requester:
+            raise QueueError("not_yours", f"ticket {ticket.label} was not issued to {requester}")
+        if ticket.state is not TicketState.WAITING:
+            raise QueueError("not_waiting", f"ticket {ticket.label} is {ticket.state}")
+        window = self.config.master.void_window_s
+        if now - ticket.issued_at > window:
+            raise QueueError(
+                "void_too_late", f"ticket {ticket.label} was issued over {window:g} s ago"
+            )
+
+    def _roll_day(self, now: float, changed: Changes | None = None) -> None:
         """Close the previous business day's leftovers before anything else."""
         voided = self.engine.roll_day(now)
         changes = self.engine.take_changes()
         if not (voided or changes.tickets or changes.counters):
             return
-        with self.store.transaction():
-            self.store.write_changes(self.engine.state, changes)
+        try:
+            with self.store.transaction():
+                self.store.write_changes(self.engine.state, changes)
+        except Exception:
+            self._reload()
+            raise
         # Yesterday's finished tickets stay in memory for late feedback.
         self.engine.forget_before(self.engine.business_day(now - 86400))
         log.info("new business day: %d ticket(s) of earlier days closed", len(voided))
-        self.publish_changes(changes)
+        if changed is None:
+            self.publish_changes(changes)
+        else:
+            changed.merge(changes)
 
     # -- publishing -------------------------------------------------------
     def _affected_services(self, changes: Changes) -> set[str]:
@@ -288,6 +452,7 @@ class MasterDaemon:
         now = self.clock()
         if now - self._last_purge > 3600:
             self._last_purge = now
+            self.rate.forget_idle()
             days = self.config.master.command_retention_days
             self.store.purge_commands(now - days * 86400)
             self._roll_day(now)
