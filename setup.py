@@ -25,7 +25,7 @@ setup(
     package_dir={"appliance": "appliance", "appliance.drivers": "drivers"},
     package_data={"appliance": ["py.typed"]},
     # The hall display's voice packs, for installs that are not a source
-    # checkout: found under <prefix>/share/nidaa/sounds (appliance/display/voice.py).
+    # checkout: found under <prefix>/share/nidaa/sounds (appliance/hall/voice.py).
     data_files=[
         (f"share/nidaa/sounds/voice/{lang}", sorted(glob(f"sounds/voice/{lang}/*.wav")))
         for lang in ("ar", "en")

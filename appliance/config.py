@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from . import schema
 from .counter.config import CounterUnit
-from .display.config import DisplayUnit
 from .errors import ConfigError
+from .hall.config import DisplayUnit
 from .kiosk.config import KioskUnit
 from .schema import setting
 from .sms.config import SmsGateway

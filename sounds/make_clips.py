@@ -27,7 +27,7 @@ import tempfile
 import wave
 from pathlib import Path
 
-from appliance.display import words
+from appliance.hall import words
 
 HERE = Path(__file__).resolve().parent
 RATE = 16000

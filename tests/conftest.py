@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from appliance.testing.broker import Mosquitto
+from appliance.drivers.modem.at import AtModem
+from appliance.drivers.modem.sim import SimulatedModem
+from appliance.sim.harness.broker import Mosquitto
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"
+
+# The counter display's firmware (MicroPython) is importable as plain modules
+# by the firmware, sign driver and counter tests.
+FIRMWARE = REPO / "firmware"
+if str(FIRMWARE) not in sys.path:
+    sys.path.insert(0, str(FIRMWARE))
 
 # Headless SDL for every test that touches pygame.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -28,3 +37,18 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 @pytest.fixture
 def example_config_text() -> str:
     return EXAMPLE_CONFIG.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimulatedModem]:
+    """A simulated modem on a pty (the modem driver and SMS tests)."""
+    with SimulatedModem(tmp_path / "modem") as modem:
+        yield modem
+
+
+@pytest.fixture
+def modem(sim: SimulatedModem) -> Iterator[AtModem]:
+    # Short timeouts: the simulated modem answers at once, or never (a fault).
+    at = AtModem(sim.port, command_timeout=1.0, send_timeout=1.0)
+    yield at
+    at.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 from appliance.bus.client import BusClient, Message, new_command_id
 from appliance.config import Config, load_config
-from appliance.testing.procs import Daemon, wait_until
+from appliance.sim.harness.procs import Daemon, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..bench import run_bench
+from ..sim.bench.run import run_bench
 from .demo_cmd import EXAMPLE
 from .env import Environment, ExitCode
 

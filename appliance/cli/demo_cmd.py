@@ -8,8 +8,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ..demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
-from ..demo.run import DemoOptions, run_demo
+from ..sim.demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
+from ..sim.demo.run import DemoOptions, run_demo
 from .env import Environment, ExitCode
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
@@ -109,7 +109,7 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
     broken = [k for k in MUST_BE_ZERO if result.get(k)]
     result["invariants_held"] = not broken
     if args.report is not None:
-        from ..demo.reliability import write_report
+        from ..sim.demo.reliability import write_report
 
         write_report(args.report, result, _command(args))
     if args.json:
@@ -122,9 +122,9 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
 
 
 def attacks(args: argparse.Namespace, env: Environment) -> int:
-    from ..demo.attacks import run_drill, write_report
+    from ..sim.demo.attacks import run_drill, write_report
 
-    results = run_drill(config=args.config)
+    results = run_drill(args.config)
     if args.report is not None:
         write_report(args.report, results)
     if args.json:

@@ -27,9 +27,9 @@ COMMAND_MODULES = [
     "appliance.cli.install_cmd",
     "appliance.cli.report_cmd",
     "appliance.cli.counter_cmd",  # after queue_cmds: adds the daemon to `nidaa counter`
-    "appliance.cli.display_cmd",
-    "appliance.kiosk.cli",
-    "appliance.sms.cli",
+    "appliance.cli.hall_cmd",
+    "appliance.cli.kiosk_cmd",
+    "appliance.cli.sms_cmd",
     "appliance.cli.selftest_cmd",
 ]
 

@@ -89,9 +89,9 @@ def _run_device(args: argparse.Namespace, env: Environment) -> SelfTest:
             environ=dict(env.environ),
         )  # fmt: skip
     if args.device == "display":
-        from ..tech.selftest import display
+        from ..tech.selftest import sign
 
-        return display.run(cfg, args.unit, pause_s=args.pause, progress=progress)
+        return sign.run(cfg, args.unit, pause_s=args.pause, progress=progress)
     if args.device == "sound":
         from ..tech.selftest import sound
 

@@ -20,12 +20,12 @@ from typing import Any
 from ..bus.client import BusClient, Message, new_command_id
 from ..config import Config
 from ..drivers.buttons import pin_factory as shared_pin_factory
-from ..drivers.display import Display
+from ..drivers.sign import Display, open_display
 from ..errors import BusError, QueueError
 from ..systemd import Notifier
 from .buttons import CounterButtons, Wiring
 from .config import CounterUnit
-from .screen import DisplayKeeper, View, open_display
+from .screen import DisplayKeeper, View
 from .units import select_unit
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from ..drivers.display import Display, DisplayError, PortSettings, SerialDisplay, framer_for
+from ..drivers.sign import Display, DisplayError
 from .config import DisplayConfig
 
 log = logging.getLogger(__name__)
@@ -31,29 +31,6 @@ class View:
     kind: Literal["number", "text"]
     text: str
     call: tuple[int, int] | None = None
-
-
-def open_display(cfg: DisplayConfig) -> Display | None:
-    """The display backend the configuration names (no port is opened yet)."""
-    timeout = cfg.timeout_ms / 1000
-    if cfg.backend == "none":
-        return None
-    if cfg.backend == "simulated":
-        from ..drivers.display.simulated import SimulatedDisplay
-
-        return SimulatedDisplay(
-            cfg.address,
-            cfg.digits,
-            timeout=timeout,
-            retries=cfg.retries,
-            record_file=cfg.record_file or None,
-        )
-    settings = PortSettings(
-        cfg.port, baudrate=cfg.baudrate, parity=cfg.parity, stopbits=cfg.stopbits, rs485=cfg.rs485
-    )
-    return SerialDisplay(
-        settings, framer_for(cfg.protocol), cfg.address, timeout=timeout, retries=cfg.retries
-    )
 
 
 Health = Callable[[list[dict[str, str]]], None]

@@ -44,39 +44,6 @@ log = logging.getLogger(__name__)
 
 REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/-]{0,39}")
 
-_SCHEMA = """
-CREATE TABLE sms_requests (
-    ref        TEXT PRIMARY KEY,
-    ticket_id  INTEGER NOT NULL,
-    ticket     TEXT NOT NULL,
-    phone      TEXT NOT NULL,
-    stage      TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX sms_requests_ticket ON sms_requests(ticket_id);
-CREATE TABLE sms_stage_events (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    id         TEXT NOT NULL UNIQUE,
-    ref        TEXT NOT NULL,
-    stage      TEXT NOT NULL,
-    payload    TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    sent_at    REAL,
-    acked_at   REAL,
-    error      TEXT
-);
-CREATE INDEX sms_stage_events_unacked ON sms_stage_events(acked_at) WHERE acked_at IS NULL;
-CREATE INDEX sms_stage_events_ref ON sms_stage_events(ref, stage)
-"""
-
-
-def migrate(db: sqlite3.Connection) -> None:
-    """Schema of the SMS request tables (a migration of the master's store)."""
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
 
 class Requests:
     """The master's SMS requests; runs on the master's worker thread only."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import NidaaError
 from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
-from .requests import migrate as sms_requests_migrate
+from .schema import MIGRATIONS
 
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
 _UPSERT_TICKET = (
@@ -26,93 +26,6 @@ _UPSERT_TICKET = (
     f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in TICKET_COLUMNS if c != "id")
 )
-
-_V1 = """
-CREATE TABLE tickets (
-    id              INTEGER PRIMARY KEY,
-    number          INTEGER NOT NULL,
-    label           TEXT    NOT NULL,
-    service         TEXT    NOT NULL,
-    priority        INTEGER NOT NULL,
-    business_day    TEXT    NOT NULL,
-    issued_at       REAL    NOT NULL,
-    state           TEXT    NOT NULL,
-    called_at       REAL,
-    first_called_at REAL,
-    served_at       REAL,
-    finished_at     REAL,
-    counter         TEXT,
-    recalls         INTEGER NOT NULL DEFAULT 0,
-    origin_id       INTEGER REFERENCES tickets(id),
-    reason          TEXT,
-    rating          TEXT
-);
-CREATE INDEX tickets_day ON tickets(business_day, service);
-CREATE INDEX tickets_active ON tickets(state) WHERE state IN ('waiting', 'called');
-CREATE TABLE counters (
-    id             TEXT PRIMARY KEY,
-    paused         INTEGER NOT NULL,
-    open           INTEGER NOT NULL,
-    current        INTEGER REFERENCES tickets(id),
-    regular_streak INTEGER NOT NULL
-);
-CREATE TABLE sequences (
-    business_day TEXT NOT NULL,
-    service      TEXT NOT NULL,
-    last         INTEGER NOT NULL,
-    PRIMARY KEY (business_day, service)
-);
-CREATE TABLE service_times (
-    service TEXT PRIMARY KEY,
-    samples TEXT NOT NULL
-);
-CREATE TABLE commands (
-    id         TEXT PRIMARY KEY,
-    action     TEXT NOT NULL,
-    response   TEXT NOT NULL,
-    applied_at REAL NOT NULL
-);
-CREATE INDEX commands_age ON commands(applied_at);
-CREATE TABLE events (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    id         TEXT NOT NULL UNIQUE,
-    kind       TEXT NOT NULL,
-    payload    TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    published  INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX events_unpublished ON events(published) WHERE published = 0;
-"""
-
-
-#: Migrations by the schema version they produce.  Other modules of the
-#: master (SMS requests) append theirs through :func:`register_migration`.
-def run_script(db: sqlite3.Connection, script: str) -> None:
-    """Run DDL statements inside the caller's transaction (``executescript``
-    would commit on its own)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-#: v3: every foreign key indexed (a ticket row updated or deleted must not
-#: scan the table for rows naming it), and what a command was: the digest of
-#: its body (the same id with another body is refused), who asked (the last
-#: level of its reply topic) and the ticket it issued (a kiosk voids only its own).
-_V3 = """
-CREATE INDEX tickets_origin ON tickets(origin_id) WHERE origin_id IS NOT NULL;
-CREATE INDEX counters_current ON counters(current) WHERE current IS NOT NULL;
-ALTER TABLE commands ADD COLUMN digest TEXT;
-ALTER TABLE commands ADD COLUMN requester TEXT;
-ALTER TABLE commands ADD COLUMN ticket_id INTEGER;
-CREATE INDEX commands_ticket ON commands(ticket_id) WHERE ticket_id IS NOT NULL
-"""
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], object]] = [
-    lambda db: run_script(db, _V1),
-    sms_requests_migrate,  # v2: SMS requests and stage events (appliance/master/requests.py)
-    lambda db: run_script(db, _V3),
-]
 
 
 @dataclass(frozen=True)

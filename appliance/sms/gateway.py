@@ -22,13 +22,13 @@ from typing import Any
 from ..bus.client import BusClient, Message, new_command_id
 from ..config import Config
 from ..drivers.modem import Modem, open_modem
+from ..drivers.modem.pdu import PduError
 from ..drivers.modem.sim import SimulatedModem
 from ..errors import ConfigError
 from ..systemd import Notifier
 from . import phone
 from .config import SmsGateway, render
 from .outbox import Outbox
-from .pdu import PduError
 from .sender import Sender
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..drivers.modem.pdu import encode
 from ..errors import NidaaError
-from .pdu import encode
 from .phone import mask
 
 _SCHEMA = """

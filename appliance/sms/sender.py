@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..drivers.modem.interface import Health, Modem, ModemError
+from ..drivers.modem.pdu import Part, StatusReport
 from .outbox import Outbox, OutPart
-from .pdu import Part, StatusReport
 from .phone import mask
 
 log = logging.getLogger(__name__)

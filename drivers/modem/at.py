@@ -18,7 +18,7 @@ import re
 import time
 from typing import Any
 
-from appliance.sms.pdu import Part, PduError, StatusReport, decode_status_report
+from appliance.drivers.modem.pdu import Part, PduError, StatusReport, decode_status_report
 
 from .interface import Health, Modem, ModemError, cms_error
 

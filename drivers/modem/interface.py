@@ -12,8 +12,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+from appliance.drivers.modem.pdu import Part, StatusReport
 from appliance.errors import HardwareError
-from appliance.sms.pdu import Part, StatusReport
 
 # +CMS ERROR codes (3GPP TS 27.005 §3.2.5 and TS 24.011 causes) after which
 # sending the same PDU again cannot succeed: the number or the PDU itself is

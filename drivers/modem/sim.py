@@ -31,7 +31,7 @@ import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance.sms.pdu import PduError, Submit, decode_submit, encode_status_report
+from appliance.drivers.modem.pdu import PduError, Submit, decode_submit, encode_status_report
 
 
 @dataclass

@@ -12,7 +12,7 @@ from gpiozero.pins.mock import MockFactory
 
 from appliance.config import load_config
 from appliance.counter.daemon import CounterDaemon
-from appliance.drivers.display.simulated import SimulatedBoard
+from appliance.drivers.sign.simulated import SimulatedBoard
 from tests.helpers import Branch, running_branch
 
 NEXT, RECALL, PAUSE, TRANSFER = 5, 6, 19, 13

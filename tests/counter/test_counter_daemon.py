@@ -8,7 +8,7 @@ from pathlib import Path
 import ndp  # firmware/ndp.py
 
 from appliance.counter.daemon import CounterDaemon
-from appliance.testing.broker import Mosquitto
+from appliance.sim.harness.broker import Mosquitto
 from tests.helpers import Watcher
 
 from .helpers import NEXT, PAUSE, RECALL, SATISFIED, TRANSFER, board, counter_branch, tap

@@ -11,10 +11,11 @@ from gpiozero.pins.mock import MockFactory
 from appliance.config import load_config, parse_config
 from appliance.counter.buttons import CounterButtons, Wiring
 from appliance.counter.config import DisplayConfig
-from appliance.counter.screen import DisplayKeeper, View, open_display
+from appliance.counter.screen import DisplayKeeper, View
 from appliance.counter.units import check_units, select_unit
-from appliance.drivers.display.simulated import SimulatedDisplay
-from appliance.drivers.display.vendor import VendorFramer
+from appliance.drivers.sign import open_display
+from appliance.drivers.sign.simulated import SimulatedDisplay
+from appliance.drivers.sign.vendor import VendorFramer
 from appliance.errors import ConfigError
 
 from .helpers import FakeClock, units_toml

@@ -17,8 +17,8 @@ from appliance.cli.main import run
 from appliance.config import Config, load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.errors import QueueError
+from appliance.sim.harness.procs import Daemon, wait_until
 from appliance.sms.config import render
-from appliance.testing.procs import Daemon, wait_until
 from tests.helpers import Watcher, running_branch, write_config
 
 PHONE = "+201012345678"
@@ -313,8 +313,8 @@ def test_events_emitted_while_the_gateway_was_away_arrive_later(
 
 @pytest.mark.slow
 def test_bench_hook_reports_encoder_rate_and_gateway_memory(tmp_path: Path, broker: Any) -> None:
-    from appliance.bench import BenchContext
-    from appliance.sms.bench import bench_sms_gateway
+    from appliance.sim.bench.run import BenchContext
+    from appliance.sim.bench.sms import bench_sms_gateway
 
     path = write_config(tmp_path, broker.url)
     ctx = BenchContext(load_config(path), path, broker.url, tmp_path, samples=10)

@@ -13,9 +13,9 @@ import pytest
 from appliance.bus.client import BusClient, new_command_id
 from appliance.config import load_config
 from appliance.drivers.modem.sim import SimulatedModem
+from appliance.sim.harness.broker import Mosquitto, free_port
+from appliance.sim.harness.procs import Daemon, wait_until
 from appliance.tech.provision import ProvisionOptions, provision
-from appliance.testing.broker import Mosquitto, free_port
-from appliance.testing.procs import Daemon, wait_until
 from tests.helpers import write_config
 from tests.sms.test_gateway import PHONE, expected, sms_replace
 

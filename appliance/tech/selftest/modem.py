@@ -13,10 +13,10 @@ import time
 
 from ...config import Config
 from ...drivers.modem import Health, Modem, ModemError, open_modem
+from ...drivers.modem.pdu import StatusReport, encode
 from ...errors import ConfigError
 from ...sms import phone
 from ...sms.config import render
-from ...sms.pdu import StatusReport, encode
 from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 

@@ -1,0 +1,226 @@
+"""`nidaa bench`: latency and throughput, as ratios measured in one run.
+
+The machine may be shared and noisy, so each figure is reported beside a
+floor measured in the same run on the same broker: one raw MQTT request and
+response whose responder makes one durable SQLite commit before answering.
+The target for the master is ``issue_p50_ms`` within 3 × ``floor_ms``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...bus.client import BusClient, Message, new_command_id
+from ...config import Config, load_config
+from ..demo.stats import percentile
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, wait_until
+
+
+@dataclass
+class BenchContext:
+    """What the benchmark gives each unit's measurement."""
+
+    config: Config
+    config_path: Path
+    broker_url: str
+    workdir: Path
+    samples: int
+
+
+def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str, float]]]:
+    """Unit measurements: each returns named figures to add to the result.
+    With ``day_tickets`` a busy day of that many tickets (12 counters) runs
+    last (``nidaa bench --day``: a few minutes more, so not by default)."""
+    from .counter import bench_counter
+    from .hall import bench_hook as display_bench
+    from .kiosk import bench_kiosk
+    from .sms import bench_sms_gateway
+
+    def counter_bench(ctx: BenchContext) -> dict[str, float]:
+        return bench_counter(samples=max(40, min(ctx.samples, 200)), config=ctx.config_path)
+
+    hooks: list[Callable[[BenchContext], dict[str, float]]] = [
+        display_bench,
+        bench_kiosk,
+        counter_bench,
+        bench_sms_gateway,
+    ]
+    if day_tickets > 0:
+        from .day import bench_day
+
+        hooks.append(lambda ctx: bench_day(ctx, tickets=day_tickets, counters=12))
+    return hooks
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _ms(samples: list[float], q: float) -> float:
+    return round(percentile(samples, q) * 1000, 3)
+
+
+class _DurableEcho:
+    """Answers each request after one durable SQLite commit: the floor."""
+
+    def __init__(self, config: Config, url: str, db: Path) -> None:
+        self.db = sqlite3.connect(str(db), isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS echo (id INTEGER PRIMARY KEY, body BLOB)")
+        self.bus = BusClient(config, role="tool", unit="bench-echo", broker_url=url, presence=False)
+        self.bus.subscribe(self.bus.topics.bench_echo, self._answer)
+        self.bus.start()
+        self.bus.wait_connected(10)
+
+    def _answer(self, msg: Message) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("INSERT INTO echo (body) VALUES (?)", (msg.payload,))
+        self.db.execute("COMMIT")
+        self.bus.reply(msg, {"ok": True, "result": {}})
+
+    def stop(self) -> None:
+        self.bus.stop()
+        self.db.close()
+
+
+def _timed(n: int, op: Callable[[], object]) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        op()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def run_bench(
+    config_path: Path, *, samples: int = 300, workdir: Path | None = None, day_tickets: int = 0
+) -> dict[str, Any]:
+    work = Path(workdir or tempfile.mkdtemp(prefix="nidaa-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = load_config(config_path)
+    result: dict[str, Any] = {"samples": samples}
+    with Mosquitto(work / "broker") as broker:
+        master = Daemon(
+            [
+                "master",
+                "--config",
+                str(config_path),
+                "--broker",
+                broker.url,
+                "--db",
+                str(work / "master.db"),
+            ],
+            work / "master.log",
+        ).start()
+        echo = _DurableEcho(cfg, broker.url, work / "echo.db")
+        client = BusClient(cfg, role="tool", unit="bench", broker_url=broker.url, presence=False)
+        client.start()
+        try:
+            assert client.wait_connected(10)
+            t = client.topics
+            ready = wait_until(lambda: _answers(client, t.queue_cmd("snapshot")), 20)
+            if not ready:
+                raise RuntimeError(f"the master did not start:\n{master.log()}")
+
+            def floor() -> None:
+                client.request(t.bench_echo, {"id": new_command_id("b")}, timeout=5)
+
+            def issue() -> None:
+                client.request(
+                    t.ticket_cmd("issue"), {"id": new_command_id("b"), "service": "A"}, timeout=5
+                )
+
+            counters = [c.id for c in cfg.counters if cfg.services[0].id in c.services]
+
+            def call() -> None:
+                cid = counters[call.n % len(counters)]  # type: ignore[attr-defined]
+                call.n += 1  # type: ignore[attr-defined]
+                client.request(
+                    t.counter_cmd(cid, "call-next"), {"id": new_command_id("b")}, timeout=5
+                )
+
+            call.n = 0  # type: ignore[attr-defined]
+            _timed(20, floor)  # warm-up
+            floor_s = _timed(samples, floor)
+            issue_s = _timed(samples, issue)
+            call_s = _timed(samples, call)
+            result.update(
+                floor_ms=_ms(floor_s, 50),
+                floor_p99_ms=_ms(floor_s, 99),
+                issue_p50_ms=_ms(issue_s, 50),
+                issue_p99_ms=_ms(issue_s, 99),
+                call_p50_ms=_ms(call_s, 50),
+                call_p99_ms=_ms(call_s, 99),
+            )
+            result["issue_over_floor"] = round(result["issue_p50_ms"] / result["floor_ms"], 2)
+            result["tickets_per_s"] = _throughput(
+                cfg, broker.url, clients=8, per_client=samples // 4
+            )
+            rss = {"master": rss_mb(master.pid)}
+            ctx = BenchContext(cfg, config_path, broker.url, work, samples)
+            for hook in _bench_hooks(day_tickets):
+                for key, value in hook(ctx).items():
+                    if key.startswith("rss_mb_"):
+                        rss[key.removeprefix("rss_mb_")] = value
+                    elif key.endswith("_rss_mb"):
+                        rss[key.removesuffix("_rss_mb")] = value
+                    else:
+                        result[key] = value
+            result["rss_mb"] = rss
+        finally:
+            client.stop()
+            echo.stop()
+            master.stop()
+    return result
+
+
+def _answers(client: BusClient, topic: str) -> bool:
+    try:
+        client.request(topic, {"id": new_command_id("b")}, timeout=1)
+        return True
+    except Exception:
+        return False
+
+
+def _throughput(cfg: Config, url: str, *, clients: int, per_client: int) -> float:
+    """Tickets per second issued durably by ``clients`` concurrent clients."""
+    buses = []
+    for i in range(clients):
+        bus = BusClient(cfg, role="tool", unit=f"bench-k{i}", broker_url=url, presence=False)
+        bus.start()
+        bus.wait_connected(10)
+        buses.append(bus)
+    barrier = threading.Barrier(clients + 1)
+
+    def work(bus: BusClient) -> None:
+        barrier.wait()
+        for _ in range(per_client):
+            bus.request(
+                bus.topics.ticket_cmd("issue"),
+                {"id": new_command_id(bus.unit), "service": "B"},
+                timeout=10,
+            )
+
+    threads = [threading.Thread(target=work, args=(b,)) for b in buses]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0
+    for bus in buses:
+        bus.stop()
+    return round(clients * per_client / elapsed, 1)

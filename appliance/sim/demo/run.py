@@ -1,0 +1,200 @@
+"""The virtual branch: a private broker, the real master, simulated people.
+
+A whole day (08:00–15:00 Cairo) runs in ``minutes`` real minutes.  Ctrl-C
+stops everything and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from ...bus.client import BusClient, Message
+from ...clock import ScaledClock
+from ...config import Config, load_config
+from ..harness.broker import Mosquitto
+from ..harness.procs import Daemon, stop_all
+from .sim import Tally
+from .stats import summarize
+
+log = logging.getLogger(__name__)
+
+OPENING_HOUR = 8
+DAY_HOURS = 7
+
+
+@dataclass
+class DemoOptions:
+    config: Path
+    out: Path
+    minutes: float = 1.0
+    seed: int = 1
+    per_hour: float = 60.0
+    priority_share: float = 0.12
+    no_show_share: float = 0.05
+    live: bool = True
+
+
+@dataclass
+class DemoContext:
+    """What the virtual branch gives each role it runs."""
+
+    options: DemoOptions
+    config: Config
+    config_path: Path
+    broker_url: str
+    clock: ScaledClock
+    out: Path
+
+
+def _role_hooks() -> list[Callable[[DemoContext], Any]]:
+    """Real unit daemons on simulated hardware: each hook takes the context
+    and returns something with ``stop()``."""
+    from ..roles.counter import counter_clerks_demo_hook
+    from ..roles.hall import demo_role as display_role
+    from ..roles.kiosk import kiosk_demo_role
+    from ..roles.sms import demo_sms
+
+    # Citizens press the real kiosks' buttons (Poisson arrivals); clerks press
+    # the real counters' buttons and serve for a random time.
+    return [display_role, kiosk_demo_role, counter_clerks_demo_hook, demo_sms]
+
+
+def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
+    text = src.read_text(encoding="utf-8")
+    cfg = load_config(src)
+    text = text.replace(cfg.broker.url, broker_url) if cfg.broker.url in text else text
+    dst = out / "branch.toml"
+    dst.write_text(text, encoding="utf-8")
+    return dst
+
+
+def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any]:
+    out = options.out
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    cfg = load_config(options.config)
+    tz = ZoneInfo(cfg.branch.timezone)
+    today = datetime.now(tz).date()
+    opening = datetime(today.year, today.month, today.day, OPENING_HOUR, tzinfo=tz)
+    speed = DAY_HOURS * 3600 / (options.minutes * 60)
+    stopping: list[Any] = []
+    tally = Tally()
+    with Mosquitto(out / "broker") as broker:
+        db = out / "master.db"
+        # Everything that starts a process or a thread is inside this try, so
+        # that Ctrl-C at any moment stops all that was started.
+        try:
+            config_path = _write_demo_config(options.config, out, broker.url)
+            # Anchor the clock a moment ahead, so the day starts once all is up.
+            clock = ScaledClock(opening.timestamp(), speed, anchor=time.time() + 1.5)
+            master = Daemon(
+                ["master", "--config", str(config_path), "--db", str(db), "--broker", broker.url,
+                 "--sim-clock", f"{opening.isoformat()}@{speed}@{clock.anchor}"],
+                out / "master.log",
+            )  # fmt: skip
+            stopping.append(master)
+            master.start()
+            ctx = DemoContext(options, cfg, config_path, broker.url, clock, out)
+            watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
+            stopping.append(watcher)
+            roles: list[Any] = []
+            for hook in _role_hooks():
+                role = hook(ctx)
+                if role is not None:
+                    roles.append(role)
+                    stopping.append(role)
+            end = opening + timedelta(hours=DAY_HOURS)
+            while clock() < end.timestamp():
+                tally.issued = sum(int(getattr(r, "printed", 0)) for r in roles)
+                watcher.refresh()
+                time.sleep(0.5)
+                if not master.alive():
+                    raise RuntimeError(f"the master stopped:\n{master.log()[-2000:]}")
+        finally:
+            for thing in reversed(stopping):
+                try:
+                    thing.stop()
+                except Exception:  # one role's failure must not leave the others running
+                    log.exception("stopping %r failed", thing)
+            stop_all()  # a daemon whose start was interrupted is stopped too
+    summary = summarize(db).as_dict()
+    from ...tech.report import write_report  # Pillow only when a report is made
+
+    write_report(cfg, db, opening.date().isoformat(), out / "report")
+    summary.update(
+        simulated_day=f"{opening:%Y-%m-%d} {OPENING_HOUR:02d}:00–{OPENING_HOUR + DAY_HOURS:02d}:00",
+        speed=round(speed, 1),
+        calls_made=tally.calls,
+        tickets_printed=tally.issued,
+        output=str(out),
+    )
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+    return summary
+
+
+class _LiveView:
+    """Waiting per service and the latest calls, redrawn in the terminal."""
+
+    def __init__(
+        self, cfg: Config, url: str, tally: Tally, clock: ScaledClock, stream: TextIO, live: bool
+    ) -> None:
+        self.cfg = cfg
+        self.tally = tally
+        self.clock = clock
+        self.stream = stream
+        self.tty = live and stream.isatty()
+        self.services: dict[str, dict[str, Any]] = {}
+        self.tz = ZoneInfo(cfg.branch.timezone)
+        self._last_line = 0.0
+        self.bus = BusClient(cfg, role="tool", unit="demo-view", broker_url=url, presence=False)
+        self.bus.subscribe(self.bus.topics.all_service_states, self._on_service)
+        self.bus.subscribe(self.bus.topics.event("call"), self._on_call)
+        self.bus.start()
+
+    def _on_call(self, msg: Message) -> None:
+        try:
+            body = msg.json()
+        except ValueError:
+            return
+        self.tally.calls += 1
+        self.tally.note(f"{body.get('ticket')} → {body.get('window')}")
+
+    def _on_service(self, msg: Message) -> None:
+        try:
+            body = msg.json()
+        except ValueError:
+            return
+        self.services[str(body.get("service"))] = body
+
+    def refresh(self) -> None:
+        now = datetime.fromtimestamp(self.clock(), self.tz)
+        waiting = "  ".join(
+            f"{s.prefix}:{self.services.get(s.id, {}).get('waiting', 0)}" for s in self.cfg.services
+        )
+        if self.tty:
+            lines = [
+                f"Nidaa virtual branch — {self.cfg.branch.name_en}  {now:%H:%M}",
+                f"tickets {self.tally.issued}  calls {self.tally.calls}",
+                f"waiting  {waiting}",
+                "recent calls: " + ", ".join(self.tally.recent[-6:]),
+            ]
+            self.stream.write("\x1b[2J\x1b[H" + "\n".join(lines) + "\n")
+            self.stream.flush()
+        elif time.monotonic() - self._last_line > 5:
+            self._last_line = time.monotonic()
+            print(f"{now:%H:%M} tickets={self.tally.issued} calls={self.tally.calls} waiting {waiting}",
+                  file=self.stream, flush=True)  # fmt: skip
+
+    def stop(self) -> None:
+        self.bus.stop()

@@ -1,0 +1,38 @@
+"""The hall display in ``nidaa demo``: the real daemon, headless.
+
+:func:`demo_role` is one of the role hooks of ``appliance.sim.demo.run``: it starts
+``nidaa display --headless`` as its own process on the virtual branch's
+broker, which saves a screenshot of the screen at each new call in
+``<out>/display/shots/call-0001-A001.png`` … and each announcement (chime and
+voice) as ``<out>/display/audio/call-0001.wav`` …, up to ``max_calls`` of
+each (a whole simulated day has hundreds of calls; a 1080p PNG and an
+8-second WAV are about 0.1 and 0.3 MB).  Its log is ``<out>/display.log``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..harness.procs import Daemon
+
+DEMO_MAX_CALLS = 40
+
+
+def demo_role(ctx: Any, max_calls: int = DEMO_MAX_CALLS, calls_log: Path | None = None) -> Daemon:
+    """Start the display daemon for the virtual branch ``ctx`` (a DemoContext);
+    with ``calls_log`` it appends a JSON line per call drawn (the load run)."""
+    out = ctx.out / "display"
+    args = [
+        "display",
+        "--config", str(ctx.config_path),
+        "--broker", ctx.broker_url,
+        "--headless",
+        "--shots", str(out / "shots"),
+        "--record-audio", str(out / "audio"),
+        "--max-calls", str(max_calls),
+    ]  # fmt: skip
+    if calls_log is not None:
+        args += ["--calls-log", str(calls_log)]
+    env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    return Daemon(args, ctx.out / "display.log", env=env).start()

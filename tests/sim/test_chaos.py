@@ -1,0 +1,68 @@
+"""A short chaos run: every unit a process, faults injected, invariants held."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from appliance.cli.env import Environment
+from appliance.cli.main import run
+from appliance.sim.demo.chaos import MUST_BE_ZERO
+from appliance.sim.demo.reliability import FAULTS, check_report, render
+from tests.helpers import write_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_short_chaos_run_holds_every_invariant(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "mqtt://127.0.0.1:1")  # the run starts its own broker
+    out, err = io.StringIO(), io.StringIO()
+    report = tmp_path / "reliability.md"
+    code = run(
+        ["demo", "--chaos", "--json", "--minutes", "0.5", "--fault-every", "1.5", "--seed", "3",
+         "--config",
+         str(config), "--out", str(tmp_path / "chaos"), "--report", str(report)],
+        Environment(stdout=out, stderr=err),
+    )  # fmt: skip
+    result = json.loads(out.getvalue())
+    logs = (tmp_path / "chaos" / "units").glob("*/log")
+    assert result["presses_printed"] > 10 and result["calls"] > 10, result
+    faults = result["faults_injected"]
+    # Each kind of fault at least once in 30 s (the injector takes them in
+    # turn), and kill -9 of a daemon of each role.
+    for kind in ("kill9_master", "kill9_kiosk", "kill9_display", "kill9_sms", "kill9_counter",
+                 "mosquitto_restart", "sigstop_", "printer_paper_out", "modem_cms_error",
+                 "modem_unplugged"):  # fmt: skip
+        assert any(k.startswith(kind) for k in faults), (kind, faults)
+    assert result["presses_refused"] >= 1  # the paper ran out while citizens pressed
+    assert result["sms_stage_events"] > 0 and result["settled"]
+    broken = {k: result[k] for k in MUST_BE_ZERO if result[k]}
+    assert not broken, f"invariants broken: {broken}; logs in {[str(p) for p in logs]}"
+    assert result["invariants_held"] and code == 0
+    assert check_report(report.read_text(encoding="utf-8")) == []
+
+
+def test_report_format_is_checked() -> None:
+    result = {key: 0 for key in MUST_BE_ZERO} | {
+        "seconds": 20, "faults_injected": {"kill9_master": 2}, "restarts": {"master": 2},
+        "tickets_issued": 40,
+    }  # fmt: skip
+    good = render(result, "nidaa demo --chaos --minutes 3 --seed 1 --report docs/reliability.md")
+    assert check_report(good) == []
+    assert "| kill -9 of the master | `kill9_master` | 2 |" in good
+    broken = render(result | {"tickets_lost": 1}, "nidaa demo --chaos --report x.md")
+    assert check_report(broken) == [
+        "invariant tickets_lost not held: | printed tickets (kiosk log: number and id) that "
+        "the master does not hold under that id and number | `tickets_lost` | 1 | 0 | **NO** |"
+    ]
+    assert "no 'Produced by" in check_report(good.replace("Produced by", "Made by"))[0]
+    assert check_report(good.replace("| 2 |", "| two |"))  # a malformed count
+
+
+def test_committed_reliability_report_is_generated_and_held() -> None:
+    text = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert check_report(text) == []
+    for key in FAULTS:
+        if not key.startswith("sigstop_"):  # which unit freezes is drawn at random
+            assert f"`{key}`" in text, f"docs/reliability.md: no {key}; run the command again"

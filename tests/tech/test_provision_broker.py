@@ -1,0 +1,220 @@
+"""A real Mosquitto running `nidaa provision`'s output enforces every role.
+
+Denied publishes are dropped silently by the broker, so each denial is proved
+by a technician subscriber that sees everything: the denied message is sent
+first, then an allowed one on the same connection; when the allowed one
+arrives, the denied one would have arrived before it.
+"""
+
+from __future__ import annotations
+
+import queue
+import ssl
+import threading
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from appliance.bus.topics import Topics
+from appliance.config import load_config
+from appliance.sim.harness.broker import Mosquitto, free_port
+from appliance.tech.provision import ProvisionOptions, provision
+from tests.conftest import EXAMPLE_CONFIG
+
+BRANCH = "giza-dokki"
+T = Topics(BRANCH)
+TIMEOUT = 10.0
+
+
+@dataclass
+class Branch:
+    broker: Mosquitto
+    port: int
+    tls_port: int
+    creds: Path
+
+    def cred(self, unit: str) -> dict[str, str]:
+        return tomllib.loads((self.creds / f"{unit}.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Branch]:
+    out = tmp_path_factory.mktemp("provision")
+    port, tls_port = free_port(), free_port()
+    opts = ProvisionOptions(out=out, tls=True, port=port, tls_port=tls_port, bind="127.0.0.1")
+    provision(load_config(EXAMPLE_CONFIG), opts)
+    conf = (out / "nidaa.conf").read_text()
+    with Mosquitto(out / "broker", extra_conf=conf, anonymous=False) as broker:
+        yield Branch(broker, port, tls_port, out / "credentials")
+
+
+class Client:
+    """A paho MQTT v5 client that records what it receives."""
+
+    def __init__(
+        self,
+        port: int,
+        username: str,
+        password: str,
+        *,
+        client_id: str | None = None,
+        ca_pem: str | None = None,
+    ) -> None:
+        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.done = threading.Event()
+        self.reason: mqtt.ReasonCode | None = None
+        self.granted: queue.Queue[list[mqtt.ReasonCode]] = queue.Queue()
+        self.c = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or username, protocol=mqtt.MQTTv5
+        )
+        self.c.username_pw_set(username, password)
+        if ca_pem is not None:
+            ctx = ssl.create_default_context(cadata=ca_pem)
+            self.c.tls_set_context(ctx)
+        self.c.on_connect = self._on_connect
+        self.c.on_disconnect = self._on_disconnect
+        self.c.on_message = lambda _c, _u, msg: self.messages.put(msg)
+        self.c.on_subscribe = lambda _c, _u, _mid, codes, _p: self.granted.put(list(codes))
+        self.c.reconnect_delay_set(30, 60)  # a refused client must not retry during the test
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        assert self.done.wait(TIMEOUT), "no answer to CONNECT"
+
+    def _on_connect(
+        self, _c: object, _u: object, _f: object, rc: mqtt.ReasonCode, _p: object
+    ) -> None:
+        self.reason = rc
+        self.done.set()
+
+    def _on_disconnect(self, _c: object, _u: object, _f: object, rc: object, _p: object) -> None:
+        self.done.set()
+
+    @property
+    def connected(self) -> bool:
+        return self.reason is not None and not self.reason.is_failure and self.c.is_connected()
+
+    def subscribe(self, topic: str) -> list[mqtt.ReasonCode]:
+        self.c.subscribe(topic, qos=1)
+        return self.granted.get(timeout=TIMEOUT)
+
+    def publish(self, topic: str, payload: bytes = b"{}", retain: bool = False) -> None:
+        info = self.c.publish(topic, payload, qos=1, retain=retain)
+        info.wait_for_publish(TIMEOUT)
+
+    def topics_until(self, topic: str) -> list[str]:
+        """Topics received up to and including ``topic``."""
+        seen = []
+        while True:
+            msg = self.messages.get(timeout=TIMEOUT)
+            seen.append(msg.topic)
+            if msg.topic == topic:
+                return seen
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+Connect = Callable[..., Client]
+
+
+@pytest.fixture
+def connect(branch: Branch) -> Iterator[Connect]:
+    made: list[Client] = []
+
+    def make(unit: str, client_id: str | None = None) -> Client:
+        cred = branch.cred(unit)
+        client = Client(branch.port, cred["username"], cred["password"], client_id=client_id)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def tech(connect: Connect) -> Client:
+    t = connect("tech", client_id="tech-watch")
+    assert t.connected
+    assert not t.subscribe(T.all_topics)[0].is_failure
+    return t
+
+
+def assert_dropped(tech: Client, sender: Client, denied: str, allowed: str) -> None:
+    sender.publish(denied)
+    sender.publish(allowed)
+    seen = tech.topics_until(allowed)
+    assert denied not in seen
+
+
+def test_kiosk_issues_tickets_but_cannot_call_next(connect: Connect, tech: Client) -> None:
+    kiosk = connect("k1")
+    assert kiosk.connected
+    assert_dropped(tech, kiosk, T.counter_cmd("w1", "call-next"), T.ticket_cmd("issue"))
+    assert_dropped(tech, kiosk, T.counter_state("w1"), T.ticket_cmd("void"))
+
+
+def test_display_cannot_issue_a_ticket_but_reads_state(connect: Connect, tech: Client) -> None:
+    display, master = connect("d1"), connect("master")
+    assert_dropped(tech, display, T.ticket_cmd("issue"), T.status("display", "d1"))
+    assert not display.subscribe(T.all_states)[0].is_failure
+    master.publish(T.counter_state("w2"), b'{"state": "idle"}')
+    assert display.topics_until(T.counter_state("w2")) == [T.counter_state("w2")]
+
+
+def test_counter_acts_only_for_itself(connect: Connect, tech: Client) -> None:
+    w2 = connect("w2")
+    assert_dropped(tech, w2, T.counter_cmd("w1", "call-next"), T.counter_cmd("w2", "call-next"))
+    assert_dropped(tech, w2, T.ticket_cmd("issue"), T.counter_cmd("w2", "recall"))
+
+
+def test_replies_reach_only_their_client(connect: Connect) -> None:
+    kiosk, w1, master = connect("k1"), connect("w1"), connect("master")
+    assert not kiosk.subscribe(T.reply("k1"))[0].is_failure
+    w1.subscribe(T.reply("k1"))  # granted or refused: it must never see k1's answers
+    assert not w1.subscribe(T.counter_state("w1"))[0].is_failure
+    master.publish(T.reply("k1"), b'{"ok": true}')
+    master.publish(T.counter_state("w1"), b'{"state": "idle"}')
+    assert kiosk.topics_until(T.reply("k1")) == [T.reply("k1")]
+    assert T.reply("k1") not in w1.topics_until(T.counter_state("w1"))
+
+
+def test_sms_gateway_reads_stage_events_not_calls(connect: Connect) -> None:
+    sms, master = connect("sms1"), connect("master")
+    sms.subscribe(T.event("call"))
+    assert not sms.subscribe(T.event("stage"))[0].is_failure
+    master.publish(T.event("call"))
+    master.publish(T.event("stage"))
+    assert sms.topics_until(T.event("stage")) == [T.event("stage")]
+
+
+def test_unknown_user_and_wrong_password_cannot_connect(branch: Branch) -> None:
+    for user, password in (("intruder", "secret"), ("k1", "not-the-password")):
+        client = Client(branch.port, user, password)
+        try:
+            assert client.reason is None or client.reason.is_failure
+            assert not client.connected
+        finally:
+            client.close()
+
+
+def test_tls_listener_refuses_plain_text_and_serves_tls(branch: Branch, tech: Client) -> None:
+    cred = branch.cred("k1")
+    plain = Client(branch.tls_port, cred["username"], cred["password"])
+    try:
+        assert not plain.connected
+    finally:
+        plain.close()
+    secure = Client(branch.tls_port, cred["username"], cred["password"], ca_pem=cred["ca_pem"])
+    try:
+        assert secure.connected
+        secure.publish(T.ticket_cmd("issue"))
+        assert tech.topics_until(T.ticket_cmd("issue"))[-1] == T.ticket_cmd("issue")
+    finally:
+        secure.close()
