@@ -20,6 +20,7 @@ from typing import Any
 from ...bus.client import BusClient, Message, new_command_id
 from ...config import Config, load_config
 from ..demo.stats import percentile
+from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
 
@@ -109,6 +110,9 @@ def run_bench(
 ) -> dict[str, Any]:
     work = Path(workdir or tempfile.mkdtemp(prefix="nidaa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    branch = work / "branch.toml"
+    branch.write_text(unthrottled(config_path.read_text(encoding="utf-8")), encoding="utf-8")
+    config_path = branch
     cfg = load_config(config_path)
     result: dict[str, Any] = {"samples": samples}
     with Mosquitto(work / "broker") as broker:

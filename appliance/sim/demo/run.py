@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from ...bus.client import BusClient, Message
 from ...clock import ScaledClock
 from ...config import Config, load_config
+from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, stop_all
 from .sim import Tally
@@ -74,7 +75,7 @@ def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
     cfg = load_config(src)
     text = text.replace(cfg.broker.url, broker_url) if cfg.broker.url in text else text
     dst = out / "branch.toml"
-    dst.write_text(text, encoding="utf-8")
+    dst.write_text(unthrottled(text), encoding="utf-8")
     return dst
 
 
