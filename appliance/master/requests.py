@@ -184,8 +184,9 @@ class Requests:
                     self._emit(ref, "called", f"stage:{ref}:called:{t.id}", now, t)
         # Only requests of the last two days can still wait in the queue.
         rows = self.db.execute(
-            "SELECT ref, ticket_id FROM sms_requests WHERE created_at >= ? AND ref NOT IN"
-            " (SELECT ref FROM sms_stage_events WHERE stage IN ('near', 'called'))",
+            "SELECT ref, ticket_id FROM sms_requests AS r WHERE created_at >= ? AND NOT EXISTS"
+            " (SELECT 1 FROM sms_stage_events AS e WHERE e.ref = r.ref"
+            " AND e.stage IN ('near', 'called'))",
             (now - 2 * 86400,),
         ).fetchall()
         for ref, tid in rows:

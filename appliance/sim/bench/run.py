@@ -106,7 +106,12 @@ def _timed(n: int, op: Callable[[], object]) -> list[float]:
 
 
 def run_bench(
-    config_path: Path, *, samples: int = 300, workdir: Path | None = None, day_tickets: int = 0
+    config_path: Path,
+    *,
+    samples: int = 300,
+    workdir: Path | None = None,
+    day_tickets: int = 0,
+    history: int = 0,
 ) -> dict[str, Any]:
     work = Path(workdir or tempfile.mkdtemp(prefix="nidaa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -187,6 +192,10 @@ def run_bench(
             client.stop()
             echo.stop()
             master.stop()
+        if history:
+            from .history import history_figures
+
+            result.update(history_figures(cfg, config_path, broker.url, work, samples, history))
     return result
 
 
