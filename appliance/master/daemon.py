@@ -25,11 +25,11 @@ from ..bus.client import BusClient, Message
 from ..clock import Clock
 from ..config import Config
 from ..errors import QueueError
-from ..queue import Changes, QueueEngine, TicketState
+from ..queue import Changes, QueueEngine
 from ..systemd import Notifier
-from ..tech.accounts import accounts
+from .authority import Authority
 from .commands import COMMANDS, Call, command_id, parse_args
-from .inbox import Inbox, RateLimit
+from .inbox import Inbox
 from .requests import Requests
 from .store import Store
 from .views import Views
@@ -46,9 +46,6 @@ GATEWAY_ROLE = "sms-gateway"
 MAX_PAYLOAD = 64 * 1024
 HOUSEKEEPING_S = 1.0
 
-
-#: The lane and rate-limit bucket of requesters that are not units of the branch.
-UNLISTED = "*"
 
 #: Commands taken into one transaction at most (group commit).
 MAX_BATCH = 64
@@ -81,17 +78,11 @@ class MasterDaemon:
         self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
         self.commands = {**COMMANDS, **self.requests.commands()}
         self.inbox = Inbox()
-        self.rate = RateLimit(config.master.tickets_per_minute)
-        self.roles = {a.username: a.role for a in accounts(config)}
-        # A counter unit's client id, and the counter's own user name.
-        self.counter_of = {c.id: c.id for c in config.counters}
-        self.counter_of.update({u.unit: u.counter for u in config.counter_units})
-        self.roles.update(dict.fromkeys(self.counter_of, "counter"))
+        self.authority = Authority(config, self.store, self.bus.topics)
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
         self._last_purge = 0.0
         self.topics = self.bus.topics
-        self._reply_prefix = f"{self.topics.base}/reply/"
         self.notifier = Notifier()
 
     # -- state ------------------------------------------------------------
@@ -119,7 +110,7 @@ class MasterDaemon:
         # seen as such even live, and refused (issue 12).
         self.bus.subscribe(
             self.topics.all_commands,
-            lambda m: self.inbox.put(self._lane(m), m),
+            lambda m: self.inbox.put(self.authority.lane(m), m),
             qos=1,
             retain_as_published=True,
         )
@@ -177,43 +168,6 @@ class MasterDaemon:
     def _answer(self, msg: Message, body: dict[str, Any]) -> None:
         self.bus.reply(msg, body)
 
-    def _lane(self, msg: Message) -> tuple[str, str]:
-        """Where ``msg`` waits (appliance/master/inbox.py): by counter or requester."""
-        try:
-            group, _, counter = self.topics.parse_command(msg.topic)
-        except ValueError:
-            return ("other", "")
-        if counter is not None:
-            return (group, counter)
-        return (group, self._unit(self._requester(msg) or ""))
-
-    def _requester(self, msg: Message) -> str | None:
-        """The last level of the request's reply topic, if it is a reply topic
-        of this branch (one level, no wildcard); otherwise None."""
-        topic = msg.response_topic
-        if not topic or not topic.startswith(self._reply_prefix):
-            return None
-        unit = topic[len(self._reply_prefix) :]
-        if not unit or any(ch in unit for ch in "/+#\x00"):
-            return None
-        return unit
-
-    def _unit(self, requester: str) -> str:
-        """The branch's unit a requester is, or one name for all the others:
-        made-up reply topics share one lane and one rate limit."""
-        return requester if requester in self.roles else UNLISTED
-
-    def _may_ask(self, group: str, counter: str | None, requester: str) -> bool:
-        """Whether a reply topic naming ``requester`` fits the command: a unit
-        of the branch names only its own, for commands its role may send
-        (a kiosk cannot have the master answer on a counter's reply topic)."""
-        role = self.roles.get(requester)
-        if role is None or role in ("technician", "master") or group == "queue":
-            return True
-        if group == "counter":
-            return self.counter_of.get(requester) == counter
-        return role in {"ticket": ("kiosk",), "request": ("counter", "backoffice")}.get(group, ())
-
     def handle(self, msg: Message) -> None:
         """Apply one command (a batch of one)."""
         self.handle_batch([msg])
@@ -237,7 +191,7 @@ class MasterDaemon:
                         log.exception("command on %s failed; state reloaded", msg.topic)
                         self._reload()
                         failed = QueueError("internal", f"the master could not apply it: {exc!r}")
-                        has_reply = self._requester(msg) is not None
+                        has_reply = self.authority.requester(msg) is not None
                         applied = (self._refusal(msg, failed), False) if has_reply else None
                     if applied is not None:
                         answers.append((msg, *applied))
@@ -249,7 +203,7 @@ class MasterDaemon:
             answers = []
             for m in batch:
                 body, wrote = done.get(id(m), (lost, True))
-                if id(m) in done or self._requester(m) is not None:
+                if id(m) in done or self.authority.requester(m) is not None:
                     answers.append((m, lost if wrote else body, wrote))
             changed = Changes()
         for msg, body, _ in answers:
@@ -273,10 +227,10 @@ class MasterDaemon:
         except ValueError:
             group = action = ""
             counter = command = None
-        requester = self._requester(msg)
+        requester = self.authority.requester(msg)
         if command is not None and command.answerless:
             requester = ""
-        elif requester is None or not self._may_ask(group, counter, requester):
+        elif requester is None or not self.authority.may_ask(group, counter, requester):
             # Nowhere of the requester's own to answer: refused, nothing applied.
             log.warning("command on %s refused: reply topic %r", msg.topic, msg.response_topic)
             return None
@@ -314,7 +268,7 @@ class MasterDaemon:
             return prior.answer, False  # a retry: the first answer again
         now = self.clock()
         try:
-            self._check_authority(group, action, requester, args, now)
+            self.authority.check(self.engine, group, action, requester, args, now)
         except QueueError as exc:
             return self._refusal(msg, exc), False
         try:
@@ -350,33 +304,12 @@ class MasterDaemon:
             return self._refusal(msg, failed), False
         changed.merge(changes)
         if name == "ticket/issue":
-            self.rate.record(self._unit(requester))
+            self.authority.issued(requester)
         return answer, True
 
     def _refusal(self, msg: Message, exc: QueueError) -> dict[str, Any]:
         log.info("refused %s: %s (%s)", msg.topic, exc.message, exc.code)
         return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
-
-    def _check_authority(
-        self, group: str, action: str, requester: str, args: dict[str, Any], now: float
-    ) -> None:
-        """Least authority for ticket commands (issue 12): a kiosk's tickets
-        per minute, and voids only of its own ticket, still waiting, soon."""
-        if (group, action) == ("ticket", "issue") and not self.rate.allows(self._unit(requester)):
-            limit = self.config.master.tickets_per_minute
-            raise QueueError("rate_limited", f"more than {limit} tickets a minute from {requester}")
-        if (group, action) != ("ticket", "void"):
-            return
-        ticket = self.engine.ticket(args["ticket_id"])
-        if self.store.issuer(ticket.id) != requester:
-            raise QueueError("not_yours", f"ticket {ticket.label} was not issued to {requester}")
-        if ticket.state is not TicketState.WAITING:
-            raise QueueError("not_waiting", f"ticket {ticket.label} is {ticket.state}")
-        window = self.config.master.void_window_s
-        if now - ticket.issued_at > window:
-            raise QueueError(
-                "void_too_late", f"ticket {ticket.label} was issued over {window:g} s ago"
-            )
 
     def _roll_day(self, now: float, changed: Changes | None = None) -> None:
         """Close the previous business day's leftovers before anything else."""
@@ -452,7 +385,7 @@ class MasterDaemon:
         now = self.clock()
         if now - self._last_purge > 3600:
             self._last_purge = now
-            self.rate.forget_idle()
+            self.authority.rate.forget_idle()
             days = self.config.master.command_retention_days
             self.store.purge_commands(now - days * 86400)
             self._roll_day(now)

@@ -128,7 +128,7 @@ class Store:
             sorted(keep_days),
         )
         for row in rows:
-            ticket = _ticket_from_row(row)
+            ticket = ticket_from_row(row)
             state.tickets[ticket.id] = ticket
         for cid, paused, is_open, current, streak in self.db.execute(
             "SELECT id, paused, open, current, regular_streak FROM counters"
@@ -251,7 +251,7 @@ class Store:
             )
 
 
-def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
     values = dict(zip(TICKET_COLUMNS, row, strict=True))
     values["state"] = TicketState(values["state"])
     values["priority"] = bool(values["priority"])

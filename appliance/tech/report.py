@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import statistics
 from collections import Counter as Tally
 from collections.abc import Sequence
@@ -28,15 +27,12 @@ from zoneinfo import ZoneInfo
 
 from ..config import Config
 from ..errors import NidaaError
+from ..master.queries import Records
 from .files import write_atomic
 
 RATINGS = ("satisfied", "neutral", "unsatisfied")
 #: Upper bounds (minutes) of the distribution buckets; the last is open.
 BUCKETS = (5, 10, 15, 20, 30, 45, 60)
-COLUMNS = (
-    "id, label, service, priority, issued_at, state, called_at, first_called_at, "
-    "served_at, finished_at, counter, recalls, origin_id, rating"
-)
 
 
 @dataclass(frozen=True)
@@ -123,14 +119,14 @@ class DayReport:
 def read_rows(db_path: Path, day: str) -> list[Row]:
     if not db_path.is_file():
         raise NidaaError(f"no master database at {db_path} (use --db PATH)")
-    try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-            raw = db.execute(
-                f"SELECT {COLUMNS} FROM tickets WHERE business_day = ? ORDER BY id", (day,)
-            ).fetchall()
-    except sqlite3.Error as exc:
-        raise NidaaError(f"cannot read tickets from {db_path}: {exc}") from None
-    return [Row(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in raw]
+    with Records(db_path) as records:
+        tickets = records.tickets(day=day)
+    return [
+        Row(t.id, t.label, t.service, t.priority, t.issued_at, str(t.state), t.called_at,
+            t.first_called_at, t.served_at, t.finished_at, t.counter, t.recalls, t.origin_id,
+            t.rating)
+        for t in tickets
+    ]  # fmt: skip
 
 
 def build(cfg: Config, rows: list[Row], day: str, priority_target_min: float) -> DayReport:

@@ -32,6 +32,7 @@ from ...bus.client import BusClient, new_command_id
 from ...bus.topics import Topics
 from ...config import Config, load_config
 from ...errors import QueueError
+from ...master.queries import Records
 from ...tech.provision import ProvisionOptions, provision
 from ..harness.broker import Mosquitto, free_port
 from ..harness.procs import Daemon, wait_until
@@ -236,11 +237,8 @@ class Drill:
         return sum(s["waiting"] for s in snap["services"])
 
     def ticket_state(self, ticket_id: int) -> str:
-        import sqlite3
-
-        with sqlite3.connect(self.dir / "master.db") as db:
-            row = db.execute("SELECT state FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-        return str(row[0]) if row else "absent"
+        with Records(self.dir / "master.db") as records:
+            return records.ticket_state(ticket_id) or "absent"
 
 
 # -- the attempts ----------------------------------------------------------------------
