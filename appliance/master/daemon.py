@@ -79,6 +79,8 @@ class MasterDaemon:
         self.commands = {**COMMANDS, **self.requests.commands()}
         self.inbox = Inbox()
         self.authority = Authority(config, self.store, self.bus.topics)
+        #: Command ids applied in the transaction being built (group commit).
+        self._batch_ids: set[str] = set()
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
         self._last_purge = 0.0
@@ -181,6 +183,7 @@ class MasterDaemon:
         which holds exactly the commands before it.
         """
         answers: list[tuple[Message, dict[str, Any], bool]] = []
+        self._batch_ids = set()
         changed = Changes()
         try:
             with self.store.transaction():
@@ -265,7 +268,9 @@ class MasterDaemon:
             if prior.action != name or (prior.digest is not None and prior.digest != digest):
                 reused = QueueError("id_reused", f"command id {cid!r} was used for another command")
                 return self._refusal(msg, reused), False
-            return prior.answer, False  # a retry: the first answer again
+            # A retry: the first answer again (durable only with this batch
+            # when the first came in it too).
+            return prior.answer, cid in self._batch_ids
         now = self.clock()
         try:
             self.authority.check(self.engine, group, action, requester, args, now)
@@ -289,6 +294,7 @@ class MasterDaemon:
                     requester=requester,
                     ticket_id=issued["id"] if isinstance(issued, dict) else None,
                 )
+                self._batch_ids.add(cid)
                 for event in events:
                     self.store.add_event(event["id"], "call", event, now)
                 self.requests.after_change(self.engine, outcome.calls, now)  # SMS stage events
