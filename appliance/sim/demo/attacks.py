@@ -457,7 +457,7 @@ def sms_copies(d: Drill) -> list[Attempt]:
 CONFIG_CASES: list[tuple[str, Callable[[str], str]]] = [
     ("TOML nested 100,000 deep", lambda text: text + "\nx = " + "[" * 100000 + "]" * 100000),
     ("`service_minutes = nan`", lambda text: text.replace("service_minutes = ", "service_minutes = nan #", 1)),
-    ("`others = \"never\"`", lambda text: text.replace('others = "ratio"', 'others = "never"', 1)),
+    ("`others = \"never\"` and no priority window", lambda text: text.replace('others = "ratio"', 'others = "never"', 1).replace("priority = true\n", "")),
     ("SMS template `{ref:>100000000}`", lambda text: text.replace("[sms.templates]\n", '[sms.templates]\nready = "{ref:>100000000}"\n', 1)),
     ("bidi override U+202E in a service name", lambda text: text.replace('name_ar = "', 'name_ar = "\u202e', 1)),
     ("one unit id for a counter and a kiosk", lambda text: text.replace('unit = "k1"', 'unit = "w1"', 1)),
