@@ -19,10 +19,21 @@ from .counter.config import CounterUnit
 from .errors import ConfigError
 from .hall.config import DisplayUnit
 from .kiosk.config import KioskUnit
+from .label import LabelStyle
 from .schema import setting
 from .sms.config import SmsGateway
 
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
+#: Longest name a ticket, a hall tile or an SMS can carry (the longest real
+#: Egyptian centre names are under 80 characters).
+MAX_NAME_CHARS = 200
+
+
+def check_name(field: str, value: str) -> Iterator[tuple[str, str]]:
+    if len(value) > MAX_NAME_CHARS:
+        yield field, f"at most {MAX_NAME_CHARS} characters, not {len(value):,}"
+    elif not value.strip() and field == "name_ar":
+        yield field, "cannot be empty"
 
 
 @dataclass(frozen=True)
@@ -44,9 +55,18 @@ class Branch:
     hotline: str = setting("Complaints hotline printed and shown.", default="16528")
     emergency: str = setting("Emergency number shown.", default="114")
     phone: str = setting("The centre's own telephone number.", default="")
+    ticket_label: LabelStyle = setting(
+        "How a ticket's number is written for citizens, the same on paper, hall screen, voice "
+        "and SMS: 'both' (the Arabic form هـ ١ beside E001, equally large on paper), 'arabic' "
+        "(هـ ١ only) or 'latin' (E001 only). The counter's LED sign always shows E001.",
+        default="both",
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for field in ("name_ar", "name_en", "hotline", "emergency", "phone"):
+            yield from check_name(field, getattr(self, field))
 
         try:
             ZoneInfo(self.timezone)
@@ -117,6 +137,8 @@ class Service:
     )
 
     def check(self) -> Iterator[tuple[str, str]]:
+        yield from check_name("name_ar", self.name_ar)
+        yield from check_name("name_en", self.name_en)
         if self.last <= self.first:
             yield "last", f"must be greater than first ({self.first})"
 
@@ -219,10 +241,30 @@ class Config:
                 yield "counters", f"{attr} {dup!r} is used by more than one counter"
         from .counter.units import check_units
         from .kiosk.config import check_kiosks
+        from .sms.config import check_sms
 
         # Rules of the unit sections that need the whole branch.
         yield from check_kiosks(self)
         yield from check_units(self)
+        yield from check_sms(self)
+        for i, d in enumerate(self.displays):
+            # The voice must say the letter the citizen's paper shows.
+            if self.branch.ticket_label != "latin" and d.letters == "latin":
+                yield (
+                    f"displays[{i}].letters",
+                    (
+                        f"branch.ticket_label = {self.branch.ticket_label!r} prints the Arabic letter "
+                        "(هـ); the hall must say it: use letters = 'abjad'"
+                    ),
+                )
+            if self.branch.ticket_label == "latin" and d.letters == "abjad":
+                yield (
+                    f"displays[{i}].letters",
+                    (
+                        "branch.ticket_label = 'latin' prints only E001; the hall must say the Latin "
+                        "letter: use letters = 'latin'"
+                    ),
+                )
         known = {s.id for s in self.services}
         for i, counter in enumerate(self.counters):
             if not counter.services:

@@ -25,6 +25,16 @@ def validate(args: argparse.Namespace, env: Environment) -> int:
         f"{args.file}: valid — branch {cfg.branch.id}, {len(cfg.services)} services, "
         f"{len(cfg.counters)} counters"
     )
+    if cfg.sms is not None:
+        from ..sms.config import longest_values, template_parts
+
+        longest = longest_values(cfg)
+        env.out(
+            f"SMS parts per template (at most {cfg.sms.max_parts}), filled with centre "
+            f"{longest['centre']!r}, ticket {longest['ticket']!r}, ref {longest['ref']!r}:"
+        )
+        for stage, parts in template_parts(cfg).items():
+            env.out(f"  {stage:<12} {parts}")
     return ExitCode.OK
 
 

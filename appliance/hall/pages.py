@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..config import Config
+from ..counted import digits, duration
 from .config import DisplayUnit
 from .hijri import to_hijri
 
@@ -25,12 +26,6 @@ MONTHS_AR = (
     "نوفمبر",
     "ديسمبر",
 )
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-
-
-def digits(text: str, style: str) -> str:
-    """Western digits as they are, or Arabic-Indic (١٢٣) for ``style="arabic"``."""
-    return text.translate(_ARABIC_DIGITS) if style == "arabic" else text
 
 
 def clock_text(now: dt.datetime, style: str = "latin") -> str:
@@ -52,10 +47,7 @@ def hijri_text(day: dt.date, adjust: int = 0, style: str = "latin") -> str:
 def minutes_text(minutes: float | None, style: str = "latin") -> str:
     if minutes is None:
         return "-"
-    m = max(1, round(minutes))
-    if m >= 60:
-        return digits(f"{m // 60} س {m % 60:02d} د", style)
-    return digits(f"{m} دقيقة", style)
+    return duration(max(1, round(minutes)), style=style)
 
 
 def money(amount: float) -> str:

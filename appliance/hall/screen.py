@@ -25,18 +25,18 @@ from typing import Any
 
 from ..arabic import ArabicRenderer
 from ..config import Config
+from ..counted import digits
+from ..label import ticket_label
 from .config import DisplayUnit
 from .pages import (
     Page,
     clock_text,
-    digits,
     gregorian_text,
     hijri_text,
     minutes_text,
     panel_pages,
 )
 from .state import Call, HallSnapshot
-from .words import letter_glyph, parse_ticket
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
@@ -88,6 +88,7 @@ class Screen:
         self._cache: OrderedDict[tuple[Any, ...], pygame.Surface] = OrderedDict()
         self._cache_bytes = 0
         self._fits: dict[tuple[str, int, int, bool], int] = {}
+        self._wraps: dict[tuple[str, str, int, int, bool, int], tuple[int, tuple[str, ...]]] = {}
         self.pages = self._layout_pages(panel_pages(cfg, unit))
 
     # -- geometry -----------------------------------------------------------
@@ -131,6 +132,27 @@ class Screen:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= _pixel_bytes(old)
         return surface
+
+    def wrap_fit(
+        self, text: str, size: int, width: int, bold: bool = False, max_lines: int = 2
+    ) -> tuple[int, tuple[str, ...]]:
+        """``text`` wrapped at word boundaries into at most ``max_lines`` lines of
+        ``width``, at the largest size ≤ ``size`` that allows it (cached): a long
+        service name stays readable on two lines instead of shrinking to one."""
+        key = ("wrap", text, size, width, bold, max_lines)
+        cached = self._wraps.get(key)
+        if cached is None:
+            fitted = size
+            lines = tuple(self.renderer.wrap(text, fitted, width, bold))
+            words = " ".join(text.split())
+            # Shrink while it takes too many lines or a word had to be cut.
+            while fitted > 10 and (len(lines) > max_lines or " ".join(lines) != words):
+                fitted = int(fitted * 0.9)
+                lines = tuple(self.renderer.wrap(text, fitted, width, bold))
+            if len(self._wraps) > FIT_CACHE:
+                self._wraps.clear()
+            cached = self._wraps[key] = (fitted, lines)
+        return cached
 
     def fit(self, text: str, size: int, width: int, bold: bool = False) -> int:
         """The largest size ≤ ``size`` at which ``text`` fits in ``width`` (cached)."""
@@ -275,20 +297,21 @@ class Screen:
         label_y = reg.ticket.y + self._px(20)
         self._blit(frame, self.text("رقم العميل", self._px(44), fg, True), reg.ticket, y=label_y)
         self._blit(frame, self.text("الشباك", self._px(44), fg, True), reg.window, y=label_y)
-        size = self.fit(call.ticket, self._px(210), reg.ticket.width - self._px(40), bold=True)
-        self._blit(frame, self.text(call.ticket, size, fg, True), reg.ticket)
+        # The same label as the citizen's paper (branch.ticket_label); with
+        # both forms, E001 large (the hall's established look) and هـ ١ beneath.
+        forms = sorted(
+            ticket_label(call.ticket).forms(self.cfg.branch.ticket_label),
+            key=lambda form: not form.isascii(),
+        )
+        size = self.fit(forms[0], self._px(210), reg.ticket.width - self._px(40), bold=True)
+        self._blit(frame, self.text(forms[0], size, fg, True), reg.ticket)
         window = digits(str(call.window), self.unit.digits)
         self._blit(frame, self.text(window, self._px(260), fg, True), reg.window)
-        if self.unit.letters == "abjad":
-            try:
-                prefix, number = parse_ticket(call.ticket)
-                spoken = f"{letter_glyph(prefix)} {digits(str(number), self.unit.digits)}"
-                sub = self.text(spoken, self._px(60), fg, True)
-                self._blit(
-                    frame, sub, reg.ticket, y=reg.ticket.bottom - sub.get_height() - self._px(16)
-                )
-            except ValueError:
-                pass  # a ticket the voice cannot say is still shown as printed
+        if len(forms) > 1:
+            sub = self.text(forms[1], self._px(60), fg, True)
+            self._blit(
+                frame, sub, reg.ticket, y=reg.ticket.bottom - sub.get_height() - self._px(16)
+            )
         # The arrow from the ticket to its window (pointing left: RTL reading order).
         cx, cy = (reg.ticket.x + reg.window.right) // 2, reg.ticket.centery
         a = self._px(50)
@@ -342,8 +365,9 @@ class Screen:
             waiting = digits(f"في الانتظار: {s.waiting}", style)
             minutes = s.estimate_minutes if s.waiting else None
             est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
+            name_size, name_lines = self.wrap_fit(name, self._px(26), inner.width, True)
             lines = [
-                self.text(name, self.fit(name, self._px(26), inner.width, True), ACCENT, True),
+                *(self.text(line, name_size, ACCENT, True) for line in name_lines),
                 self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),
                 self.text(est, self.fit(est, self._px(24), inner.width), MUTED),
             ]

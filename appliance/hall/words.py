@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..label import ABJAD as ABJAD
+
 Language = Literal["ar", "en"]
 LetterStyle = Literal["abjad", "latin"]
 
@@ -117,35 +119,6 @@ _EN_UNITS = {
     90: "ninety",
 }
 
-#: Latin prefix → (Arabic glyph shown, letter name spoken), abjad order.
-ABJAD: dict[str, tuple[str, str]] = {
-    "A": ("أ", "ألف"),
-    "B": ("ب", "باء"),
-    "C": ("ج", "جيم"),
-    "D": ("د", "دال"),
-    "E": ("هـ", "هاء"),
-    "F": ("و", "واو"),
-    "G": ("ز", "زاي"),
-    "H": ("ح", "حاء"),
-    "I": ("ط", "طاء"),
-    "J": ("ي", "ياء"),
-    "K": ("ك", "كاف"),
-    "L": ("ل", "لام"),
-    "M": ("م", "ميم"),
-    "N": ("ن", "نون"),
-    "O": ("س", "سين"),
-    "P": ("ع", "عين"),
-    "Q": ("ف", "فاء"),
-    "R": ("ص", "صاد"),
-    "S": ("ق", "قاف"),
-    "T": ("ر", "راء"),
-    "U": ("ش", "شين"),
-    "V": ("ت", "تاء"),
-    "W": ("ث", "ثاء"),
-    "X": ("خ", "خاء"),
-    "Y": ("ذ", "ذال"),
-    "Z": ("ض", "ضاد"),
-}
 
 # Kept as text, one name per letter A…Z, so the table reads like a sign.
 _LATIN_AR_NAMES = (

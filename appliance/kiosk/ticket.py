@@ -20,6 +20,8 @@ from PIL import Image, ImageDraw
 
 from ..arabic import Align, ArabicRenderer, default_renderer
 from ..config import Config, Service
+from ..counted import CITIZEN, counted, duration
+from ..label import ticket_label
 from .options import TicketOptions
 
 
@@ -89,26 +91,14 @@ def _clock(moment: datetime) -> str:
 
 
 def _minutes(n: int) -> str:
-    """``n`` minutes with the Arabic noun agreeing with the number."""
-    if n == 1:
-        return "دقيقة واحدة"
-    if n == 2:
-        return "دقيقتين"
-    if 3 <= n <= 10:
-        return f"{n} دقائق"
-    return f"{n} دقيقة"
+    """``n`` minutes after «حوالي» (genitive: «حوالي دقيقتين»)."""
+    return duration(n, case="gen")
 
 
 def _people(n: int) -> str:
     if n == 0:
         return "لا أحد أمامك، تفضل بالانتظار لحين النداء"
-    if n == 1:
-        return "أمامك مواطن واحد"
-    if n == 2:
-        return "أمامك مواطنان"
-    if 3 <= n <= 10:
-        return f"أمامك {n} مواطنين"
-    return f"أمامك {n} مواطنًا"
+    return f"أمامك {counted(n, CITIZEN)}"
 
 
 class _Page:
@@ -175,11 +165,17 @@ class _Page:
             self.y += h
         self.y += pad
 
-    def big_number(self, number: str) -> None:
-        """The number as large as the paper allows (at most ~half the width tall)."""
-        size = self.width // 2
+    def number_size(self, number: str, lines: int = 1) -> int:
+        """The size at which ``number`` fills the width (at most ~half the width
+        tall, less when ``lines`` numbers are stacked)."""
+        size = self.width // 2 if lines == 1 else self.width // 3
         while size > 24 and self.r.measure(number, size, True)[0] > self.inner:
             size -= 4
+        return size
+
+    def big_number(self, number: str, size: int | None = None) -> None:
+        """The number as large as the paper allows."""
+        size = size or self.number_size(number)
         # The line box includes room for Arabic marks above and below that a
         # number does not use: draw it, then trim the empty rows.
         strip = self.r.render_line(number, size, bold=True)
@@ -223,7 +219,12 @@ def render_ticket(
         page.text(service.name_en, small)
     page.gap(small // 2)
     page.text("رقمك", body)
-    page.big_number(face.number)
+    forms = ticket_label(face.number).forms(branch.ticket_label)
+    # Both forms the same size: a citizen who reads only Arabic letters
+    # matches «هـ ١» to the hall's call as easily as another matches E001.
+    size = min(page.number_size(form, len(forms)) for form in forms)
+    for form in forms:
+        page.big_number(form, size)
 
     if face.priority:
         windows = [str(c.number) for c in cfg.counters if c.priority]

@@ -29,16 +29,22 @@ STAGES_WITH_WINDOW = frozenset({"called"})
 
 #: Stages the master emits by itself (issued, near, called) or that the
 #: back office sets; a centre adds its own in ``sms.templates``.
+#: Each fits one SMS (70 Arabic characters) with a centre name of up to 21
+#: characters (``[sms] centre_name``), a 4-digit ticket in both forms
+#: (``هـ ٩٩٩٩ (E9999)``) and the master's reference (``20261231-E9999``).
 DEFAULT_TEMPLATES = {
-    "issued": "{centre}: تم تسجيل رقمكم {ticket}، وسنرسل لكم رسالة عند اقتراب دوركم.",
-    "near": "{centre}: اقترب دوركم، رقم {ticket}. يرجى التواجد بقاعة الانتظار.",
-    "called": "{centre}: حان دوركم، رقم {ticket}. يرجى التوجه إلى الشباك {window}.",
+    "issued": "{centre}: رقمكم {ticket}، سنبلغكم عند قرب دوركم.",
+    "near": "{centre}: اقترب دوركم {ticket}، انتظروا بالقاعة.",
+    "called": "{centre}: حان دوركم {ticket}، توجهوا للشباك {window}.",
     "received": "{centre}: تم استلام طلبكم رقم {ref}.",
     "review": "{centre}: طلبكم رقم {ref} قيد المراجعة.",
-    "ready": "{centre}: طلبكم رقم {ref} جاهز للاستلام. يرجى الحضور ومعكم بطاقة الرقم القومي.",
-    "completed": "{centre}: تم الانتهاء من طلبكم رقم {ref}. للشكاوى والمقترحات: {hotline}.",
-    "test": "{centre}: رسالة تجريبية من بوابة الرسائل القصيرة.",
+    "ready": "{centre}: طلبكم {ref} جاهز، أحضروا بطاقة الهوية.",
+    "completed": "{centre}: انتهى طلبكم {ref}. للشكاوى: {hotline}.",
+    "test": "{centre}: رسالة تجريبية من بوابة الرسائل.",
 }
+#: A template longer than this is refused at validation (7 Arabic SMS parts
+#: hold 469 characters; a template is a text message, not a letter).
+MAX_TEMPLATE_CHARS = 1000
 
 
 def template_fields(template: str) -> list[str]:
@@ -52,6 +58,13 @@ def check_template(stage: str, template: str) -> Iterator[str]:
     except ValueError as exc:
         yield f"malformed template: {exc} (write {{{{ and }}}} for literal braces)"
         return
+    if len(template) > MAX_TEMPLATE_CHARS:
+        yield f"a template may hold at most {MAX_TEMPLATE_CHARS:,} characters, not {len(template):,}"
+        return
+    for _, name, spec, conversion in string.Formatter().parse(template):
+        if name is not None and (spec or conversion):
+            # «{ref:>100000000}» would pad every SMS to 100 million characters.
+            yield f"{{{name}}} takes no format spec or conversion; write {{{name}}}"
     for name in names:
         if name not in FIELDS:
             known = ", ".join("{" + f + "}" for f in FIELDS)
@@ -84,6 +97,18 @@ class SmsGateway:
     baudrate: int = setting("Serial speed of the modem.", default=115200, minimum=1200)
     outbox: str = setting(
         "The gateway's own SQLite outbox.", default="/var/lib/nidaa/sms-outbox.db"
+    )
+    centre_name: str = setting(
+        "The centre's name at the head of every SMS ({centre}); keep it short (every "
+        "character counts: 70 Arabic characters make one SMS). Empty: branch.name_ar.",
+        default="",
+    )
+    max_parts: int = setting(
+        "`nidaa config validate` refuses a template that, filled with the longest realistic "
+        "values, needs more SMS parts than this.",
+        default=2,
+        minimum=1,
+        maximum=10,
     )
     templates: dict[str, str] = setting(
         "Arabic text per stage, fields in braces: {centre} {ticket} {ref} {hotline} and, "
@@ -154,3 +179,75 @@ class SmsGateway:
                 yield f"templates.{stage}", problem
         if self.max_backoff_s < self.backoff_s:
             yield "max_backoff_s", f"must be at least backoff_s ({self.backoff_s})"
+
+
+# -- the whole branch's view of its templates ------------------------------------
+def field_values(
+    cfg: Any, ticket: Any = None, ref: Any = None, window: Any = None
+) -> dict[str, Any]:
+    """What the fields of a template say in this branch: the centre's SMS name,
+    and the ticket in the branch's label form (the same as paper and hall)."""
+    from ..label import ticket_label
+
+    sms = cfg.sms
+    return {
+        "centre": (sms.centre_name if sms is not None else "") or cfg.branch.name_ar,
+        "hotline": cfg.branch.hotline,
+        "ticket": (
+            ticket_label(ticket).text(cfg.branch.ticket_label)
+            if isinstance(ticket, str)
+            else ticket
+        ),
+        "ref": ref,
+        "window": window,
+    }
+
+
+def longest_values(cfg: Any) -> dict[str, str]:
+    """The longest value each field takes in this branch (``cfg`` a Config).
+
+    The ticket is the highest number of the service with the longest label, in
+    the branch's ``ticket_label`` form; the reference is the master's own form
+    (``YYYYMMDD-E999``); the window the highest counter number."""
+    from ..label import ticket_label
+    from ..queue.engine import label_for
+
+    latin = [label_for(s, s.last) for s in cfg.services]
+    longest = max(latin, key=lambda t: len(ticket_label(t).text(cfg.branch.ticket_label)))
+    values = field_values(
+        cfg, longest, f"20261231-{max(latin, key=len)}", max(c.number for c in cfg.counters)
+    )
+    return {k: str(v) for k, v in values.items()}
+
+
+def template_parts(cfg: Any) -> dict[str, int]:
+    """Stage → SMS parts of its template filled with :func:`longest_values`."""
+    from ..drivers.modem.pdu import split
+
+    assert cfg.sms is not None
+    values = longest_values(cfg)
+    parts = {}
+    for stage, template in cfg.sms.all_templates.items():
+        fields = {k: v for k, v in values.items() if k != "window" or stage in STAGES_WITH_WINDOW}
+        parts[stage] = len(split(render(template, fields))[1])
+    return parts
+
+
+def check_sms(cfg: Any) -> Iterator[tuple[str, str]]:
+    """Rules of the ``[sms]`` section that need the whole branch."""
+    sms = cfg.sms
+    if sms is None or not cfg.services or not cfg.counters:
+        return
+    if any(list(check_template(stage, t)) for stage, t in sms.templates.items()):
+        return  # already reported by SmsGateway.check
+    for stage, n in template_parts(cfg).items():
+        if n > sms.max_parts:
+            path = f"sms.templates.{stage}" if stage in sms.templates else "sms.centre_name"
+            yield (
+                path,
+                (
+                    f"the {stage!r} SMS takes {n} parts with the longest values "
+                    f"(at most sms.max_parts = {sms.max_parts}); shorten it"
+                    + ("" if stage in sms.templates else " or set a short sms.centre_name")
+                ),
+            )

@@ -27,7 +27,7 @@ from ..drivers.modem.sim import SimulatedModem
 from ..errors import ConfigError
 from ..systemd import Notifier
 from . import phone
-from .config import SmsGateway, render
+from .config import SmsGateway, field_values, render
 from .outbox import Outbox
 from .sender import Sender
 
@@ -105,13 +105,9 @@ class Gateway:
             number = phone.normalize(event.get("phone"))  # type: ignore[arg-type]
         except phone.PhoneNumberError as exc:
             raise EventError(str(exc)) from None
-        values = {
-            "centre": self.config.branch.name_ar,
-            "hotline": self.config.branch.hotline,
-            "ticket": event.get("ticket"),
-            "ref": event.get("ref"),
-            "window": event.get("window"),
-        }
+        values = field_values(
+            self.config, event.get("ticket"), event.get("ref"), event.get("window")
+        )
         return event_id, number, render(template, values)
 
     def handle_event(self, msg: Message) -> None:

@@ -165,3 +165,17 @@ def test_a_missing_font_is_named(tmp_path: Path, example_config_text: str) -> No
     assert code == ExitCode.HARDWARE
     assert str(missing) in err.getvalue()
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_long_service_name_wraps_on_its_tile_instead_of_shrinking(screen: Screen) -> None:
+    # Five tiles on a 1080p screen, the example's longest name (service E).
+    name = "E  الاستعلامات واستلام الطلبات المنتهية"
+    s = screen.regions.services
+    width = (s.width - screen._px(16) * 4) // 5 - screen._px(24)
+    size, lines = screen.wrap_fit(name, screen._px(26), width, True)
+    assert len(lines) == 2 and " ".join(lines) == name.replace("  ", " ")
+    assert size == screen._px(26)  # full size: wrapped, not shrunk
+    assert screen.fit(name, screen._px(26), width, True) < size  # one line would shrink it
+    assert all(screen.renderer.measure(line, size, True)[0] <= width for line in lines)
+    # A short name stays on one line.
+    assert len(screen.wrap_fit("A  تراخيص البناء", screen._px(26), width, True)[1]) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,12 @@ def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.Mo
     ]
     cfg = load_config(EXAMPLE_CONFIG)
     assert cfg.sms is not None
-    issued = cfg.sms.all_templates["issued"].split("{ticket}")[0].format(centre=cfg.branch.name_ar)
+    issued = cfg.sms.all_templates["issued"].split("{ticket}")[0].format(centre=cfg.sms.centre_name)
     assert len(saved) >= 5
     assert all(s["number"].startswith("+20100") for s in saved)
     assert sum(s["text"].startswith(issued) for s in saved) >= 3
-    assert any("الشباك" in s["text"] for s in saved)  # a 'called' SMS with its window
+    assert any("للشباك" in s["text"] for s in saved)  # a 'called' SMS with its window
+    # The ticket as the paper and the hall show it: «هـ ١٢ (E012)».
+    label = re.compile(r"[\u0621-\u064a]ـ? [٠-٩]+ \([A-Z]\d{3}\)")
+    assert all(label.search(s["text"]) for s in saved if s["text"].startswith(issued))
     assert _processes_mentioning(str(tmp_path / "demo")) == [], "a process was left behind"

@@ -18,7 +18,7 @@ from appliance.config import Config, load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.errors import QueueError
 from appliance.sim.harness.procs import Daemon, wait_until
-from appliance.sms.config import render
+from appliance.sms.config import field_values, render
 from tests.helpers import Watcher, running_branch, write_config
 
 PHONE = "+201012345678"
@@ -40,8 +40,12 @@ def sms_replace(tmp_path: Path, modem: Path) -> dict[str, str]:
 
 def expected(cfg: Config, stage: str, **values: Any) -> str:
     assert cfg.sms is not None
-    fields = {"centre": cfg.branch.name_ar, "hotline": cfg.branch.hotline, **values}
-    return render(cfg.sms.all_templates[stage], fields)
+    text = render(cfg.sms.all_templates[stage], field_values(cfg, **values))
+    # What the citizen reads: the short centre name and the ticket's two forms.
+    assert cfg.sms.centre_name in text
+    if "ticket" in values and "{ticket}" in cfg.sms.all_templates[stage]:
+        assert f"({values['ticket']})" in text
+    return text
 
 
 class GatewayProcess:

@@ -16,7 +16,7 @@ from ...drivers.modem import Health, Modem, ModemError, open_modem
 from ...drivers.modem.pdu import StatusReport, encode
 from ...errors import ConfigError
 from ...sms import phone
-from ...sms.config import render
+from ...sms.config import field_values, render
 from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
@@ -138,9 +138,7 @@ def run(
                 progress("  (add --send NUMBER to send a test SMS; `nidaa sms test NUMBER` "
                          "tests the whole path through the master and the gateway)")  # fmt: skip
             return result
-        text = render(
-            sms.all_templates["test"], {"centre": cfg.branch.name_ar, "hotline": cfg.branch.hotline}
-        )
+        text = render(sms.all_templates["test"], field_values(cfg))
         refs = []
         try:
             for part in encode(number, text, status_report=True):
