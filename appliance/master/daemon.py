@@ -220,9 +220,11 @@ class MasterDaemon:
         """One command inside the batch's transaction: its answer and whether
         it wrote anything, or None when it gets no answer at all."""
         if msg.retain:
-            # A retained command is a replay from the broker, not a live request.
-            log.warning("retained command on %s ignored and cleared", msg.topic)
-            self.bus.publish(msg.topic, b"", retain=True)
+            # A retained command is a replay from the broker, not a live
+            # request; clearing it (an empty retained message) comes back too.
+            if msg.payload:
+                log.warning("retained command on %s ignored and cleared", msg.topic)
+                self.bus.publish(msg.topic, b"", retain=True)
             return None
         try:
             group, action, counter = self.topics.parse_command(msg.topic)

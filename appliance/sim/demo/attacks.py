@@ -307,9 +307,16 @@ def retained(d: Drill) -> list[Attempt]:
     time.sleep(1.0)
     after = d.waiting() - before
     calls = [p for p in d.seen_on(t.event("call")) if b'"w3"' in p]
-    held = live == 0 and after == 0 and not calls
+    # Cleared from the broker, once: a newcomer finds no retained command.
+    probe = Raw(d, "tech", client_id="tech-probe")
+    probe.connect(d.port)
+    probe.c.subscribe(t.all_commands, qos=1)
+    kept = [m for m in probe.drain(1.5) if m.retain and m.payload]
+    probe.close()
+    held = live == 0 and after == 0 and not calls and not kept
     result = (
-        f"tickets issued: {live} live, {after} after a master restart; calls at w3: {len(calls)}"
+        f"tickets issued: {live} live, {after} after a master restart; calls at w3: "
+        f"{len(calls)}; retained commands left in the broker: {len(kept)}"
     )
     return [Attempt(3, "kiosk and counter publish retained commands", result, held)]
 
