@@ -39,6 +39,11 @@ setup(
         "arabic-reshaper>=3",
         "python-bidi>=0.4",
         "gpiozero>=2",
+        # gpiozero's default pin factory on a Pi 5 and recent Pi OS (a venv does
+        # not see Debian's python3-lgpio).  Wheels exist for 64-bit Pi OS and
+        # x86_64; 32-bit Pi OS (armv7l) has none: see docs/install.md.
+        'lgpio>=0.2.2; platform_system == "Linux" and '
+        '(platform_machine == "aarch64" or platform_machine == "x86_64")',
         "python-escpos>=3.1",
         # USB ticket printers: python-escpos reaches them through pyusb (libusb).
         "pyusb>=1.2",

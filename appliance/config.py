@@ -86,6 +86,12 @@ class Broker:
         "File holding this unit's MQTT password (kept out of the branch file).", default=""
     )
     ca_file: str = setting("CA certificate for an mqtts:// broker.", default="")
+    credentials_dir: str = setting(
+        "Folder of this Pi's per-unit credential files (`<unit>.toml`, made by nidaa "
+        "provision, copied by nidaa install): a daemon whose file is there connects as "
+        "its unit with it, whatever username and password_file say.",
+        default="/etc/nidaa/credentials",
+    )
     keepalive: int = setting("MQTT keepalive in seconds.", default=15, minimum=5, maximum=600)
 
     def check(self) -> Iterator[tuple[str, str]]:
@@ -243,6 +249,7 @@ class Config:
         from .kiosk.config import check_kiosks
         from .sms.config import check_sms
 
+        yield from self._check_unit_ids()
         # Rules of the unit sections that need the whole branch.
         yield from check_kiosks(self)
         yield from check_units(self)
@@ -272,6 +279,22 @@ class Config:
             for j, sid in enumerate(counter.services):
                 if sid not in known:
                     yield f"counters[{i}].services[{j}]", f"unknown service {sid!r}"
+
+    def _check_unit_ids(self) -> Iterator[tuple[str, str]]:
+        """A unit id is an MQTT user name and client id: one unit per id,
+        and not the technician's or back office's accounts."""
+        seen: dict[str, str] = {"tech": "technician account", "backoffice": "back office account"}
+        found = [("master.unit", self.master.unit)]
+        found += [(f"counter_units[{i}].unit", u.unit) for i, u in enumerate(self.counter_units)]
+        found += [(f"kiosks[{i}].unit", k.unit) for i, k in enumerate(self.kiosks)]
+        found += [(f"displays[{i}].id", d.id) for i, d in enumerate(self.displays)]
+        if self.sms is not None:
+            found.append(("sms.unit", self.sms.unit))
+        for path, unit in found:
+            if unit in seen:
+                yield path, f"unit id {unit!r} is already used by {seen[unit]}: unit ids are unique"
+            else:
+                seen[unit] = path
 
     # -- look-ups -----------------------------------------------------------
     def service(self, key: str) -> Service:

@@ -30,6 +30,13 @@ class ConfigError(NidaaError, ValueError):
         super().__init__("\n".join(lines))
 
 
+class UsageError(NidaaError, ValueError):
+    """A command-line argument names nothing the configuration has (an
+    unknown service letter or window): exit 2, as for any bad command line."""
+
+    code = "usage"
+
+
 class QueueError(NidaaError, ValueError):
     """A queue operation that cannot be applied; nothing was changed.
 
@@ -46,6 +53,13 @@ class BusError(NidaaError, ConnectionError):
     """The broker or the master could not be reached in time."""
 
     code = "unreachable"
+
+
+class AuthError(BusError, PermissionError):
+    """The broker refused this credential, its client id or a topic: the
+    network is fine, the account is not allowed (see docs/install.md)."""
+
+    code = "not_authorized"
 
 
 class HardwareError(NidaaError, OSError):

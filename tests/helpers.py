@@ -14,6 +14,7 @@ from typing import Any
 from appliance.bus.client import BusClient, Message, new_command_id
 from appliance.config import Config, load_config
 from appliance.sim.harness.procs import Daemon, wait_until
+from appliance.tech.system import ImageSystem
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"
@@ -151,3 +152,16 @@ def running_branch(
         yield branch.start()
     finally:
         branch.close()
+
+
+class LinkedVenvImage(ImageSystem):
+    """An image (``nidaa install --root``) whose venv is the tests' own
+    environment: a real pip install into each root would take minutes.
+    Everything else (users, ownership, enabling) is the real thing."""
+
+    def make_venv(self, venv: Path, source: Path) -> None:
+        import sys
+
+        (venv / "bin").mkdir(parents=True, exist_ok=True)
+        (venv / "bin/nidaa").unlink(missing_ok=True)
+        (venv / "bin/nidaa").symlink_to(Path(sys.executable).parent / "nidaa")

@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -34,7 +35,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from .. import __version__
 from ..config import Config, parse_broker_url
-from ..errors import BusError, ConfigError, QueueError
+from ..errors import AuthError, BusError, ConfigError, QueueError
+from .credential import Credential, unit_credential
 from .topics import Topics
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,11 @@ def encode(payload: Mapping[str, Any] | bytes) -> bytes:
 class _Pending:
     done: threading.Event = field(default_factory=threading.Event)
     answer: dict[str, Any] | None = None
+    denied: str = ""  #: the broker's PUBACK refused the request (MQTT v5 reason)
+
+
+#: CONNACK reasons that mean the credential, not the network.
+_AUTH_REASONS = ("Not authorized", "Bad user name or password", "Client identifier not valid")
 
 
 class BusClient:
@@ -112,6 +119,11 @@ class BusClient:
     ``manual_ack`` lets a subscription acknowledge its QoS 1 messages itself
     (``subscribe(..., defer_ack=True)``); every other message is still
     acknowledged as soon as its handler returns.
+
+    ``credential``: the account to connect with.  By default a unit uses its
+    own file from ``[broker] credentials_dir`` (:mod:`appliance.bus.credential`)
+    if this Pi has one, else ``[broker] username``/``password_file``.  The
+    credential's broker URL is used unless ``broker_url`` is given.
     """
 
     def __init__(
@@ -125,18 +137,28 @@ class BusClient:
         persistent: bool = False,
         presence: bool = True,
         manual_ack: bool = False,
+        credential: Credential | None = None,
     ) -> None:
         self.config = config
         self.presence = presence
         self.role = role
         self.unit = unit
         self.topics = Topics(config.branch.id)
-        self.client_id = client_id or unit
+        if credential is None and presence:
+            credential = unit_credential(config, unit)
+        self.credential = credential
+        self.client_id = client_id or (credential.client_id if credential else "") or unit
         self.persistent = persistent
+        url = broker_url or (credential.broker_url if credential else "") or config.broker.url
         try:
-            self.host, self.port, tls = parse_broker_url(broker_url or config.broker.url)
+            self.host, self.port, tls = parse_broker_url(url)
         except ValueError as exc:
             raise ConfigError([("broker.url", str(exc))]) from None
+        #: Why the broker last refused the connection, if it did (CONNACK reason).
+        self.refused: str = ""
+        self._unreachable_logged = False
+        self._mids: dict[int, _Pending] = {}
+        self._refused_mids: dict[int, str] = {}
         self._connected = threading.Event()
         self._lock = threading.Lock()
         self._subscriptions: dict[str, SubscribeOptions] = {}
@@ -156,11 +178,20 @@ class BusClient:
         self._client.on_socket_open = _no_delay
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_publish = self._on_publish
         self._client.on_message = self._on_unrouted
         self._client.message_callback_add(self.reply_topic, self._on_reply)
-        if config.broker.username:
-            self._client.username_pw_set(config.broker.username, self._read_password())
-        if tls:
+        if credential is not None:
+            self.username = credential.username
+            self._client.username_pw_set(credential.username, credential.password)
+        else:
+            self.username = config.broker.username
+            if config.broker.username:
+                self._client.username_pw_set(config.broker.username, self._read_password())
+        if tls and credential is not None and credential.ca_pem:
+            self._client.tls_set_context(ssl.create_default_context(cadata=credential.ca_pem))
+        elif tls:
             self._client.tls_set(ca_certs=config.broker.ca_file or None)
         if presence:
             self._client.will_set(
@@ -197,6 +228,15 @@ class BusClient:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
+    def connect_error(self) -> BusError:
+        """Why this client is not connected: refused (:class:`AuthError` when
+        the credential is not allowed) or unreachable."""
+        if self.refused in _AUTH_REASONS:
+            return AuthError(self.refusal())
+        if self.refused:
+            return BusError(self.refusal())
+        return BusError(f"broker {self.host}:{self.port} is unreachable")
+
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
@@ -225,8 +265,13 @@ class BusClient:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         if reason.is_failure:
-            log.warning("broker refused the connection: %s", reason)
+            first = self.refused != str(reason)
+            self.refused = str(reason)
+            if first:  # once per reason, not at every retry
+                log.error("%s", self.refusal())
             return
+        self.refused = ""
+        self._unreachable_logged = False
         subs = [(self.reply_topic, SubscribeOptions(qos=1))]
         with self._lock:
             subs += list(self._subscriptions.items())
@@ -238,7 +283,51 @@ class BusClient:
                 callback()
             except Exception:  # a unit's republish must not kill the network thread
                 log.exception("on-connect callback failed")
-        log.info("connected to %s:%s as %s", self.host, self.port, self.client_id)
+        # A tool's connection is routine; a unit's is worth a line in its journal.
+        log.log(
+            logging.INFO if self.presence else logging.DEBUG,
+            "connected to broker %s:%s as user %r, client id %r",
+            self.host,
+            self.port,
+            self.username,
+            self.client_id,
+        )
+
+    def refusal(self) -> str:
+        """What the broker's last refusal means, for a person."""
+        who = f"user {self.username!r}" if self.username else "an anonymous client"
+        what = f"broker {self.host}:{self.port} refused {who} with client id {self.client_id!r}"
+        if self.refused in _AUTH_REASONS:
+            hint = (
+                "the password, or this credential's client id, is not the one provisioned"
+                if self.username
+                else "the broker needs a credential (nidaa provision; docs/install.md)"
+            )
+            return f"{what}: not authorized ({self.refused}): {hint}"
+        return f"{what}: {self.refused}"
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        if not self._unreachable_logged:
+            self._unreachable_logged = True
+            log.error(
+                "broker %s:%s is unreachable (no connection); retrying every few seconds",
+                self.host,
+                self.port,
+            )
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any
+    ) -> None:
+        refused = bool(getattr(reason, "is_failure", False))
+        with self._lock:
+            pending = self._mids.pop(mid, None)
+            if pending is None and refused:
+                self._refused_mids[mid] = str(reason)
+                while len(self._refused_mids) > 64:  # refusals of other publishes
+                    self._refused_mids.pop(next(iter(self._refused_mids)))
+        if pending is not None and refused:
+            pending.denied = str(reason)
+            pending.done.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -365,7 +454,7 @@ class BusClient:
             raise ValueError("a command needs an 'id' chosen by the sender")
         deadline = time.monotonic() + timeout * attempts
         if not self._connected.wait(max(0.0, deadline - time.monotonic())):
-            raise BusError(f"broker {self.host}:{self.port} is unreachable")
+            raise self.connect_error()
         correlation = uuid.uuid4().bytes
         pending = _Pending()
         with self._lock:
@@ -377,7 +466,17 @@ class BusClient:
                 props.CorrelationData = correlation
                 # A command nobody took in time must not be applied later.
                 props.MessageExpiryInterval = max(1, math.ceil(timeout))
-                self.publish(topic, payload, qos=1, properties=props)
+                # A refused PUBACK ends the wait.  Never hold our lock while
+                # calling paho: its network thread calls _on_publish holding
+                # paho's own lock; an early refusal waits in _refused_mids.
+                info = self.publish(topic, payload, qos=1, properties=props)
+                with self._lock:
+                    early = self._refused_mids.pop(info.mid, None)
+                    if early is None:
+                        self._mids[info.mid] = pending
+                if early is not None:
+                    pending.denied = early
+                    break
                 if pending.done.wait(timeout):
                     break
             else:
@@ -385,6 +484,13 @@ class BusClient:
         finally:
             with self._lock:
                 self._pending.pop(correlation, None)
+                for mid in [m for m, p in self._mids.items() if p is pending]:
+                    del self._mids[mid]
+        if pending.denied:
+            raise AuthError(
+                f"broker {self.host}:{self.port} refused user {self.username!r} publishing on "
+                f"{topic}: {pending.denied} (this account may not send that command)"
+            )
         answer = pending.answer or {}
         if answer.get("ok") is True:
             result = answer.get("result", {})

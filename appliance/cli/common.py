@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..bus.client import BusClient, new_command_id
+from ..bus.credential import Credential, tool_credential
 from ..config import Config, load_config
-from ..errors import BusError
+from ..errors import ConfigError
 
 DEFAULT_CONFIG = "/etc/nidaa/branch.toml"
 
@@ -24,6 +25,12 @@ def add_bus_options(p: argparse.ArgumentParser, *, json_output: bool = True) -> 
         help=f"branch configuration (default: $NIDAA_CONFIG or {DEFAULT_CONFIG})",
     )
     p.add_argument("--broker", metavar="URL", help="mqtt://host:port, overrides the configuration")
+    p.add_argument(
+        "--credential",
+        metavar="FILE",
+        help="the technician's MQTT credential (tech.toml from nidaa provision; default: "
+        "$NIDAA_CREDENTIAL or ~/.config/nidaa/credential.toml)",
+    )
     if json_output:
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument(
@@ -35,6 +42,8 @@ def add_bus_options(p: argparse.ArgumentParser, *, json_output: bool = True) -> 
 def tool_client(args: argparse.Namespace) -> Iterator[tuple[Config, BusClient]]:
     """A bus client for a technician command (not a unit: no presence)."""
     cfg = load_config(args.config)
+    credential = tool_credential(getattr(args, "credential", None))
+    _check_tool_credential(credential)
     client_id = f"tech-{socket.gethostname()}-{os.getpid()}"[:64]
     bus = BusClient(
         cfg,
@@ -43,14 +52,32 @@ def tool_client(args: argparse.Namespace) -> Iterator[tuple[Config, BusClient]]:
         broker_url=args.broker,
         client_id=client_id,
         presence=False,
+        credential=credential,
     )
     bus.start()
     try:
         if not bus.wait_connected(getattr(args, "timeout", 3.0)):
-            raise BusError(f"broker {bus.host}:{bus.port} is unreachable")
+            raise bus.connect_error()
         yield cfg, bus
     finally:
         bus.stop()
+
+
+def _check_tool_credential(credential: Credential | None) -> None:
+    """A unit's credential is bound to its daemon's client id: a command
+    using it would either be refused or knock the daemon off the bus."""
+    if credential is not None and credential.client_id:
+        raise ConfigError(
+            [
+                (
+                    "",
+                    f"this is the credential of unit {credential.username!r}, which the broker "
+                    f"accepts only as its daemon (client id {credential.client_id!r}); use the "
+                    "technician's credential (credentials/tech.toml), see docs/install.md",
+                )
+            ],
+            credential.source,
+        )
 
 
 def send(bus: BusClient, topic: str, args: argparse.Namespace, **payload: Any) -> dict[str, Any]:

@@ -55,6 +55,10 @@ def register(sub: Any) -> None:
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # One Ctrl-C (or kill) is enough: a second one must not cut the clean-up
+    # short and leave part of the branch running.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 

@@ -21,6 +21,7 @@ class ExitCode(enum.IntEnum):
     UNREACHABLE = 4  #: broker or master did not answer in time
     REFUSED = 5  #: the master answered with an error (unknown service, paused counter...)
     HARDWARE = 6  #: a device is missing, busy or failed its self-test
+    DENIED = 7  #: the broker refused the credential, its client id or the command's topic
 
 
 @dataclass

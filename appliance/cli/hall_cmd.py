@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from ..config import load_config
-from ..errors import ConfigError
+from ..errors import UsageError
 from ..hall.config import display_unit
 from ..hall.voice import CallVoice, write_wav
 from ..hall.words import LANGUAGES, LETTER_STYLES
@@ -46,7 +46,10 @@ def announce(args: argparse.Namespace, env: Environment) -> int:
     try:
         counter = cfg.counter(args.counter)
     except KeyError:
-        raise ConfigError([("", f"no counter with id or window number {args.counter!r}")]) from None
+        known = ", ".join(f"{c.id} ({c.number})" for c in cfg.counters)
+        raise UsageError(
+            f"no counter with id or window number {args.counter!r}; known: {known}"
+        ) from None
     if not args.out and not args.text:
         env.err("give --out FILE.wav, --text or both")
         return ExitCode.USAGE

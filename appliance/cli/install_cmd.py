@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from ..tech.install import InstallOptions, Outcome, install, uninstall
-from ..tech.system import HostSystem, System
+from ..tech.system import HostSystem, ImageSystem, System
 from ..tech.units import DEFAULT_PREFIX, ROLES
 from .env import Environment, ExitCode
 
 
 def host_system(root: Path) -> System:
-    """The machine the command changes (tests replace this)."""
-    return HostSystem(root)
+    """The machine the command changes: this one, or the image at ``--root``."""
+    return HostSystem() if root.resolve() == Path("/") else ImageSystem(root)
 
 
 def register(sub: Any) -> None:
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
         "/etc/nidaa, state in /var/lib/nidaa, the system user nidaa and the role's systemd "
         "unit, enabled.  Running it again changes nothing.",
     )
-    p.add_argument("--role", required=True, help=f"one of: {', '.join(ROLES)}")
+    p.add_argument("--role", required=True, choices=ROLES, help=f"one of: {', '.join(ROLES)}")
     p.add_argument("--config", required=True, metavar="FILE", help="branch configuration")
     p.add_argument("--unit", help="which unit of the role this Pi is, if the config has several")
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"default {DEFAULT_PREFIX}")

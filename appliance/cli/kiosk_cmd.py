@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import Config, load_config
 from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_width_px, ticket_job
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageError
 from ..kiosk.config import KioskUnit, default_kiosk, simulated
 from ..kiosk.options import TicketOptions
 from ..kiosk.ticket import render_ticket, sample_face
@@ -54,7 +54,7 @@ def preview(args: argparse.Namespace, env: Environment) -> int:
         face = sample_face(cfg, args.service, priority=args.priority)
     except KeyError:
         known = ", ".join(f"{s.id} ({s.prefix})" for s in cfg.services)
-        raise ConfigError([("", f"unknown service {args.service!r}; known: {known}")]) from None
+        raise UsageError(f"unknown service {args.service!r}; known: {known}") from None
     profile = args.profile or PROFILE_FOR_WIDTH_MM[args.width or 80]
     width = paper_width_px(profile)
     image = render_ticket(cfg, face, width, TicketOptions())

@@ -7,13 +7,24 @@ Each group of subcommands lives in its own module exposing
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import BusError, ConfigError, HardwareError, NidaaError, QueueError
+from ..errors import (
+    AuthError,
+    BusError,
+    ConfigError,
+    HardwareError,
+    NidaaError,
+    QueueError,
+    UsageError,
+)
 from .env import Environment, ExitCode
 
 # Modules that add subcommands, in the order `nidaa --help` lists them.
@@ -34,7 +45,8 @@ COMMAND_MODULES = [
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
-4 broker or master unreachable, 5 refused by the master, 6 hardware fault"""
+4 broker or master unreachable, 5 refused by the master, 6 hardware fault,
+7 not authorized by the broker (credential, client id or topic)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,24 +75,50 @@ def run(argv: Sequence[str] | None = None, env: Environment | None = None) -> in
     )
     try:
         return int(args.func(args, env))
-    except ConfigError as exc:
-        env.err(str(exc))
-        return ExitCode.CONFIG
-    except BusError as exc:
-        env.err(str(exc))
-        return ExitCode.UNREACHABLE
-    except QueueError as exc:
-        env.err(f"refused: {exc.message} ({exc.code})")
-        return ExitCode.REFUSED
-    except HardwareError as exc:
-        env.err(str(exc))
-        return ExitCode.HARDWARE
     except NidaaError as exc:
-        env.err(str(exc))
-        return ExitCode.ERROR
+        code, message = _failure(exc)
+        env.err(message)
+        if getattr(args, "json", False):
+            # A script reading --json gets one object, the error included.
+            error = {"code": getattr(exc, "code", "error"), "message": message}
+            env.json({"ok": False, "exit": int(code), "error": error})
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `nidaa provision ... | head`: the reader has gone; nothing to say.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+
+
+def _failure(exc: NidaaError) -> tuple[ExitCode, str]:
+    """The exit code and message of an error (one place for every command)."""
+    if isinstance(exc, ConfigError):
+        return ExitCode.CONFIG, str(exc)
+    if isinstance(exc, UsageError):
+        return ExitCode.USAGE, str(exc)
+    if isinstance(exc, AuthError):
+        return ExitCode.DENIED, str(exc)
+    if isinstance(exc, BusError):
+        return ExitCode.UNREACHABLE, str(exc)
+    if isinstance(exc, QueueError):
+        return ExitCode.REFUSED, f"refused: {exc.message} ({exc.code})"
+    if isinstance(exc, HardwareError):
+        return ExitCode.HARDWARE, str(exc)
+    return ExitCode.ERROR, str(exc)
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    if code == 130:
+        # Interrupted, and everything it started is stopped by now.  End here:
+        # after a KeyboardInterrupt that was handled, CPython 3.11 sometimes
+        # still ends the process by re-raising SIGINT at exit (status -2
+        # instead of 130; seen on a loaded machine), which tells the caller
+        # the clean-up never ran.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)

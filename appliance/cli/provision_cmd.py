@@ -38,6 +38,11 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="where passwd, acl and certificates will be on the broker (default: --out)",
     )
+    p.add_argument(
+        "--plugin",
+        metavar="FILE",
+        help="Mosquitto's mosquitto_dynamic_security.so (default: found in /usr/lib)",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,6 +57,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         bind=args.bind,
         tls_hosts=args.tls_host,
         conf_dir=Path(args.conf_dir) if args.conf_dir else None,
+        plugin=Path(args.plugin) if args.plugin else None,
     )
     result = provision(cfg, opts)
     for acc in result.accounts:
@@ -62,7 +68,8 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     for path in result.unchanged:
         env.out(f"unchanged  {path}")
     env.out(
-        f"{len(result.accounts)} units; copy credentials/<unit>.* to each unit and "
-        "nidaa.conf to /etc/mosquitto/conf.d/ on the master"
+        f"{len(result.accounts)} accounts; install credentials/<unit>.toml on each unit "
+        "(nidaa install --credentials), nidaa.conf to /etc/mosquitto/conf.d/ on the master; "
+        "credentials/tech.toml is the technician's"
     )
     return ExitCode.OK

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from ..bus.client import Message
+from ..errors import QueueError
 from .common import add_bus_options, send, tool_client
 from .env import Environment, ExitCode
 
@@ -52,10 +53,20 @@ def _ticket_line(t: dict[str, Any] | None) -> str:
 
 
 def ticket_issue(args: argparse.Namespace, env: Environment) -> int:
-    with tool_client(args) as (_cfg, bus):
-        result = send(
-            bus, bus.topics.ticket_cmd("issue"), args, service=args.service, priority=args.priority
-        )
+    with tool_client(args) as (cfg, bus):
+        try:
+            result = send(
+                bus,
+                bus.topics.ticket_cmd("issue"),
+                args,
+                service=args.service,
+                priority=args.priority,
+            )
+        except QueueError as exc:
+            if exc.code == "unknown_service":
+                known = ", ".join(f"{s.prefix} ({s.id})" for s in cfg.services)
+                raise QueueError(exc.code, f"{exc.message}; services: {known}") from None
+            raise
     if args.json:
         env.json(result["ticket"] | {"estimate": result.get("estimate")})
     else:
@@ -81,6 +92,8 @@ def counter_action(args: argparse.Namespace, env: Environment) -> int:
         env.json(result)
     elif "counter" in result:
         env.out(f"counter {counter}: {result['counter']['state']}")
+    elif not result.get("ticket") and args.action == "call-next":
+        env.out(f"counter {counter}: nobody waiting for its services")
     else:
         env.out(f"counter {counter}: {_ticket_line(result.get('ticket'))}")
         if result.get("finished"):
@@ -134,6 +147,7 @@ def status(args: argparse.Namespace, env: Environment) -> int:
     if args.json:
         env.json({"branch": cfg.branch.id, "units": units})
     else:
+        tz = cfg.branch.timezone
         if not units:
             env.out("no unit has reported on this branch's bus")
         for u in units:
@@ -142,7 +156,19 @@ def status(args: argparse.Namespace, env: Environment) -> int:
             )
             env.out(
                 f"{u.get('role', '?'):<12} {u.get('unit', '?'):<14} {u.get('state', '?'):<9} "
-                f"v{u.get('version', '?'):<8} last seen {u.get('ts', '?')}  {faults}"
+                f"v{u.get('version', '?'):<8} last seen {_local(u.get('ts'), tz)}  {faults}"
             )
     unhealthy = [u for u in units if u.get("state") != "online"]
     return ExitCode.OK if not unhealthy else ExitCode.HARDWARE
+
+
+def _local(ts: Any, timezone: str) -> str:
+    """A status time stamp (UTC ISO) in the branch's own time, as staff read it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        when = datetime.fromisoformat(str(ts)).astimezone(ZoneInfo(timezone))
+    except (ValueError, TypeError):
+        return str(ts)
+    return when.strftime("%Y-%m-%d %H:%M:%S")

@@ -74,8 +74,28 @@ def register(sub: Any) -> None:
     )  # fmt: skip
 
 
+#: device → the roles whose units have it.
+DEVICE_ROLES = {
+    "printer": ("kiosk",),
+    "buttons": ("kiosk", "counter"),
+    "display": ("counter",),
+    "sound": ("display",),
+}
+
+
+def _this_unit(config: str, device: str) -> str | None:
+    """The unit `nidaa install` put on this Pi, if exactly one has ``device``."""
+    from ..tech.install import installed_units
+
+    here = installed_units(config)
+    units = [here[r] for r in DEVICE_ROLES.get(device, ()) if r in here]
+    return units[0] if len(units) == 1 else None
+
+
 def _run_device(args: argparse.Namespace, env: Environment) -> SelfTest:
     cfg = load_config(args.config)
+    if getattr(args, "unit", "") is None:
+        args.unit = _this_unit(args.config, args.device)
     progress = (lambda _line: None) if args.json else env.out
     if args.device == "printer":
         from ..tech.selftest import printer

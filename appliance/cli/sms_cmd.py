@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+from pathlib import Path
 from typing import Any
 
 from ..config import load_config
@@ -135,6 +136,14 @@ def show_outbox(args: argparse.Namespace, env: Environment) -> int:
     if cfg.sms is None:
         env.err(f"{args.config}: no [sms] section: this branch sends no SMS")
         return ExitCode.CONFIG
+    if not Path(cfg.sms.outbox).is_file():
+        # Opening it would create an empty outbox and report zeros: on a Pi
+        # without the gateway that reads as "nothing waits", which is not true.
+        env.err(
+            f"no SMS outbox at {cfg.sms.outbox}: the SMS gateway does not run on this Pi "
+            "(run this on the gateway's Pi, or give its outbox with --config)"
+        )
+        return ExitCode.ERROR
     outbox = Outbox(cfg.sms.outbox)
     try:
         retried = outbox.retry_dead(time.time()) if args.retry_dead else 0

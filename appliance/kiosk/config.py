@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..schema import duplicates, setting
@@ -191,11 +192,14 @@ def default_kiosk(cfg: Config, unit: str = "k1") -> KioskUnit:
 
 def simulated(kiosk: KioskUnit, output_dir: str = "") -> KioskUnit:
     """The same kiosk on mock pins with an in-memory printer of the same
-    paper width (saving its tickets in ``output_dir`` if given)."""
+    paper width (saving its tickets in ``output_dir`` if given).  Its journal
+    goes to ``output_dir`` too, or stays in memory: a simulated kiosk never
+    writes the Pi's /var/lib/nidaa."""
     printer = PrinterSettings(
         backend="simulated", profile=kiosk.printer.profile, output_dir=output_dir
     )
-    return replace(kiosk, printer=printer, pin_factory="mock")
+    journal = str(Path(output_dir) / "requests.journal") if output_dir and kiosk.journal else ""
+    return replace(kiosk, printer=printer, pin_factory="mock", journal=journal)
 
 
 def check_kiosks(cfg: Config) -> list[tuple[str, str]]:

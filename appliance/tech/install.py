@@ -6,14 +6,19 @@ Layout (under ``root``, ``/`` on a real Pi):
 ``/opt/nidaa/venv``               the package in its own venv
 ``/opt/nidaa/install.json``       what install made (roles, groups it created)
 ``/etc/nidaa/branch.toml``        the configuration, 0640 root:nidaa
+``/etc/nidaa/credentials/<unit>.toml``  each installed unit's MQTT credential, 0600 nidaa
+``/etc/nidaa/nidaa-<role>.env``   which unit the role's service runs (``--unit``)
 ``/var/lib/nidaa``                state (the master's database), nidaa:nidaa
 ``/etc/systemd/system/nidaa-*``   one unit per role, enabled
+``/usr/local/bin/nidaa``          the command, on every user's PATH
 ================================  ==========================================
 
 Every step first looks whether it is already done, so a second run changes
-nothing and says "unchanged".  All checks (root, configuration, role) run
-before the first change: bad input leaves the machine as it was.  Changes
-other than files go through :class:`appliance.tech.system.System`.
+nothing and says "unchanged", and a run stopped midway (power, a full disk)
+is completed by the next.  All checks (root, configuration, role, unit,
+credential) run before the first change: bad input leaves the machine as it
+was.  Changes other than files go through :class:`appliance.tech.system.System`
+(the host, or with ``--root`` an image whose own ``etc/passwd`` gets the user).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import load_config
-from ..errors import NidaaError
+from ..errors import HardwareError, NidaaError
+from . import libraries
 from .accounts import accounts
 from .files import write_atomic
 from .system import System
@@ -87,8 +93,37 @@ def _read_manifest(path: Path) -> dict[str, list[str]]:
     return {k: list(data.get(k, [])) for k in ("roles", "created_groups")}
 
 
-PASSWORD_FILE = Path("/etc/nidaa/mqtt.password")
-CA_FILE = Path("/etc/nidaa/ca.crt")
+CREDENTIALS = ETC / "credentials"
+COMMAND_LINK = Path("usr/local/bin/nidaa")
+#: Roles whose daemon takes ``--unit`` (the others have one unit per branch).
+UNIT_OPTION = ("kiosk", "counter", "display")
+
+
+def env_file(role: str) -> Path:
+    """The unit file's ``EnvironmentFile=-/etc/nidaa/%N.env``."""
+    return ETC / f"{UNITS[role].removesuffix('.service')}.env"
+
+
+def env_text(role: str, unit: str) -> str:
+    args = f"--unit {unit}" if role in UNIT_OPTION else ""
+    return f'# Written by nidaa install: this Pi runs {role} unit {unit}.\nNIDAA_ARGS="{args}"\n'
+
+
+def installed_units(config: str | Path) -> dict[str, str]:
+    """role → unit installed on this Pi, from the env files next to its
+    configuration (``/etc/nidaa/nidaa-<role>.env``): how commands run on a
+    unit (``nidaa test buttons``) know which unit they are on."""
+    folder = Path(config).parent
+    found: dict[str, str] = {}
+    for role in UNITS:
+        try:
+            text = (folder / env_file(role).name).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("# Written by nidaa install: this Pi runs "):
+                found[role] = line.rsplit(" unit ", 1)[1].rstrip(".")
+    return found
 
 
 def check_role(opts: InstallOptions) -> str:
@@ -97,7 +132,12 @@ def check_role(opts: InstallOptions) -> str:
         raise NidaaError(f"unknown role {opts.role!r}: choose one of {', '.join(ROLES)}")
     cfg = load_config(opts.config)  # ConfigError lists every problem
     unit = _pick_unit(opts, [a.username for a in accounts(cfg) if a.role == opts.role])
-    if opts.credentials is not None and not (opts.credentials / f"{unit}.password").is_file():
+    absent = libraries.missing(libraries.needed(cfg, opts.role, unit))
+    if absent:
+        raise HardwareError(
+            "the configuration needs libraries that do not import here:\n  " + "\n  ".join(absent)
+        )
+    if opts.credentials is not None and not (opts.credentials / f"{unit}.toml").is_file():
         raise NidaaError(
             f"no credential for unit {unit!r} in {opts.credentials} (made by nidaa provision)"
         )
@@ -171,7 +211,10 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         out.did(f"owner root:{USER} on {branch}")
 
     if opts.credentials is not None:
-        _install_credentials(opts, unit_id, system, out)
+        _install_credential(opts, unit_id, system, out)
+    env = _under(root, env_file(opts.role))
+    if write_atomic(env, env_text(opts.role, unit_id), 0o644):
+        out.did(f"unit {unit_id} in {env}")
 
     venv = prefix_dir / "venv"
     stamp = venv / ".nidaa-version"
@@ -180,6 +223,13 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         system.make_venv(venv, source)
         write_atomic(stamp, wanted, 0o644)
         out.did(f"installed nidaa {__version__} into {venv}")
+    link = _under(root, COMMAND_LINK)
+    target = Path(opts.prefix) / "venv/bin/nidaa"
+    if not link.is_symlink() or Path(link.readlink()) != target:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        out.did(f"command {link} -> {target}")
 
     # -- systemd -------------------------------------------------------------
     unit = UNITS[opts.role]
@@ -205,26 +255,26 @@ def install(opts: InstallOptions, system: System) -> Outcome:
     return out
 
 
-def _install_credentials(opts: InstallOptions, unit: str, system: System, out: Outcome) -> None:
-    """The unit's MQTT password (nidaa only, 0600) and the branch CA."""
+def _install_credential(opts: InstallOptions, unit: str, system: System, out: Outcome) -> None:
+    """The unit's own credential file (nidaa only, 0600): one file per unit,
+    so two roles on one Pi (master and SMS gateway) keep both."""
     assert opts.credentials is not None
-    secret = (opts.credentials / f"{unit}.password").read_bytes()
-    target = _under(opts.root, PASSWORD_FILE)
-    if write_atomic(target, secret, 0o600):
-        out.did(f"MQTT password of {unit} in {target}")
+    folder = _under(opts.root, CREDENTIALS)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        out.did(f"created {folder}")
+    if folder.stat().st_mode & 0o7777 != 0o750:
+        folder.chmod(0o750)
+        out.did(f"mode 750 on {folder}")
+    if system.owner(folder) != ("root", USER):
+        system.chown(folder, "root", USER)
+        out.did(f"owner root:{USER} on {folder}")
+    target = folder / f"{unit}.toml"
+    if write_atomic(target, (opts.credentials / f"{unit}.toml").read_bytes(), 0o600):
+        out.did(f"MQTT credential of {unit} in {target}")
     if system.owner(target) != (USER, USER):
         system.chown(target, USER, USER)
         out.did(f"owner {USER}:{USER} on {target}")
-    ca = opts.credentials.parent / "ca.crt"
-    if ca.is_file() and write_atomic(_under(opts.root, CA_FILE), ca.read_bytes(), 0o644):
-        out.did(f"branch CA in {_under(opts.root, CA_FILE)}")
-    broker = load_config(opts.config).broker
-    if broker.username != unit or Path(broker.password_file) != PASSWORD_FILE:
-        out.notes.append(
-            f'set in /etc/nidaa/branch.toml: [broker] username = "{unit}", '
-            f'password_file = "{PASSWORD_FILE}"'
-            + (f', ca_file = "{CA_FILE}"' if ca.is_file() else "")
-        )
 
 
 def uninstall(
@@ -254,6 +304,10 @@ def uninstall(
         out.did(f"removed {dropin}")
     if out.changes:
         system.systemctl("daemon-reload")
+    link = _under(root, COMMAND_LINK)
+    if link.is_symlink() and str(link.readlink()).startswith(str(Path(prefix))):
+        link.unlink()
+        out.did(f"removed {link}")
     remove = [_under(root, prefix), _under(root, ETC)] + ([_under(root, STATE)] if purge else [])
     for path in remove:
         if path.exists():

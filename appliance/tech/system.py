@@ -183,3 +183,147 @@ class RecordingSystem:
             self.enabled.add(args[-1])
         elif args[0] == "disable":
             self.enabled.discard(args[-1])
+
+
+def _read_table(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@dataclass
+class ImageSystem:
+    """A file system image at ``root`` (``nidaa install --root DIR``).
+
+    Users and groups are written into the image's own ``etc/passwd``,
+    ``etc/group`` (and ``shadow``/``gshadow`` when the image has them),
+    never the host's; ``systemctl enable`` is the symlink systemd would make.
+    Works on an empty folder as well as on a mounted Raspberry Pi OS image.
+    """
+
+    root: Path
+
+    # -- the image's account tables ------------------------------------------
+    def _table(self, name: str) -> Path:
+        return self.root / "etc" / name
+
+    def _write(self, name: str, rows: list[list[str]], mode: int) -> None:
+        from .files import write_atomic
+
+        path = self._table(name)
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
+        write_atomic(path, "".join(":".join(r) + "\n" for r in rows), mode)
+
+    def _free_id(self, *tables: str) -> int:
+        used = {int(r[2]) for t in tables for r in _read_table(self._table(t)) if len(r) > 2
+                and r[2].isdigit()}  # fmt: skip
+        for candidate in range(999, 99, -1):  # system ids, from the top like useradd -r
+            if candidate not in used:
+                return candidate
+        raise NidaaError(f"no free system id left in {self.root}/etc")
+
+    def _ensure_root_entries(self) -> None:
+        if not self._table("passwd").exists():
+            self._write("passwd", [["root", "x", "0", "0", "root", "/root", "/bin/sh"]], 0o644)
+        if not self._table("group").exists():
+            self._write("group", [["root", "x", "0", ""]], 0o644)
+
+    def is_root(self) -> bool:
+        return os.geteuid() == 0
+
+    def user_exists(self, name: str) -> bool:
+        return any(r[0] == name for r in _read_table(self._table("passwd")))
+
+    def group_exists(self, name: str) -> bool:
+        return any(r[0] == name for r in _read_table(self._table("group")))
+
+    def user_groups(self, name: str) -> set[str]:
+        return {r[0] for r in _read_table(self._table("group"))
+                if len(r) > 3 and name in r[3].split(",")}  # fmt: skip
+
+    def _add_group_row(self, name: str, gid: int) -> None:
+        self._ensure_root_entries()
+        self._write("group", [*_read_table(self._table("group")), [name, "x", str(gid), ""]], 0o644)
+        if self._table("gshadow").exists():
+            rows = [*_read_table(self._table("gshadow")), [name, "!", "", ""]]
+            self._write("gshadow", rows, 0o640)
+
+    def add_group(self, name: str) -> None:
+        self._add_group_row(name, self._free_id("group"))
+
+    def add_user(self, name: str, home: Path) -> None:
+        self._ensure_root_entries()
+        uid = self._free_id("passwd", "group")
+        if not self.group_exists(name):
+            self._add_group_row(name, uid)
+        gid = next(r[2] for r in _read_table(self._table("group")) if r[0] == name)
+        row = [name, "x", str(uid), gid, "", str(home), "/usr/sbin/nologin"]
+        self._write("passwd", [*_read_table(self._table("passwd")), row], 0o644)
+        if self._table("shadow").exists():
+            rows = [*_read_table(self._table("shadow")), [name, "!", "", "", "", "", "", "", ""]]
+            self._write("shadow", rows, 0o640)
+
+    def add_user_to_group(self, name: str, group: str) -> None:
+        rows = _read_table(self._table("group"))
+        for r in rows:
+            if r[0] == group:
+                members = [m for m in (r[3].split(",") if len(r) > 3 else []) if m]
+                r[3:] = [",".join([*members, name])]
+        self._write("group", rows, 0o644)
+
+    def _drop(self, table: str, name: str, mode: int) -> None:
+        if self._table(table).exists():
+            self._write(table, [r for r in _read_table(self._table(table)) if r[0] != name], mode)
+
+    def remove_user(self, name: str) -> None:
+        self._drop("passwd", name, 0o644)
+        self._drop("shadow", name, 0o640)
+        rows = _read_table(self._table("group"))
+        for r in rows:
+            if len(r) > 3:
+                r[3] = ",".join(m for m in r[3].split(",") if m and m != name)
+        self._write("group", rows, 0o644)
+        self.remove_group(name)
+
+    def remove_group(self, name: str) -> None:
+        self._drop("group", name, 0o644)
+        self._drop("gshadow", name, 0o640)
+
+    def _id(self, table: str, name: str) -> int:
+        for r in _read_table(self._table(table)):
+            if r[0] == name:
+                return int(r[2])
+        raise NidaaError(f"{name!r} is not in {self._table(table)}")
+
+    def owner(self, path: Path) -> tuple[str, str]:
+        st = path.stat()
+        users = {r[2]: r[0] for r in _read_table(self._table("passwd")) if len(r) > 2}
+        groups = {r[2]: r[0] for r in _read_table(self._table("group")) if len(r) > 2}
+        return users.get(str(st.st_uid), str(st.st_uid)), groups.get(str(st.st_gid), str(st.st_gid))
+
+    def chown(self, path: Path, user: str, group: str) -> None:
+        os.chown(path, self._id("passwd", user), self._id("group", group))
+
+    def make_venv(self, venv: Path, source: Path) -> None:
+        HostSystem().make_venv(venv, source)
+
+    # -- systemd, offline ----------------------------------------------------
+    def _wants(self, unit: str) -> Path:
+        return self.root / "etc/systemd/system/multi-user.target.wants" / unit
+
+    def is_enabled(self, unit: str) -> bool:
+        return self._wants(unit).is_symlink()
+
+    def systemctl(self, *args: str) -> None:
+        unit = args[-1]
+        if args[0] == "enable":
+            link = self._wants(unit)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.unlink(missing_ok=True)
+            link.symlink_to(f"/etc/systemd/system/{unit}")
+        elif args[0] == "disable":
+            self._wants(unit).unlink(missing_ok=True)
+        # daemon-reload: nothing runs in an image.

@@ -64,6 +64,10 @@ def test_ticket_counter_queue_and_status(broker: Mosquitto, tmp_path: Path) -> N
 
         code, _, err = nidaa("ticket", "issue", "Q", *common)
         assert code == ExitCode.REFUSED and "unknown_service" in err
+        assert "services: A (building), B (reconcile)" in err  # what to type instead
+
+        code, out, _ = nidaa("counter", "call-next", "4", *common)  # w4: reconcile, none waiting
+        assert code == ExitCode.OK and out.strip() == "counter w4: nobody waiting for its services"
 
         nidaa("counter", "pause", "w3", *common)
         code, _, err = nidaa("counter", "call-next", "w3", *common)
@@ -72,6 +76,53 @@ def test_ticket_counter_queue_and_status(broker: Mosquitto, tmp_path: Path) -> N
         code, out, _ = nidaa("queue", *common)
         assert code == ExitCode.OK and "building" in out and "paused" in out
 
+        code, out, _ = nidaa("status", *common)
+        # "last seen" in the branch's time (Africa/Cairo), not UTC with its offset.
+        assert "last seen 20" in out and "+00:00" not in out
+
         code, out, _ = nidaa("status", "--json", *common)
         units = json.loads(out)["units"]
         assert any(u["role"] == "master" and u["state"] == "online" for u in units)
+
+
+def test_a_failing_json_command_still_prints_one_object() -> None:
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    for argv in (["queue"], ["ticket", "issue", "A"]):
+        code, out, err = nidaa(*argv, "--json", "--config", str(EXAMPLE_CONFIG), "--broker", url,
+                               "--timeout", "1")  # fmt: skip
+        assert code == ExitCode.UNREACHABLE and "unreachable" in err
+        answer = json.loads(out)
+        assert answer["ok"] is False and answer["exit"] == 4
+        assert answer["error"]["code"] == "unreachable"
+
+
+def test_bad_arguments_are_usage_errors_not_configuration_errors(tmp_path: Path) -> None:
+    code, _, err = nidaa("ticket", "preview", "Z", "--config", str(EXAMPLE_CONFIG),
+                         "--out", str(tmp_path / "t.png"))  # fmt: skip
+    assert code == ExitCode.USAGE and "unknown service 'Z'; known: building (A)" in err
+    code, _, err = nidaa("announce", "A123", "9", "--config", str(EXAMPLE_CONFIG), "--text")
+    assert code == ExitCode.USAGE and "no counter with id or window number '9'" in err
+    try:
+        nidaa("install", "--role", "cashier", "--config", str(EXAMPLE_CONFIG))
+    except SystemExit as exc:  # argparse: a role that does not exist is a bad command line
+        assert exc.code == ExitCode.USAGE
+    else:
+        raise AssertionError("--role cashier was accepted")
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`nidaa provision ... | head`: the reader is gone before the first line."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE, whatever the timing
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "appliance", "provision", "--config", str(EXAMPLE_CONFIG),
+             "--out", str(tmp_path)],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141  # 128 + SIGPIPE, as the shell reports a cut pipe

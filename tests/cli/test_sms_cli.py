@@ -63,3 +63,20 @@ def test_sms_outbox_lists_and_retries_dead_letters(tmp_path: object) -> None:
     again = Outbox(tmp / "o.db")
     msg = again.message(mid)
     assert msg is not None and msg.state == "pending" and msg.attempts == 0
+
+
+def test_sms_outbox_on_a_pi_without_the_gateway_creates_nothing(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.helpers import write_config
+
+    tmp = Path(str(tmp_path))
+    missing = tmp / "var/lib/nidaa/sms-outbox.db"
+    path = write_config(
+        tmp,
+        "mqtt://127.0.0.1:1",
+        replace={'outbox = "/var/lib/nidaa/sms-outbox.db"': f'outbox = "{missing}"'},
+    )
+    code, out, err = nidaa("sms", "outbox", "--config", str(path))
+    assert code == ExitCode.ERROR and "the SMS gateway does not run on this Pi" in err
+    assert out == "" and not missing.exists() and not missing.parent.exists()

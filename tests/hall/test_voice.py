@@ -150,7 +150,7 @@ def test_announce_rejects_bad_input() -> None:
     code, _, err = _run("announce", "123", "w4", "--config", str(EXAMPLE_CONFIG), "--text")
     assert code == ExitCode.USAGE and "not a ticket number" in err
     code, _, err = _run("announce", "A1", "w99", "--config", str(EXAMPLE_CONFIG), "--text")
-    assert code == ExitCode.CONFIG and "w99" in err
+    assert code == ExitCode.USAGE and "w99" in err and "known: w1 (1)" in err
     code, _, err = _run("announce", "A1", "w1", "--config", str(EXAMPLE_CONFIG))
     assert code == ExitCode.USAGE and "--out" in err
     bad = "/nonexistent-dir/call.wav"

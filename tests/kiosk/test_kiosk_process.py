@@ -29,8 +29,13 @@ def test_kiosk_process_comes_online_and_stops_cleanly(tmp_path: Path, broker: Mo
             tmp_path / "kiosk.log",
         ).start()
         try:
-            ok = wait_until(lambda: (b.watch.latest(topic) or {}).get("state") == "online", 30)
-            assert ok, kiosk.log()
+            # The first "online" may come before the printer's first status
+            # (a loaded machine): wait for both, then check them together.
+            def ready() -> bool:
+                status = b.watch.latest(topic) or {}
+                return status.get("state") == "online" and "printer" in status
+
+            assert wait_until(ready, 30), kiosk.log()
             assert b.watch.latest(topic)["printer"]["state"] == "ready"  # type: ignore[index]
             kiosk.signal(signal.SIGTERM)
             assert kiosk.proc is not None and kiosk.proc.wait(15) == 0

@@ -169,7 +169,7 @@ def test_preview_unknown_service(tmp_path: Path) -> None:
         ],
         Environment(stdout=io.StringIO(), stderr=stderr),
     )
-    assert code == 3 and "unknown service 'Z'" in stderr.getvalue()
+    assert code == 2 and "unknown service 'Z'" in stderr.getvalue()  # a usage error
     assert not (tmp_path / "x").exists()
 
 

@@ -56,12 +56,13 @@ def test_stage_sms_under_the_broker_acl(tmp_path: Path) -> None:
                 tmp_path / "gw.log",
             ).start()
             kiosk = client(unit_config(base, "k1", url, creds), "kiosk", "k1")
-            clerk = client(unit_config(base, "w1", url, creds), "counter", "w1")
+            # The counter unit at window w1, by its own unit id and credential.
+            clerk = client(unit_config(base, "counter-w1", url, creds), "counter", "counter-w1")
             try:
                 t = kiosk.topics
                 body: dict[str, Any] = {"id": new_command_id("k1"), "service": "A"}
                 ticket = kiosk.request(t.ticket_cmd("issue"), body, timeout=5, attempts=4)
-                body = {"id": new_command_id("w1"), "ticket": ticket["ticket"]["number"],
+                body = {"id": new_command_id("counter-w1"), "ticket": ticket["ticket"]["number"],
                         "phone": "010 1234 5678", "ref": "ACL-1"}  # fmt: skip
                 answer = clerk.request(t.request_cmd("register"), body, timeout=5, attempts=3)
                 assert answer["request"]["phone"] == "+20 10* *** **78"

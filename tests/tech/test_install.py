@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from appliance.cli import install_cmd
+from appliance.cli import install_cmd, selftest_cmd
 from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.config import load_config
 from appliance.errors import ConfigError, NidaaError
-from appliance.tech.install import InstallOptions, install, uninstall
+from appliance.tech import libraries
+from appliance.tech.install import InstallOptions, install, installed_units, uninstall
 from appliance.tech.provision import ProvisionOptions, provision
 from appliance.tech.system import HostSystem, RecordingSystem
 from tests.conftest import EXAMPLE_CONFIG
+from tests.helpers import LinkedVenvImage
 
 
 def tree(root: Path) -> dict[str, tuple[int, bytes]]:
@@ -27,6 +29,9 @@ def tree(root: Path) -> dict[str, tuple[int, bytes]]:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             p = Path(dirpath) / name
+            if p.is_symlink():  # the command on PATH: its target, not the venv's file
+                out[str(p.relative_to(root))] = (0, str(p.readlink()).encode())
+                continue
             data = p.read_bytes() if p.is_file() else b""
             out[str(p.relative_to(root))] = (stat.S_IMODE(p.stat().st_mode), data)
     return out
@@ -115,7 +120,7 @@ def test_unknown_role_or_unit_nothing_changes(tmp_path: Path) -> None:
         tmp_path, opts(tmp_path, "printer"), RecordingSystem()
     )
     message = refused(tmp_path, opts(tmp_path, "counter", unit="w9"), RecordingSystem())
-    assert "no counter unit 'w9'" in message and "w1" in message
+    assert "no counter unit 'w9'" in message and "counter-w1" in message
     message = refused(tmp_path, opts(tmp_path, "counter"), RecordingSystem())
     assert "--unit" in message
 
@@ -134,7 +139,7 @@ def test_cli_reports_unchanged_and_maps_errors(
 ) -> None:
     system = RecordingSystem()
     monkeypatch.setattr(install_cmd, "host_system", lambda root: system)
-    argv = ["install", "--role", "counter", "--unit", "w3", "--config", str(EXAMPLE_CONFIG),
+    argv = ["install", "--role", "counter", "--unit", "counter-w2", "--config", str(EXAMPLE_CONFIG),
             "--root", str(tmp_path)]  # fmt: skip
 
     def nidaa(args: list[str]) -> tuple[int, str, str]:
@@ -156,15 +161,33 @@ def test_credentials_from_provision(tmp_path: Path) -> None:
     provision(load_config(EXAMPLE_CONFIG), ProvisionOptions(out=prov, tls=True))
     root = tmp_path / "root"
     system = RecordingSystem()
-    outcome = install(opts(root, credentials=prov / "credentials"), system)
-    secret = root / "etc/nidaa/mqtt.password"
-    assert secret.read_bytes() == (prov / "credentials/k1.password").read_bytes()
-    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert system.owners[secret] == ("nidaa", "nidaa")
-    assert (root / "etc/nidaa/ca.crt").read_bytes() == (prov / "ca.crt").read_bytes()
-    # The example file names no unit credential: the technician is told what to set.
-    assert any('username = "k1"' in note for note in outcome.notes)
-    assert install(opts(root, credentials=prov / "credentials"), system).unchanged
+    creds = prov / "credentials"
+    install(opts(root, "master", credentials=creds), system)
+    # The SMS gateway on the same Pi keeps the master's credential beside its own.
+    install(opts(root, "sms-gateway", credentials=creds), system)
+    for unit in ("master", "sms1"):
+        secret = root / f"etc/nidaa/credentials/{unit}.toml"
+        assert secret.read_bytes() == (creds / f"{unit}.toml").read_bytes()
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+        assert system.owners[secret] == ("nidaa", "nidaa")
+    assert system.owners[root / "etc/nidaa/credentials"] == ("root", "nidaa")
+    assert install(opts(root, "master", credentials=creds), system).unchanged
+
+
+def test_the_service_knows_its_unit(tmp_path: Path) -> None:
+    system = RecordingSystem()
+    install(opts(tmp_path, "counter", unit="counter-w2"), system)
+    env = (tmp_path / "etc/nidaa/nidaa-counter.env").read_text()
+    assert 'NIDAA_ARGS="--unit counter-w2"' in env
+    # Commands run on that Pi know it too: `nidaa test buttons` needs no --unit.
+    branch = tmp_path / "etc/nidaa/branch.toml"
+    assert installed_units(branch) == {"counter": "counter-w2"}
+    assert selftest_cmd._this_unit(str(branch), "buttons") == "counter-w2"
+    assert selftest_cmd._this_unit(str(branch), "printer") is None
+    message = refused(tmp_path / "x", opts(tmp_path / "x", "counter", unit="w2"), RecordingSystem())
+    assert "counter-w1, counter-w2" in message
+    link = tmp_path / "usr/local/bin/nidaa"
+    assert str(link.readlink()) == "/opt/nidaa/venv/bin/nidaa"
 
 
 def test_missing_credential_nothing_changes(tmp_path: Path) -> None:
@@ -180,3 +203,56 @@ def test_host_system_answers_questions_without_changing_anything(tmp_path: Path)
     assert host.user_exists("root") and not host.user_exists("nidaa-no-such-user")
     assert host.group_exists("root") and not host.group_exists("nidaa-no-such-group")
     assert host.owner(tmp_path)[0] == getpass.getuser()
+
+
+def test_a_configured_library_that_does_not_import_is_refused_first(tmp_path: Path) -> None:
+    old = tmp_path.parent / f"{tmp_path.name}-rpigpio.toml"
+    # RPi.GPIO (old boards) is not installed here; lgpio and libusb are (make setup).
+    old.write_text(
+        EXAMPLE_CONFIG.read_text().replace('pin_factory = "lgpio"', 'pin_factory = "rpigpio"')
+    )
+    message = refused(tmp_path, InstallOptions("kiosk", old, tmp_path), RecordingSystem())
+    assert "kiosk k1: pin factory 'rpigpio' needs python3-rpi.gpio" in message
+    assert libraries.missing(libraries.needed(load_config(EXAMPLE_CONFIG), "kiosk", "k1")) == []
+
+
+def test_install_into_an_image_uses_its_own_users_never_the_hosts(tmp_path: Path) -> None:
+    """--root on a prepared image: the user goes into the image's etc/passwd;
+    a second run says unchanged; uninstall takes it out again."""
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000::/home/pi:/bin/bash\n"
+    )
+    (etc / "group").write_text("root:x:0:\ngpio:x:997:pi\ndialout:x:20:pi\npi:x:1000:\n")
+    (etc / "shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (etc / "shadow").chmod(0o640)
+    out = io.StringIO()
+    host_passwd, host_group = Path("/etc/passwd").read_bytes(), Path("/etc/group").read_bytes()
+    argv = ["install", "--role", "kiosk", "--config", str(EXAMPLE_CONFIG), "--root", str(tmp_path)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(install_cmd, "host_system", LinkedVenvImage)
+        assert run(argv, Environment(stdout=out, stderr=io.StringIO())) == 0
+        again = io.StringIO()
+        assert run(argv, Environment(stdout=again, stderr=io.StringIO())) == 0
+    assert again.getvalue().strip() == "unchanged"
+    passwd = (etc / "passwd").read_text().splitlines()
+    nidaa = next(line.split(":") for line in passwd if line.startswith("nidaa:"))
+    assert nidaa[6] == "/usr/sbin/nologin" and nidaa[5] == "/var/lib/nidaa"
+    assert "nidaa:!:" in (etc / "shadow").read_text()
+    groups = {
+        line.split(":")[0]: line.split(":")[3] for line in (etc / "group").read_text().splitlines()
+    }
+    assert groups["gpio"] == "pi,nidaa" and groups["dialout"] == "pi,nidaa" and "lp" in groups
+    state = tmp_path / "var/lib/nidaa"
+    assert state.stat().st_uid == int(nidaa[2])
+    assert (
+        tmp_path / "etc/systemd/system/multi-user.target.wants/nidaa-kiosk.service"
+    ).is_symlink()
+    assert Path("/etc/passwd").read_bytes() == host_passwd  # the host's users untouched
+    assert Path("/etc/group").read_bytes() == host_group
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(install_cmd, "host_system", LinkedVenvImage)
+        assert run(["uninstall", "--root", str(tmp_path)], Environment(stdout=io.StringIO())) == 0
+    assert "nidaa:" not in (etc / "passwd").read_text()
+    assert "nidaa" not in (etc / "group").read_text() and "lp:" not in (etc / "group").read_text()

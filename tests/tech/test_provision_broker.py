@@ -169,13 +169,13 @@ def test_display_cannot_issue_a_ticket_but_reads_state(connect: Connect, tech: C
 
 
 def test_counter_acts_only_for_itself(connect: Connect, tech: Client) -> None:
-    w2 = connect("w2")
+    w2 = connect("counter-w2")  # the counter unit at window w2
     assert_dropped(tech, w2, T.counter_cmd("w1", "call-next"), T.counter_cmd("w2", "call-next"))
     assert_dropped(tech, w2, T.ticket_cmd("issue"), T.counter_cmd("w2", "recall"))
 
 
 def test_replies_reach_only_their_client(connect: Connect) -> None:
-    kiosk, w1, master = connect("k1"), connect("w1"), connect("master")
+    kiosk, w1, master = connect("k1"), connect("counter-w1"), connect("master")
     assert not kiosk.subscribe(T.reply("k1"))[0].is_failure
     w1.subscribe(T.reply("k1"))  # granted or refused: it must never see k1's answers
     assert not w1.subscribe(T.counter_state("w1"))[0].is_failure
@@ -218,3 +218,111 @@ def test_tls_listener_refuses_plain_text_and_serves_tls(branch: Branch, tech: Cl
         assert tech.topics_until(T.ticket_cmd("issue"))[-1] == T.ticket_cmd("issue")
     finally:
         secure.close()
+
+
+# -- identity: a credential works only with its unit's own client id --------------
+
+
+def test_a_stolen_credential_cannot_take_another_units_client_id(
+    connect: Connect, tech: Client
+) -> None:
+    master = connect("master")
+    assert master.connected
+    for thief, victim in (("k1", "master"), ("k1", "sms1"), ("d1", "counter-w1"), ("sms1", "k1")):
+        intruder = connect(thief, client_id=victim)
+        assert intruder.reason is not None and intruder.reason.is_failure
+        assert str(intruder.reason) == "Not authorized"
+        assert not intruder.connected
+    assert master.connected, "the master must not be knocked off the bus"
+    master.publish(T.status("master", "master"))
+    assert tech.topics_until(T.status("master", "master"))[-1] == T.status("master", "master")
+
+
+def test_a_unit_credential_connects_only_with_its_unit_id(connect: Connect) -> None:
+    assert connect("counter-w1").connected
+    assert not connect("counter-w1", client_id="counter-w1-tool").connected
+    assert not connect("master", client_id="tech-laptop-1").connected
+
+
+def test_the_technician_connects_with_ids_of_its_own_at_once(connect: Connect) -> None:
+    first, second = connect("tech", client_id="tech-a-1"), connect("tech", client_id="tech-b-2")
+    assert first.connected and second.connected  # neither knocks the other off
+
+
+def test_each_unit_publishes_its_status_under_its_unit_id(connect: Connect, tech: Client) -> None:
+    # One naming: the daemon of [[counter_units]] unit "counter-w1" reports there.
+    for role, unit in (("counter", "counter-w1"), ("kiosk", "k1"), ("display", "d1"),
+                       ("sms-gateway", "sms1"), ("master", "master")):  # fmt: skip
+        client = connect(unit)
+        client.publish(T.status(role, unit))
+        assert tech.topics_until(T.status(role, unit))[-1] == T.status(role, unit)
+
+
+def test_a_denied_command_is_named_not_authorized(branch: Branch) -> None:
+    from appliance.bus.client import BusClient
+    from appliance.bus.credential import load_credential
+    from appliance.config import load_config
+    from appliance.errors import AuthError
+
+    cfg = load_config(EXAMPLE_CONFIG)
+    cred = load_credential(branch.creds / "k1.toml")
+    bus = BusClient(cfg, role="kiosk", unit="k1", credential=cred,
+                    broker_url=f"mqtt://127.0.0.1:{branch.port}")  # fmt: skip
+    bus.start()
+    try:
+        assert bus.wait_connected(TIMEOUT)
+        with pytest.raises(AuthError, match=r"[Nn]ot authorized"):
+            bus.request(T.counter_cmd("w1", "call-next"), {"id": "k1-x"}, timeout=TIMEOUT)
+    finally:
+        bus.stop()
+    stranger = BusClient(cfg, role="kiosk", unit="master", credential=cred, presence=False,
+                         broker_url=f"mqtt://127.0.0.1:{branch.port}", client_id="master")  # fmt: skip
+    stranger.start()
+    try:
+        assert not stranger.wait_connected(2.0)
+        error = stranger.connect_error()
+        assert isinstance(error, AuthError) and "not authorized" in str(error)
+    finally:
+        stranger.stop()
+
+
+def _wait_for_record(caplog: pytest.LogCaptureFixture, text: str) -> str:
+    import time
+
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        for rec in caplog.records:
+            if text in rec.getMessage():
+                return f"{rec.levelname} {rec.getMessage()}"
+        time.sleep(0.05)
+    raise AssertionError(f"no log line with {text!r}: {[r.getMessage() for r in caplog.records]}")
+
+
+def test_a_daemon_says_at_once_why_it_has_no_broker(
+    branch: Branch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unreachable and not authorized are told apart, as errors, at the first attempt."""
+    import logging
+
+    from appliance.bus.client import BusClient
+    from appliance.bus.credential import Credential
+    from appliance.config import load_config
+
+    caplog.set_level(logging.INFO, logger="appliance.bus.client")
+    cfg = load_config(EXAMPLE_CONFIG)
+    dead = BusClient(cfg, role="master", unit="master", broker_url=f"mqtt://127.0.0.1:{free_port()}",
+                     credential=Credential("master", "x"))  # fmt: skip
+    dead.start()
+    try:
+        line = _wait_for_record(caplog, "unreachable")
+        assert line.startswith("ERROR") and "no connection" in line
+    finally:
+        dead.stop()
+    wrong = BusClient(cfg, role="master", unit="master", broker_url=f"mqtt://127.0.0.1:{branch.port}",
+                      credential=Credential("master", "not-the-password", client_id="master"))  # fmt: skip
+    wrong.start()
+    try:
+        line = _wait_for_record(caplog, "refused user 'master'")
+        assert line.startswith("ERROR") and "not authorized" in line
+    finally:
+        wrong.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -36,23 +38,34 @@ def test_one_account_per_unit_from_the_config() -> None:
     by_role: dict[str, list[str]] = {}
     for acc in accs:
         by_role.setdefault(acc.role, []).append(acc.username)
-        assert acc.client_id == acc.username
+        # Units are bound to their unit id; the technician's tools choose their own.
+        assert acc.client_id == (None if acc.role == "technician" else acc.username)
     assert by_role["master"] == ["master"]
-    assert by_role["counter"] == ["w1", "w2", "w3", "w4", "w5", "w6"]
+    # Counter units by their [[counter_units]] id, the id their daemon reports under.
+    assert by_role["counter"] == ["counter-w1", "counter-w2"]
+    assert [a.counter for a in accs if a.role == "counter"] == ["w1", "w2"]
     assert by_role["kiosk"] == ["k1"] and by_role["display"] == ["d1"]
     assert by_role["sms-gateway"] == ["sms1"] and by_role["technician"] == ["tech"]
     assert "backoffice" in by_role
 
 
 def test_a_unit_id_used_twice_is_a_config_error(example_config_text: str) -> None:
-    text = example_config_text.replace('unit = "master"', 'unit = "w1"')
-    with pytest.raises(ConfigError, match="'w1' is used by both"):
-        accounts(parse_config(text))
+    text = example_config_text.replace('unit = "master"', 'unit = "k1"')
+    # Refused by validation already, not only when provisioning.
+    with pytest.raises(
+        ConfigError, match=re.escape("kiosks[0].unit: unit id 'k1' is already used by master.unit")
+    ):
+        parse_config(text)
+    text = example_config_text.replace('unit = "sms1"', 'unit = "tech"')
+    with pytest.raises(
+        ConfigError, match=re.escape("sms.unit: unit id 'tech' is already used by technician")
+    ):
+        parse_config(text)
 
 
 def test_counter_rules_name_only_its_own_counter() -> None:
     t = Topics("b")
-    rule_topics = [topic for _, topic in rules(t, Account("w3", "counter"))]
+    rule_topics = [topic for _, topic in rules(t, Account("counter-w3", "counter", counter="w3"))]
     assert t.counter_cmds("w3") in rule_topics
     assert not any("/w1" in topic for topic in rule_topics)
     kiosk = rules(t, Account("k1", "kiosk"))
@@ -70,13 +83,17 @@ def test_secrets_are_owner_only_and_second_run_keeps_passwords(tmp_path: Path) -
     for path in (tmp_path / "credentials").iterdir():
         assert mode(path) == 0o600, path
     assert mode(tmp_path / "ca.key") == 0o600
-    assert mode(tmp_path / "passwd") == 0o640 and mode(tmp_path / "acl") == 0o640
+    assert mode(tmp_path / "dynamic-security.json") == 0o640
     conf = (tmp_path / "nidaa.conf").read_text()
     assert "allow_anonymous false" in conf and "persistence true" in conf
-    assert f"password_file {tmp_path.resolve() / 'passwd'}" in conf
+    assert f"plugin_opt_config_file {tmp_path.resolve() / 'dynamic-security.json'}" in conf
+    assert "mosquitto_dynamic_security.so" in conf
     assert "cafile" in conf and "listener 8883" in conf
-    hashed = (tmp_path / "passwd").read_text()
-    assert "k1:$7$" in hashed and passwords(tmp_path)["k1"] not in hashed
+    users = json.loads((tmp_path / "dynamic-security.json").read_text())
+    k1 = next(c for c in users["clients"] if c["username"] == "k1")
+    assert k1["clientid"] == "k1" and passwords(tmp_path)["k1"] not in json.dumps(users)
+    tech = next(c for c in users["clients"] if c["username"] == "tech")
+    assert "clientid" not in tech
     before, ca = passwords(tmp_path), (tmp_path / "ca.crt").read_bytes()
     assert len(set(before.values())) == len(before)  # every unit its own password
 
@@ -97,12 +114,17 @@ def test_a_removed_counter_loses_its_broker_account(
     tmp_path: Path, example_config_text: str
 ) -> None:
     provision(parse_config(example_config_text), ProvisionOptions(out=tmp_path))
-    assert "\nw6:" in (tmp_path / "passwd").read_text()
-    start = example_config_text.index('[[counters]]\nid = "w6"')
-    fewer = parse_config(example_config_text[:start])
+
+    def users() -> set[str]:
+        doc = json.loads((tmp_path / "dynamic-security.json").read_text())
+        return {c["username"] for c in doc["clients"]} | {r["rolename"] for r in doc["roles"]}
+
+    assert "counter-w2" in users()
+    start = example_config_text.index("# A counter with a single button")
+    end = example_config_text.index("# The hall display")
+    fewer = parse_config(example_config_text[:start] + example_config_text[end:])
     provision(fewer, ProvisionOptions(out=tmp_path))
-    assert "\nw6:" not in (tmp_path / "passwd").read_text()
-    assert "user w6" not in (tmp_path / "acl").read_text()
+    assert "counter-w2" not in users() and "counter-w1" in users()
 
 
 def test_cli_reports_unchanged_on_second_run(tmp_path: Path) -> None:
@@ -132,6 +154,7 @@ def test_units_come_from_role_sections_when_they_exist() -> None:
     cfg = SimpleNamespace(
         master=SimpleNamespace(unit="m"),
         counters=[SimpleNamespace(id="w1")],
+        counter_units=[SimpleNamespace(unit="cu1", counter="w1")],
         kiosks=[SimpleNamespace(unit="k-east"), SimpleNamespace(unit="k-west")],
         displays=[SimpleNamespace(id="hall")],
         sms_gateway=SimpleNamespace(unit="modem"),

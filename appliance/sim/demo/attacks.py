@@ -266,7 +266,7 @@ def reply_injection(d: Drill) -> list[Attempt]:
     t = d.topics
     targets = [
         t.event("call"), t.counter_state("w1"), t.status("master", d.config.master.unit),
-        t.request_cmd("ack"), f"{t.base}/reply/#", t.reply("w1"), "elsewhere/x",
+        t.request_cmd("ack"), f"{t.base}/reply/#", t.reply("counter-w1"), "elsewhere/x",
     ]  # fmt: skip
     raw = d.raw("k1")
     before = d.waiting()
@@ -294,11 +294,11 @@ def _issue(service: str, cid: str | None = None) -> bytes:
 def retained(d: Drill) -> list[Attempt]:
     """3: a retained command, replayed by the broker at every restart."""
     t = d.topics
-    kiosk, counter = d.raw("k1"), d.raw("w3")
+    kiosk, counter = d.raw("k1"), d.raw("counter-w2")
     before = d.waiting()
-    kiosk.publish(t.ticket_cmd("issue"), _issue(d.service("w3")), t.reply("k1"), retain=True)
-    counter.publish(t.counter_cmd("w3", "call-next"), {"id": new_command_id("w3")},
-                    t.reply("w3"), retain=True)  # fmt: skip
+    kiosk.publish(t.ticket_cmd("issue"), _issue(d.service("w2")), t.reply("k1"), retain=True)
+    counter.publish(t.counter_cmd("w2", "call-next"), {"id": new_command_id("counter-w2")},
+                    t.reply("counter-w2"), retain=True)  # fmt: skip
     time.sleep(1.0)
     kiosk.close()
     counter.close()
@@ -306,7 +306,7 @@ def retained(d: Drill) -> list[Attempt]:
     d.restart_master()
     time.sleep(1.0)
     after = d.waiting() - before
-    calls = [p for p in d.seen_on(t.event("call")) if b'"w3"' in p]
+    calls = [p for p in d.seen_on(t.event("call")) if b'"w2"' in p]
     # Cleared from the broker, once: a newcomer finds no retained command.
     probe = Raw(d, "tech", client_id="tech-probe")
     probe.connect(d.port)
@@ -315,7 +315,7 @@ def retained(d: Drill) -> list[Attempt]:
     probe.close()
     held = live == 0 and after == 0 and not calls and not kept
     result = (
-        f"tickets issued: {live} live, {after} after a master restart; calls at w3: "
+        f"tickets issued: {live} live, {after} after a master restart; calls at w2: "
         f"{len(calls)}; retained commands left in the broker: {len(kept)}"
     )
     return [Attempt(3, "kiosk and counter publish retained commands", result, held)]
@@ -324,8 +324,8 @@ def retained(d: Drill) -> list[Attempt]:
 def voids(d: Drill) -> list[Attempt]:
     """4: a kiosk voids tickets that are not its own, or no longer waiting."""
     t = d.topics
-    kiosk, clerk = d.client("k1", "kiosk"), d.client("w5", "counter")
-    service = d.service("w5")
+    kiosk, clerk = d.client("k1", "kiosk"), d.client("counter-w2", "counter")
+    service = d.service("w2")
     out = []
 
     def issue(bus: BusClient) -> dict[str, Any]:
@@ -339,10 +339,10 @@ def voids(d: Drill) -> list[Attempt]:
     what = "kiosk voids a waiting ticket it did not issue"
     out.append(Attempt(4, what, f"refused `{got}`" if got != "voided" else got, got != "voided"))
     mine = issue(kiosk)
-    for _ in range(100):  # w5 calls until the kiosk's ticket is at its window
+    for _ in range(100):  # w2 calls until the kiosk's ticket is at its window
         if d.ticket_state(mine["id"]) == "called":
             break
-        d.ask(clerk, t.counter_cmd("w5", "call-next"))
+        d.ask(clerk, t.counter_cmd("w2", "call-next"))
     got = void(mine)
     what = "kiosk voids its own ticket being served"
     out.append(Attempt(4, what, f"refused `{got}`" if got != "voided" else got, got != "voided"))
@@ -403,7 +403,7 @@ def flood(d: Drill) -> list[Attempt]:
     t = d.topics
     raw = d.raw("k1")
     raw.c.subscribe(t.reply("k1"), qos=1)
-    clerk = d.client("w1", "counter")
+    clerk = d.client("counter-w1", "counter")
     d.ask(clerk, t.counter_cmd("w1", "call-next"))  # warm
     time.sleep(0.3)
     service = d.service("w1")
@@ -441,7 +441,7 @@ def sms_copies(d: Drill) -> list[Attempt]:
     gw.c.publish(t.status("sms-gateway", unit), b'{"state":"offline"}', qos=1, retain=True)
     time.sleep(0.3)
     gw.close()
-    clerk = d.client("w1", "counter")
+    clerk = d.client("counter-w1", "counter")
     number = d.ask(d.tech, t.ticket_cmd("issue"), service=d.service("w1"))["ticket"]["number"]
     d.ask(clerk, t.request_cmd("register"), ticket=number, phone="010 1234 5678", ref="DRILL-1")
     time.sleep(6)  # six resend intervals with the gateway away
@@ -467,7 +467,7 @@ CONFIG_CASES: list[tuple[str, Callable[[str], str]]] = [
     ("`others = \"never\"` and no priority window", lambda text: text.replace('others = "ratio"', 'others = "never"', 1).replace("priority = true\n", "")),
     ("SMS template `{ref:>100000000}`", lambda text: text.replace("[sms.templates]\n", '[sms.templates]\nready = "{ref:>100000000}"\n', 1)),
     ("bidi override U+202E in a service name", lambda text: text.replace('name_ar = "', 'name_ar = "\u202e', 1)),
-    ("one unit id for a counter and a kiosk", lambda text: text.replace('unit = "k1"', 'unit = "w1"', 1)),
+    ("one unit id for a counter and a kiosk", lambda text: text.replace('unit = "k1"', 'unit = "counter-w1"', 1)),
 ]  # fmt: skip
 
 

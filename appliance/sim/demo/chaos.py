@@ -32,6 +32,7 @@ from ...drivers.printer.simulated import STATE_FILE
 from ...errors import NidaaError
 from ...master.queries import Records
 from ..harness.broker import Mosquitto
+from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, wait_until
 from .chaos_branch import Branch, write_branch
 from .chaos_check import invariants
@@ -157,8 +158,7 @@ def _inject(
 
 
 def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
-    out = options.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = fresh_out(options.out)
     rng = random.Random(options.seed)
     broker = Mosquitto(out / "broker")
     broker.start()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from ...clock import ScaledClock
 from ...config import Config, load_config
 from ..harness import unthrottled
 from ..harness.broker import Mosquitto
+from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, stop_all
 from .sim import Tally
 from .stats import summarize
@@ -80,10 +80,7 @@ def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
 
 
 def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any]:
-    out = options.out
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = fresh_out(options.out)
     cfg = load_config(options.config)
     tz = ZoneInfo(cfg.branch.timezone)
     today = datetime.now(tz).date()

@@ -23,8 +23,16 @@ from .result import Progress, SelfTest, quiet
 def _checks(fault: str, d: DisplayConfig) -> list[str]:
     port = d.port if d.backend == "serial" else "the simulated board"
     if fault in ("port_missing", "port_gone"):
+        where = access_problem(d.port) or f"`ls -l {d.port}`"
+        if "ttyAMA" in d.port or "ttyS" in d.port:  # the Pi's own UART, not a USB adapter
+            return [
+                f"the Pi's serial port: {where}",
+                "enable it: `sudo raspi-config` > Interface Options > Serial Port "
+                "(no login shell, hardware port on), then reboot",
+                "the RS-485 transceiver on GPIO 14/15 and its power",
+            ]
         return [
-            f"the USB-RS485 adapter: {access_problem(d.port) or f'`ls -l {d.port}`'}",
+            f"the USB-RS485 adapter: {where}",
             "`ls /dev/serial/by-id/` lists the adapter; unplug and plug it back",
         ]
     if fault == "port_busy":
