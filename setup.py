@@ -15,6 +15,9 @@ PACKAGES = ["appliance"] + [
     f"appliance.{name}" for name in find_packages("appliance") if not name.startswith("drivers")
 ]
 PACKAGES += ["appliance.drivers"] + [f"appliance.drivers.{name}" for name in find_packages("drivers")]
+# The counter sign's firmware (MicroPython, not a Python package): the
+# simulated sign runs it on a pty, so the demo needs it in an install too.
+PACKAGES += ["appliance.drivers.sign.firmware"]
 
 setup(
     name="nidaa",
@@ -22,8 +25,13 @@ setup(
     description="Queue-calling appliance for government service centres",
     python_requires=">=3.11",
     packages=PACKAGES,
-    package_dir={"appliance": "appliance", "appliance.drivers": "drivers"},
-    package_data={"appliance": ["py.typed"]},
+    package_dir={
+        "appliance": "appliance",
+        "appliance.drivers": "drivers",
+        "appliance.drivers.sign.firmware": "firmware",
+    },
+    # The example branch: `nidaa config example`, the demo and the benchmark.
+    package_data={"appliance": ["py.typed"], "appliance.config": ["branch.example.toml"]},
     # The hall display's voice packs, for installs that are not a source
     # checkout: found under <prefix>/share/nidaa/sounds (appliance/hall/voice.py).
     data_files=[

@@ -17,32 +17,34 @@ as boxes.  The renderer therefore splits a line into runs by script: runs with
 Latin letters use a Latin font, the rest the Arabic font; runs are placed in
 paragraph order (right to left for an Arabic paragraph).  Digits stay inside
 the Arabic run, where the bidi algorithm keeps them left to right.
+
+Fonts are found and loaded by :mod:`appliance.fonts`.
 """
 
 from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image, ImageDraw, ImageFont, features
+from PIL import Image, ImageDraw, ImageFont
 
 from .errors import HardwareError
-
-FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
-# Preferred first.  Naskh is the book hand Egyptians read on official papers.
-ARABIC_FONTS = (
-    "NotoNaskhArabic-Regular.ttf",
-    "NotoSansArabic-Regular.ttf",
-    "NotoKufiArabic-Regular.ttf",
-    "DejaVuSans.ttf",
+from .fonts import (
+    ARABIC_FONTS,
+    FONT_DIRS,
+    FONT_PACKAGE,
+    LATIN_FONTS,
+    FontNotFoundError,
+    bold_sibling,
+    find_font,
+    font_covers,
+    load_font,
+    raqm_available,
 )
-LATIN_FONTS = ("NotoSans-Regular.ttf", "DejaVuSans.ttf", "LiberationSans-Regular.ttf")
-FONT_PACKAGE = "fonts-noto-core"
 
 Align = Literal["right", "left", "center"]
 Direction = Literal["rtl", "ltr"]
@@ -51,39 +53,6 @@ Fill = int | tuple[int, ...]
 # Bidi classes that are neither strong letters nor numbers: whitespace and
 # punctuation take the direction of the paragraph, not of their neighbours.
 _NEUTRAL = {"WS", "ON", "CS", "ES", "ET", "B", "S", "BN", "NSM"}
-
-
-class FontNotFoundError(HardwareError, FileNotFoundError):
-    """No usable font on this system; the message names the package."""
-
-
-def raqm_available() -> bool:
-    return bool(features.check("raqm"))
-
-
-def find_font(names: Sequence[str], dirs: Iterable[Path] = FONT_DIRS) -> Path | None:
-    """The first of ``names`` found under ``dirs`` (searched recursively)."""
-    found: dict[str, Path] = {}
-    wanted = set(names)
-    for root in dirs:
-        if not root.is_dir():
-            continue
-        for path in root.rglob("*.[ot]tf"):
-            if path.name in wanted and path.name not in found:
-                found[path.name] = path
-    for name in names:
-        if name in found:
-            return found[name]
-    return None
-
-
-def _bold_sibling(path: Path) -> Path:
-    for regular, bold in (("-Regular.", "-Bold."), ("Sans.", "Sans-Bold.")):
-        if regular in path.name:
-            candidate = path.with_name(path.name.replace(regular, bold))
-            if candidate.exists():
-                return candidate
-    return path
 
 
 def _is_rtl(ch: str) -> bool:
@@ -213,7 +182,7 @@ class ArabicRenderer:
     # -- fonts --------------------------------------------------------------
     def covers(self, ch: str) -> bool:
         """Whether the Arabic font has a glyph for ``ch``."""
-        return ch.isspace() or _font_covers(str(self.font_path), ch)
+        return ch.isspace() or font_covers(str(self.font_path), ch)
 
     def font(self, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         """The Arabic font at ``size`` pixels."""
@@ -221,7 +190,7 @@ class ArabicRenderer:
 
     def _font(self, script: str, size: int, bold: bool) -> ImageFont.FreeTypeFont:
         path = self.font_path if script == "arabic" else self.latin_font_path
-        return _load_font(str(_bold_sibling(path) if bold else path), size, self._layout)
+        return load_font(str(bold_sibling(path) if bold else path), size, self._layout)
 
     def line_metrics(self, size: int, bold: bool = False) -> tuple[int, int]:
         """``(ascent, descent)`` of a line, the larger of both fonts, so every
@@ -416,26 +385,6 @@ def _visual_font_runs(visual: str, covered: Callable[[str], bool]) -> list[Run]:
     return runs
 
 
-@lru_cache(maxsize=4096)
-def _font_covers(path: str, ch: str) -> bool:
-    """Whether the font at ``path`` has a glyph for ``ch``: Pillow does not
-    expose the character map, so compare its drawing with a character no
-    font has (which draws the "missing glyph" box)."""
-    font = ImageFont.truetype(path, 24, layout_engine=ImageFont.Layout.BASIC)
-
-    def drawing(c: str) -> bytes:
-        image = Image.new("L", (64, 48))
-        ImageDraw.Draw(image).text((8, 4), c, font=font, fill=255)
-        return image.tobytes()
-
-    return drawing(ch) != drawing("\U0010fffd")
-
-
-@lru_cache(maxsize=64)
-def _load_font(path: str, size: int, layout: ImageFont.Layout) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size, layout_engine=layout)
-
-
 _default: ArabicRenderer | None = None
 _default_lock = threading.Lock()
 
@@ -447,3 +396,19 @@ def default_renderer() -> ArabicRenderer:
         if _default is None:
             _default = ArabicRenderer()
         return _default
+
+
+__all__ = [
+    "ARABIC_FONTS",
+    "FONT_DIRS",
+    "FONT_PACKAGE",
+    "LATIN_FONTS",
+    "Align",
+    "ArabicRenderer",
+    "FontNotFoundError",
+    "base_direction",
+    "default_renderer",
+    "find_font",
+    "raqm_available",
+    "split_runs",
+]

@@ -12,13 +12,10 @@ import pytest
 from appliance.drivers.modem.at import AtModem
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.sim.harness.broker import Mosquitto
+from tests.support import EXAMPLE_CONFIG, FIRMWARE
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"
-
-# The counter display's firmware (MicroPython) is importable as plain modules
+# The counter sign's firmware (MicroPython) is importable as plain modules
 # by the firmware, sign driver and counter tests.
-FIRMWARE = REPO / "firmware"
 if str(FIRMWARE) not in sys.path:
     sys.path.insert(0, str(FIRMWARE))
 

@@ -7,18 +7,18 @@ import datetime as dt
 
 import pytest
 
-from appliance.config import Config, load_config, parse_config
+from appliance.config.branch import Config, load_config, parse_config
 from appliance.errors import ConfigError
-from appliance.hall.config import display_unit
 from appliance.hall.daemon import display_renderer
 from appliance.hall.screen import ACCENT, PANEL, Screen
 from appliance.hall.state import Call, HallSnapshot
+from appliance.hall.units import display_unit
 from appliance.hall.words import Announcement
 from appliance.kiosk.ticket import render_ticket, sample_face
 from appliance.label import ticket_label
 from appliance.sms.config import field_values
-from tests.conftest import EXAMPLE_CONFIG
-from tests.hall.pixels import ticket_in_frame
+from tests.support import EXAMPLE_CONFIG
+from tests.support.pixels import ticket_in_frame
 
 WALL = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import math
 import socket
@@ -23,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +32,17 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from .. import __version__
-from ..config import Config, parse_broker_url
+from ..config import parse_broker_url
+from ..config.branch import Config
 from ..errors import AuthError, BusError, ConfigError, QueueError
 from .credential import Credential, unit_credential
+from .message import Message, encode, new_command_id, utc_now_iso
 from .topics import Topics
 
 log = logging.getLogger(__name__)
 
 #: Seconds a persistent session outlives a disconnection (SMS gateway, master).
 SESSION_EXPIRY = 7 * 24 * 3600
-
-
-def new_command_id(unit: str) -> str:
-    """A command id chosen by the sender: reuse it on every retry of one press."""
-    return f"{unit}-{uuid.uuid4().hex[:16]}"
 
 
 def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
@@ -59,42 +54,6 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 
 def _properties(packet_type: int) -> Properties:
     return Properties(packet_type)  # type: ignore[no-untyped-call]
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message as a handler receives it."""
-
-    topic: str
-    payload: bytes
-    retain: bool = False
-    response_topic: str | None = None
-    correlation: bytes | None = None
-    #: With ``subscribe(..., defer_ack=True)``: call once the message's effect
-    #: is safe (the broker redelivers it to a persistent session until then).
-    ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
-
-    def json(self) -> dict[str, Any]:
-        """The payload as a JSON object; ``ValueError`` if it is not one."""
-        try:
-            value = json.loads(self.payload.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"payload is not JSON: {exc}") from None
-        except RecursionError:
-            raise ValueError("payload is nested too deeply") from None
-        if not isinstance(value, dict):
-            raise ValueError("payload must be a JSON object")
-        return value
-
-
-def encode(payload: Mapping[str, Any] | bytes) -> bytes:
-    if isinstance(payload, bytes):
-        return payload
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass
@@ -219,7 +178,7 @@ class BusClient:
         self._client.connect_async(
             self.host,
             self.port,
-            keepalive=self.config.broker.keepalive,
+            keepalive=self.config.broker.keepalive_s,
             clean_start=not self.persistent,
             properties=props,
         )
@@ -530,3 +489,6 @@ class BusClient:
                 qos=1,
                 retain=True,
             )
+
+
+__all__ = ["SESSION_EXPIRY", "BusClient", "Message", "encode", "new_command_id", "utc_now_iso"]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config
+from ..config.branch import Config
 from ..errors import ConfigError
 
 #: Where a technician keeps their own credential (``tech.toml``) on a Pi.

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..bus.client import BusClient, new_command_id
 from ..bus.credential import Credential, tool_credential
-from ..config import Config, load_config
+from ..config.branch import Config, load_config
 from ..errors import ConfigError
 
 DEFAULT_CONFIG = "/etc/nidaa/branch.toml"

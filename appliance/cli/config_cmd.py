@@ -1,11 +1,11 @@
-"""`nidaa config validate FILE` and `nidaa config reference`."""
+"""`nidaa config validate FILE`, `nidaa config example` and `nidaa config reference`."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from .env import Environment, ExitCode
 
 
@@ -15,6 +15,8 @@ def register(sub: Any) -> None:
     v = csub.add_parser("validate", help="validate FILE and list every problem with its path")
     v.add_argument("file")
     v.set_defaults(func=validate)
+    e = csub.add_parser("example", help="print the example branch (a start for a real one)")
+    e.set_defaults(func=example)
     r = csub.add_parser("reference", help="print the configuration reference (Markdown)")
     r.set_defaults(func=reference)
 
@@ -35,6 +37,13 @@ def validate(args: argparse.Namespace, env: Environment) -> int:
         )
         for stage, parts in template_parts(cfg).items():
             env.out(f"  {stage:<12} {parts}")
+    return ExitCode.OK
+
+
+def example(args: argparse.Namespace, env: Environment) -> int:
+    from ..config.example import example_text
+
+    env.stdout.write(example_text())
     return ExitCode.OK
 
 

@@ -7,7 +7,7 @@ import os
 import signal
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from .common import add_bus_options
 from .env import Environment, ExitCode
 

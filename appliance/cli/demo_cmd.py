@@ -8,11 +8,13 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from ..config.example import EXAMPLE_PATH
 from ..sim.demo.chaos import MUST_BE_ZERO, ChaosOptions, run_chaos
-from ..sim.demo.run import DemoOptions, run_demo
+from ..sim.demo.run import run_demo
+from ..sim.hooks import DemoOptions
 from .env import Environment, ExitCode
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_PATH
 
 
 def register(sub: Any) -> None:

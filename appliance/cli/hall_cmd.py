@@ -6,9 +6,9 @@ import argparse
 import os
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from ..errors import UsageError
-from ..hall.config import display_unit
+from ..hall.units import display_unit
 from ..hall.voice import CallVoice, write_wav
 from ..hall.words import LANGUAGES, LETTER_STYLES
 from .common import DEFAULT_CONFIG

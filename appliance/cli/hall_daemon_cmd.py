@@ -11,8 +11,8 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..config import load_config
-from ..hall.config import display_unit
+from ..config.branch import load_config
+from ..hall.units import display_unit
 from ..systemd import Notifier
 from .common import add_bus_options
 from .env import Environment, ExitCode

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, load_config
+from ..config.branch import Config, load_config
 from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_width_px, ticket_job
 from ..errors import ConfigError, UsageError
 from ..kiosk.config import KioskUnit, default_kiosk, simulated

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from ..clock import Clock, ScaledClock
-from ..config import load_config
+from ..config.branch import load_config
 from ..master.daemon import MasterDaemon
 from .common import add_bus_options
 from .env import Environment, ExitCode

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from ..tech.provision import ProvisionOptions, provision
 from .env import Environment, ExitCode
 

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from ..errors import NidaaError
-from ..tech.report import write_report
+from ..tech.report_files import write_report
 from .env import Environment, ExitCode
 
 

@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from ..errors import ConfigError, HardwareError
 from ..tech.selftest import DEVICES, SelfTest
 from .common import DEFAULT_CONFIG

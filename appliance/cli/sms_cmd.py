@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..config import load_config
+from ..config.branch import load_config
 from ..drivers.modem.pdu import PduError, encode
 from ..sms import phone
 from .common import DEFAULT_CONFIG, add_bus_options, send, tool_client

@@ -45,7 +45,7 @@ class CounterButtons:
         on_gesture: Gesture,
         *,
         factory: Any,
-        hold_seconds: float = 1.5,
+        hold_s: float = 1.5,
         debounce: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
         poll_interval: float = 0.02,
@@ -65,7 +65,7 @@ class CounterButtons:
             clock=clock,
             debounce=debounce,
             cooldown=0.0,
-            hold_time=hold_seconds if self._dual else None,
+            hold_time=hold_s if self._dual else None,
         )
         self._halt = threading.Event()
         self._poller: threading.Thread | None = None

@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ..schema import setting
-
-# The same pattern as appliance.config.ID (which imports this module).
-ID = r"[a-z0-9][a-z0-9_-]{0,31}"
+from ..config.core import ID, Branchwide
+from ..config.schema import setting
 
 Action = Literal["next", "recall", "no_show", "transfer", "pause", "done", "none"]
 
@@ -25,7 +23,7 @@ class ButtonSpec:
         "toggle), done, none."
     )
     hold: Action = setting(
-        "Action when held at least `hold_seconds` and released (where fewer buttons are "
+        "Action when held at least `hold_s` and released (where fewer buttons are "
         "wired than actions); 'none': a hold counts as a press.",
         default="none",
     )
@@ -38,11 +36,12 @@ class FeedbackBox:
     satisfied: int = setting("BCM pin of the 'satisfied' button.", minimum=0, maximum=27)
     neutral: int = setting("BCM pin of the 'neutral' button.", minimum=0, maximum=27)
     unsatisfied: int = setting("BCM pin of the 'unsatisfied' button.", minimum=0, maximum=27)
-    window_seconds: float = setting(
+    window_s: float = setting(
         "How long after a citizen's service ends a rating is still taken for them.",
         default=120.0,
         minimum=0,
         maximum=3600,
+        aliases=("window_seconds",),
     )
 
 
@@ -101,11 +100,12 @@ class DisplayConfig:
         "Shown when the master is gone (its Last Will) or the broker is unreachable.",
         default="OFF",
     )
-    check_seconds: float = setting(
+    check_s: float = setting(
         "Seconds between health checks of an idle display, and between retries of a faulty one.",
         default=5.0,
         minimum=0.2,
         maximum=600,
+        aliases=("check_seconds",),
     )
 
     def check(self) -> Iterator[tuple[str, str]]:
@@ -138,15 +138,20 @@ class CounterUnit:
     transfer_service: str = setting(
         "Service a 'transfer' press moves the citizen to (id or prefix letter).", default=""
     )
-    next_guard_seconds: float = setting(
+    next_guard_s: float = setting(
         "A second 'next' within this many seconds of the last is ignored, so a double "
         "press never skips a citizen.",
         default=3.0,
         minimum=0,
         maximum=60,
+        aliases=("next_guard_seconds",),
     )
-    hold_seconds: float = setting(
-        "How long a button is held for its 'hold' action.", default=1.5, minimum=0.3, maximum=10
+    hold_s: float = setting(
+        "How long a button is held for its 'hold' action.",
+        default=1.5,
+        minimum=0.3,
+        maximum=10,
+        aliases=("hold_seconds",),
     )
     debounce_ms: int = setting(
         "Edges closer than this to the previous one are contact bounce.",
@@ -154,11 +159,12 @@ class CounterUnit:
         minimum=0,
         maximum=1000,
     )
-    command_timeout: float = setting(
+    request_timeout_s: float = setting(
         "Seconds to wait for the master on each try of a press.",
         default=2.0,
         minimum=0.2,
         maximum=30,
+        aliases=("command_timeout",),
     )
     feedback: FeedbackBox | None = setting("Optional feedback box.", default=None)
     display: DisplayConfig = setting("The LED display.", default_factory=DisplayConfig)
@@ -177,3 +183,25 @@ class CounterUnit:
             yield "buttons", "no button calls 'next'"
         if "transfer" in actions and not self.transfer_service:
             yield "transfer_service", "a 'transfer' button needs a transfer_service"
+
+
+def check_units(units: list[CounterUnit], cfg: Branchwide) -> list[tuple[str, str]]:
+    """Every cross-section problem of the counter units, with its path."""
+    problems: list[tuple[str, str]] = []
+    counters = {c.id for c in cfg.counters}
+    seen: set[str] = set()
+    for i, u in enumerate(units):
+        path = f"counter_units[{i}]"
+        if u.unit in seen:
+            problems.append((f"{path}.unit", f"unit id {u.unit!r} is used twice"))
+        seen.add(u.unit)
+        if u.counter not in counters:
+            problems.append((f"{path}.counter", f"unknown counter {u.counter!r}"))
+        if u.transfer_service:
+            try:
+                cfg.service(u.transfer_service)
+            except KeyError:
+                problems.append(
+                    (f"{path}.transfer_service", f"unknown service {u.transfer_service!r}")
+                )
+    return problems

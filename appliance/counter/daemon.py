@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bus.client import BusClient, Message, new_command_id
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.buttons import pin_factory as shared_pin_factory
 from ..drivers.sign import Display, open_display
 from ..errors import BusError, QueueError
+from ..queue.model import RATINGS
 from ..systemd import Notifier
 from .buttons import CounterButtons, Wiring
 from .config import CounterUnit
@@ -30,7 +31,6 @@ from .units import select_unit
 
 log = logging.getLogger(__name__)
 
-RATINGS = ("satisfied", "neutral", "unsatisfied")
 _UNSET: Any = object()
 
 
@@ -101,7 +101,7 @@ class CounterDaemon:
             wiring,
             self._on_gesture,
             factory=self.pin_factory,
-            hold_seconds=self.unit.hold_seconds,
+            hold_s=self.unit.hold_s,
             debounce=self.unit.debounce_ms / 1000,
             clock=self.clock,
         )
@@ -165,7 +165,7 @@ class CounterDaemon:
         with self._lock:
             state = (self._state or {}).get("state")
             if action == "next":
-                guard = self.unit.next_guard_seconds
+                guard = self.unit.next_guard_s
                 if self._last_next is not None and now - self._last_next < guard:
                     log.info("second 'next' within %.1f s ignored: no citizen is skipped", guard)
                     return False
@@ -189,7 +189,7 @@ class CounterDaemon:
             tid: int | None = None
             if self._finished is not None and self.unit.feedback is not None:
                 finished_id, at = self._finished
-                if self.clock() - at <= self.unit.feedback.window_seconds:
+                if self.clock() - at <= self.unit.feedback.window_s:
                     tid = finished_id
             if tid is None or tid in self._rated:
                 log.info("feedback %s ignored: no citizen to rate, or already rated", rating)
@@ -208,7 +208,7 @@ class CounterDaemon:
             try:
                 # The same id on every attempt: the master applies it once.
                 outcome = self.bus.request(
-                    topic, body, timeout=self.unit.command_timeout, attempts=3
+                    topic, body, timeout=self.unit.request_timeout_s, attempts=3
                 )
             except QueueError as exc:
                 outcome = f"refused: {exc}"

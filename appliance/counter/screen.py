@@ -3,7 +3,7 @@
 The daemon sets the wanted :class:`View`; one thread of this module's own
 renders it, so a slow or dead display never holds up a button press or the
 network thread.  A display that fails is reported (``on_health`` with the
-faults) and retried every ``check_seconds``; an idle one is pinged as often,
+faults) and retried every ``check_s``; an idle one is pinged as often,
 so an unplugged display is noticed before the next call.
 """
 
@@ -86,7 +86,7 @@ class DisplayKeeper(threading.Thread):
             with self._cond:
                 self._cond.wait_for(
                     lambda: self._halt or (self._wanted != self._shown and self._fault is None),
-                    timeout=self.cfg.check_seconds,
+                    timeout=self.cfg.check_s,
                 )
                 if self._halt:
                     return
@@ -97,7 +97,7 @@ class DisplayKeeper(threading.Thread):
                     self._needs_setup = False
                 if wanted is not None and wanted != self._shown:
                     self._render(wanted)
-                elif time.monotonic() - last_contact >= self.cfg.check_seconds:
+                elif time.monotonic() - last_contact >= self.cfg.check_s:
                     self.display.ping()
                 last_contact = time.monotonic()
                 self._healthy()

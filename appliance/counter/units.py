@@ -3,9 +3,9 @@ the rest of the branch (counters and services live outside the section)."""
 
 from __future__ import annotations
 
-from ..config import Config
+from ..config.branch import Config
 from ..errors import ConfigError
-from .config import CounterUnit
+from .config import CounterUnit, check_units
 
 
 def select_unit(cfg: Config, unit_id: str | None) -> CounterUnit:
@@ -25,30 +25,8 @@ def select_unit(cfg: Config, unit_id: str | None) -> CounterUnit:
         if not matches:
             raise ConfigError([("counter_units", f"no counter unit {unit_id!r}")])
         index = matches[0]
-    problems = check_units(cfg)
+    problems = check_units(units, cfg)
     mine = [(p, m) for p, m in problems if p.startswith(f"counter_units[{index}]")]
     if mine:
         raise ConfigError(mine)
     return units[index]
-
-
-def check_units(cfg: Config) -> list[tuple[str, str]]:
-    """Every cross-section problem of the counter units, with its path."""
-    problems: list[tuple[str, str]] = []
-    counters = {c.id for c in cfg.counters}
-    seen: set[str] = set()
-    for i, u in enumerate(cfg.counter_units):
-        path = f"counter_units[{i}]"
-        if u.unit in seen:
-            problems.append((f"{path}.unit", f"unit id {u.unit!r} is used twice"))
-        seen.add(u.unit)
-        if u.counter not in counters:
-            problems.append((f"{path}.counter", f"unknown counter {u.counter!r}"))
-        if u.transfer_service:
-            try:
-                cfg.service(u.transfer_service)
-            except KeyError:
-                problems.append(
-                    (f"{path}.transfer_service", f"unknown service {u.transfer_service!r}")
-                )
-    return problems

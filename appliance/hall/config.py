@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from ..schema import setting
+from ..config.core import ID, Branchwide
+from ..config.schema import duplicates, setting
 from .words import Language, LetterStyle
-
-if TYPE_CHECKING:
-    from ..config import Config
-
-ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 
 
 @dataclass(frozen=True)
@@ -58,14 +54,19 @@ class DisplayUnit:
     last_calls: int = setting(
         "How many previous calls the screen lists.", default=6, minimum=0, maximum=12
     )
-    flash_seconds: float = setting(
-        "How long a new call flashes.", default=6.0, minimum=0, maximum=60
+    flash_s: float = setting(
+        "How long a new call flashes.",
+        default=6.0,
+        minimum=0,
+        maximum=60,
+        aliases=("flash_seconds",),
     )
-    panel_seconds: float = setting(
+    panel_s: float = setting(
         "Seconds each page of the rotating information panel stays.",
         default=10.0,
         minimum=2,
         maximum=600,
+        aliases=("panel_seconds",),
     )
     show_documents: bool = setting(
         "Show each service's required documents and fees in the rotating panel.", default=True
@@ -114,28 +115,26 @@ class DisplayUnit:
             yield "record_dir", "is required when audio = 'record'"
 
 
-def check_services(cfg: Config) -> Iterator[tuple[str, str]]:
-    """Cross-section rule: a display shows only services the branch has."""
+def check_displays(displays: list[DisplayUnit], cfg: Branchwide) -> Iterator[tuple[str, str]]:
+    """Cross-section rules: ids unique, a display shows only services the branch has."""
+    for dup in duplicates(d.id for d in displays):
+        yield "displays", f"id {dup!r} is used by more than one display"
     known = {s.id for s in cfg.services}
-    for i, unit in enumerate(cfg.displays):
+    for i, unit in enumerate(displays):
         for j, sid in enumerate(unit.services):
             if sid not in known:
                 yield f"displays[{i}].services[{j}]", f"unknown service {sid!r}"
-
-
-def display_unit(cfg: Config, unit: str | None = None) -> DisplayUnit:
-    """The display section for ``unit``; the only one (or defaults) when not named."""
-    from ..errors import ConfigError
-
-    problems = list(check_services(cfg))
-    if problems:
-        raise ConfigError(problems)
-    if unit is None:
-        if len(cfg.displays) > 1:
-            ids = ", ".join(d.id for d in cfg.displays)
-            raise ConfigError([("displays", f"several displays ({ids}): choose one with --unit")])
-        return cfg.displays[0] if cfg.displays else DisplayUnit(id="d1")
-    for d in cfg.displays:
-        if d.id == unit:
-            return d
-    raise ConfigError([("displays", f"no display with id {unit!r}")])
+        # The voice must say the letter the citizen's paper shows.
+        label = cfg.branch.ticket_label
+        if label != "latin" and unit.letters == "latin":
+            yield (
+                f"displays[{i}].letters",
+                f"branch.ticket_label = {label!r} prints the Arabic letter (هـ); the hall must "
+                "say it: use letters = 'abjad'",
+            )
+        if label == "latin" and unit.letters == "abjad":
+            yield (
+                f"displays[{i}].letters",
+                "branch.ticket_label = 'latin' prints only E001; the hall must say the Latin "
+                "letter: use letters = 'latin'",
+            )

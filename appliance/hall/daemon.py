@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from ..arabic import ARABIC_FONTS, FONT_DIRS, ArabicRenderer, find_font
 from ..bus.client import BusClient, Message
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.sound import Speaker, open_speaker
 from ..errors import HardwareError
 from .announcer import Announcer, CallRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..config import Config
+from ..config.branch import Config
 from ..counted import digits, duration
 from .config import DisplayUnit
 from .hijri import to_hijri

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..config import Config
+from ..config.branch import Config
 from .state import Call, HallSnapshot, ServiceInfo
 
 

@@ -4,7 +4,7 @@ Layout (right to left, on a 1920×1080 grid scaled to the real screen):
 
 * header: the centre's name; the time, the Gregorian and the Hijri date;
 * the current call, large: the ticket on the right, the window on the left,
-  flashing for ``flash_seconds`` after it arrives;
+  flashing for ``flash_s`` after it arrives;
 * the last calls, on the left;
 * a strip with each service's waiting count and estimated wait;
 * the rotating panel: documents, fees, the charter's complaint channels;
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..arabic import ArabicRenderer
-from ..config import Config
+from ..config.branch import Config
 from ..counted import digits
 from ..label import ticket_label
 from .config import DisplayUnit
@@ -206,7 +206,7 @@ class Screen:
         if call is None or not call.fresh:
             return False
         age = mono - call.received
-        if age < 0 or age >= self.unit.flash_seconds:
+        if age < 0 or age >= self.unit.flash_s:
             return False
         return int(age / FLASH_PERIOD) % 2 == 0
 
@@ -214,12 +214,12 @@ class Screen:
         """Seconds until the frame would look different without new data."""
         waits = [60 - wall.second - wall.microsecond / 1e6]  # the clock's minute
         if len(self.pages) > 1:
-            period = self.unit.panel_seconds
+            period = self.unit.panel_s
             waits.append(period - math.fmod(wall.timestamp(), period))
         call = snap.current
         if call is not None and call.fresh:
             age = mono - call.received
-            if 0 <= age < self.unit.flash_seconds:
+            if 0 <= age < self.unit.flash_s:
                 waits.append(FLASH_PERIOD - math.fmod(age, FLASH_PERIOD))
         return max(0.01, min(waits))
 
@@ -377,7 +377,7 @@ class Screen:
                 y += line.get_height()
 
     def page_index(self, wall: dt.datetime) -> int:
-        return int(wall.timestamp() // self.unit.panel_seconds) % len(self.pages)
+        return int(wall.timestamp() // self.unit.panel_s) % len(self.pages)
 
     def _panel(self, frame: pygame.Surface, wall: dt.datetime) -> None:
         r = self.regions.panel

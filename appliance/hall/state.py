@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Config
+from ..config.branch import Config
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..schema import duplicates, setting
+from ..config.core import ID, Branchwide
+from ..config.schema import duplicates, setting
 from .options import TicketOptions
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..drivers.printer import Printer
 
-ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 GPIO_MAX = 27  # BCM numbering on the 40-pin header
 
 
@@ -60,8 +59,12 @@ class PrinterSettings:
     host: str = setting("Network printer's address.", default="")
     port: int = setting("Network printer's TCP port.", default=9100, minimum=1, maximum=65535)
     path: str = setting("Device node or capture file for the 'file' backend.", default="")
-    timeout: float = setting(
-        "Seconds to wait for the printer's status answer.", default=1.0, minimum=0.05, maximum=30
+    timeout_s: float = setting(
+        "Seconds to wait for the printer's status answer.",
+        default=1.0,
+        minimum=0.05,
+        maximum=30,
+        aliases=("timeout",),
     )
     output_dir: str = setting(
         "Simulated backend: save every printed ticket here as PNG and .bin.", default=""
@@ -96,14 +99,14 @@ class PrinterSettings:
                 "product_id": self.usb_product,
                 "in_ep": self.usb_in_ep,
                 "out_ep": self.usb_out_ep,
-                "timeout_ms": int(self.timeout * 1000),
+                "timeout_ms": int(self.timeout_s * 1000),
             },
             "serial": {
                 "port": self.serial_port,
                 "baudrate": self.baudrate,
-                "timeout": self.timeout,
+                "timeout": self.timeout_s,
             },
-            "network": {"host": self.host, "port": self.port, "timeout": self.timeout},
+            "network": {"host": self.host, "port": self.port, "timeout": self.timeout_s},
             "file": {"path": self.path},
             "simulated": {"output_dir": self.output_dir or None},
         }
@@ -182,7 +185,7 @@ class KioskUnit:
         return pins
 
 
-def default_kiosk(cfg: Config, unit: str = "k1") -> KioskUnit:
+def default_kiosk(cfg: Branchwide, unit: str = "k1") -> KioskUnit:
     """A kiosk with one button per service and a priority button, for a
     branch file without [[kiosks]] (virtual branch, benchmark)."""
     buttons = [KioskButton(pin=4 + i, service=s.id) for i, s in enumerate(cfg.services)]
@@ -202,12 +205,12 @@ def simulated(kiosk: KioskUnit, output_dir: str = "") -> KioskUnit:
     return replace(kiosk, printer=printer, pin_factory="mock", journal=journal)
 
 
-def check_kiosks(cfg: Config) -> list[tuple[str, str]]:
+def check_kiosks(kiosks: list[KioskUnit], cfg: Branchwide) -> list[tuple[str, str]]:
     """Rules that need the whole branch: services exist, unit ids unique."""
     problems: list[tuple[str, str]] = []
-    for dup in duplicates(k.unit for k in cfg.kiosks):
+    for dup in duplicates(k.unit for k in kiosks):
         problems.append(("kiosks", f"unit {dup!r} is used by more than one kiosk"))
-    for i, kiosk in enumerate(cfg.kiosks):
+    for i, kiosk in enumerate(kiosks):
         for j, button in enumerate(kiosk.buttons):
             if not button.service:
                 continue

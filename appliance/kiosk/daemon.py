@@ -26,7 +26,7 @@ from typing import Any
 
 from ..arabic import ArabicRenderer, default_renderer
 from ..bus.client import BusClient, Message, new_command_id
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.buttons import ButtonBoard, ButtonEvent, pin_factory
 from ..drivers.printer import Printer, PrinterStatus
 from ..errors import BusError, ConfigError, QueueError
@@ -88,7 +88,7 @@ class KioskDaemon:
         renderer: ArabicRenderer | None = None,
         notifier: Notifier | None = None,
     ) -> None:
-        problems = check_kiosks(config)
+        problems = check_kiosks(config.kiosks, config)
         if problems:
             raise ConfigError(problems)
         self.config = config

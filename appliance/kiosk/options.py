@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..schema import setting
+from ..config.schema import setting
 
 
 @dataclass(frozen=True)

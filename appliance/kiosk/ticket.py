@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw
 
 from ..arabic import Align, ArabicRenderer, default_renderer
-from ..config import Config, Service
+from ..config import Service
+from ..config.branch import Config
 from ..counted import CITIZEN, counted, duration
 from ..label import ticket_label
 from .options import TicketOptions

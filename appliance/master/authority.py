@@ -13,7 +13,7 @@ from typing import Any
 
 from ..bus.client import Message
 from ..bus.topics import Topics
-from ..config import Config
+from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import QueueEngine, TicketState
 from ..tech.accounts import accounts

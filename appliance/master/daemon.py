@@ -23,7 +23,7 @@ from paho.mqtt.properties import Properties
 
 from ..bus.client import BusClient, Message
 from ..clock import Clock
-from ..config import Config
+from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import Changes, QueueEngine
 from ..systemd import Notifier

@@ -31,7 +31,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ..bus.client import BusClient
-from ..config import Config
+from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import QueueEngine, Ticket, TicketState
 from ..sms import phone

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..config import Config
+from ..config.branch import Config
 from ..queue import CounterState, QueueEngine, Ticket
 
 

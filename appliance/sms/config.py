@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..schema import setting
+from ..config.schema import setting
 
 STAGE = r"[a-z][a-z0-9_-]{0,31}"
 
@@ -144,11 +144,12 @@ class SmsGateway:
     )
     # Both stay below half the systemd watchdog (WatchdogSec=30 in the unit file):
     # the sender pings it between modem operations.
-    command_timeout_s: float = setting(
+    modem_timeout_s: float = setting(
         "Seconds to wait for the modem's answer to a command.",
         default=10.0,
         minimum=0.1,
         maximum=14,
+        aliases=("command_timeout_s",),
     )
     send_timeout_s: float = setting(
         "Seconds to wait for +CMGS after a PDU.", default=14.0, minimum=0.1, maximum=14

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..bus.client import BusClient, Message, new_command_id
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.modem import Modem, open_modem
 from ..drivers.modem.pdu import PduError
 from ..drivers.modem.sim import SimulatedModem
@@ -62,7 +62,7 @@ class Gateway:
             modem, self.sim = open_modem(
                 s.modem,
                 s.baudrate,
-                command_timeout=s.command_timeout_s,
+                command_timeout=s.modem_timeout_s,
                 send_timeout=s.send_timeout_s,
                 sim_record=s.sim_record,
             )

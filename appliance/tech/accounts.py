@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bus.topics import Topics
-from ..config import Config
+from ..config.branch import Config
 from ..errors import ConfigError
 
 Access = str  # "read" | "write" | "readwrite"

@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..arabic import LATIN_FONTS, Align, ArabicRenderer, default_renderer, find_font
 from ..errors import HardwareError
-from .report import RATINGS, DayReport, bucket_labels, histogram
+from ..queue.model import RATINGS
+from .report import DayReport, bucket_labels, histogram
 
 INK = (30, 30, 30)
 BAR = (60, 60, 60)

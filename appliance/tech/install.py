@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..config import load_config
+from ..config.branch import load_config
 from ..errors import HardwareError, NidaaError
 from . import libraries
 from .accounts import accounts
@@ -176,6 +176,9 @@ def install(opts: InstallOptions, system: System) -> Outcome:
             # A missing group would stop the unit from starting at all.
             system.add_group(group)
             manifest["created_groups"].append(group)
+            # Noted at once: a run stopped later must still let uninstall
+            # remove what it made.
+            write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n", 0o644)
             out.did(f"created group {group}")
     if not system.user_exists(USER):
         system.add_user(USER, Path("/") / STATE)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import Config
+from ..config.branch import Config
 from ..drivers.buttons.pins import FACTORIES, factory_name
 
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bus.topics import Topics
-from ..config import Config, parse_broker_url
+from ..config import parse_broker_url
+from ..config.branch import Config
 from ..errors import NidaaError
 from . import dynsec
 from .accounts import Account, accounts

@@ -25,12 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..config import Config
+from ..config.branch import Config
 from ..errors import NidaaError
 from ..master.queries import Records
-from .files import write_atomic
+from ..queue.model import RATINGS
 
-RATINGS = ("satisfied", "neutral", "unsatisfied")
 #: Upper bounds (minutes) of the distribution buckets; the last is open.
 BUCKETS = (5, 10, 15, 20, 30, 45, 60)
 
@@ -261,20 +260,3 @@ def tables(rep: DayReport) -> dict[str, str]:
         "counters.csv": _csv(counters),
     }
 
-
-def write_report(
-    cfg: Config, db_path: Path, day: str, out: Path, *, priority_target_min: float = 10.0
-) -> list[Path]:
-    """Every CSV, PNG and the PDF of ``day`` into ``out``; returns the files."""
-    from .charts import render_charts  # Pillow only when a report is made
-
-    rep = build(cfg, read_rows(db_path, day), day, priority_target_min)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in tables(rep).items():
-        write_atomic(out / name, text, 0o644)
-        written.append(out / name)
-    for name, data in render_charts(rep).items():
-        write_atomic(out / name, data, 0o644)
-        written.append(out / name)
-    return written

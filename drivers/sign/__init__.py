@@ -67,6 +67,7 @@ def open_display(cfg: SignSettings) -> Display | None:
         settings, framer_for(cfg.protocol), cfg.address, timeout=timeout, retries=cfg.retries
     )
 
+
 __all__ = [
     "Display",
     "DisplayError",

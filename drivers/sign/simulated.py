@@ -32,9 +32,16 @@ from .serial_display import SerialDisplay
 
 
 def firmware_dir() -> Path:
-    """Where the firmware sources are: ``$NIDAA_FIRMWARE`` or the source tree."""
+    """Where the firmware sources are: ``$NIDAA_FIRMWARE``, the installed
+    package's copy, or the source tree's ``firmware/``."""
     env = os.environ.get("NIDAA_FIRMWARE")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "firmware"
+    installed = Path(__file__).resolve().parent / "firmware"
+    if env:
+        path = Path(env)
+    elif (installed / "node.py").is_file():
+        path = installed
+    else:
+        path = Path(__file__).resolve().parents[2] / "firmware"
     if not (path / "node.py").is_file():
         raise DisplayError(
             "port_missing",

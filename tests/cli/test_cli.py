@@ -11,7 +11,7 @@ from pathlib import Path
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.sim.harness.broker import Mosquitto, free_port
-from tests.helpers import EXAMPLE_CONFIG, running_branch
+from tests.support import EXAMPLE_CONFIG, running_branch
 
 
 def nidaa(*argv: str) -> tuple[int, str, str]:

@@ -9,9 +9,8 @@ from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import Daemon
-from tests.helpers import Watcher, running_branch
-
-from ..counter.helpers import LAST_COUNTER, units_toml
+from tests.support import EXAMPLE_CONFIG, Watcher, running_branch
+from tests.support.counter import LAST_COUNTER, units_toml
 
 
 def test_counter_process_comes_online_and_says_goodbye(broker: Mosquitto, tmp_path: Path) -> None:
@@ -30,7 +29,7 @@ def test_counter_process_comes_online_and_says_goodbye(broker: Mosquitto, tmp_pa
 
 
 def test_unknown_unit_is_a_configuration_error(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+    example = EXAMPLE_CONFIG
     err = io.StringIO()
     env = Environment(stdout=io.StringIO(), stderr=err)
     code = run(["counter", "--config", str(example), "--unit", "nope"], env)

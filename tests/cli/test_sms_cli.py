@@ -42,7 +42,7 @@ def test_sms_outbox_lists_and_retries_dead_letters(tmp_path: object) -> None:
     from pathlib import Path
 
     from appliance.sms.outbox import Outbox
-    from tests.helpers import write_config
+    from tests.support import write_config
 
     tmp = Path(str(tmp_path))
     path = write_config(
@@ -68,7 +68,7 @@ def test_sms_outbox_lists_and_retries_dead_letters(tmp_path: object) -> None:
 def test_sms_outbox_on_a_pi_without_the_gateway_creates_nothing(tmp_path: object) -> None:
     from pathlib import Path
 
-    from tests.helpers import write_config
+    from tests.support import write_config
 
     tmp = Path(str(tmp_path))
     missing = tmp / "var/lib/nidaa/sms-outbox.db"

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.config import load_config, parse_broker_url, parse_config
+from appliance.config import parse_broker_url
+from appliance.config.branch import load_config, parse_config
 from appliance.errors import ConfigError
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 def test_example_config_is_a_realistic_branch() -> None:

@@ -9,9 +9,17 @@ import ndp  # firmware/ndp.py
 
 from appliance.counter.daemon import CounterDaemon
 from appliance.sim.harness.broker import Mosquitto
-from tests.helpers import Watcher
-
-from .helpers import NEXT, PAUSE, RECALL, SATISFIED, TRANSFER, board, counter_branch, tap
+from tests.support import Watcher
+from tests.support.counter import (
+    NEXT,
+    PAUSE,
+    RECALL,
+    SATISFIED,
+    TRANSFER,
+    board,
+    counter_branch,
+    tap,
+)
 
 
 def blinks(data: bytes) -> int:

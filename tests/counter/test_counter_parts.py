@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.config import load_config, parse_config
+from appliance.config.branch import load_config, parse_config
 from appliance.counter.buttons import CounterButtons, Wiring
-from appliance.counter.config import DisplayConfig
+from appliance.counter.config import DisplayConfig, check_units
 from appliance.counter.screen import DisplayKeeper, View
-from appliance.counter.units import check_units, select_unit
+from appliance.counter.units import select_unit
 from appliance.drivers.sign import open_display
 from appliance.drivers.sign.simulated import SimulatedDisplay
 from appliance.drivers.sign.vendor import VendorFramer
 from appliance.errors import ConfigError
+from tests.support import EXAMPLE_CONFIG, REPO
+from tests.support.counter import FakeClock, units_toml
 
-from .helpers import FakeClock, units_toml
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_CONFIG
 
 
 # -- buttons (on the shared buttons driver) -------------------------------------
@@ -32,7 +31,7 @@ def make_buttons() -> tuple[CounterButtons, MockFactory, FakeClock, list[tuple[s
         [Wiring("next", 5), Wiring("recall", 6, has_hold=True)],
         lambda name, gesture: seen.append((name, gesture)),
         factory=factory,
-        hold_seconds=1.5,
+        hold_s=1.5,
         debounce=0.05,
         clock=clock,
         poll_interval=3600,  # the test settles held-back presses itself
@@ -113,7 +112,7 @@ def with_units(toml: str) -> str:
 def test_example_units_validate() -> None:
     cfg = load_config(EXAMPLE)
     assert [u.unit for u in cfg.counter_units] == ["counter-w1", "counter-w2"]
-    assert check_units(cfg) == []
+    assert check_units(cfg.counter_units, cfg) == []
     w2 = select_unit(cfg, "counter-w2")
     assert w2.buttons[0].hold == "recall" and w2.display.protocol == "vendor"
     with pytest.raises(ConfigError, match="choose one with --unit"):
@@ -210,7 +209,7 @@ def test_keeper_notices_an_idle_display_going_quiet_and_coming_back() -> None:
             changed.notify_all()
 
     keeper = DisplayKeeper(
-        display, DisplayConfig(backend="simulated", check_seconds=0.2), on_health
+        display, DisplayConfig(backend="simulated", check_s=0.2), on_health
     )
     keeper.start()
     try:
@@ -236,7 +235,7 @@ def test_every_setting_is_documented() -> None:
 
     from appliance.counter.config import ButtonSpec, CounterUnit, DisplayConfig, FeedbackBox
 
-    doc = (EXAMPLE.parents[1] / "docs" / "counter.md").read_text(encoding="utf-8")
+    doc = (REPO / "docs" / "counter.md").read_text(encoding="utf-8")
     for cls in (CounterUnit, ButtonSpec, FeedbackBox, DisplayConfig):
         for f in dataclasses.fields(cls):
             assert f"| `{f.name}` |" in doc, f"{cls.__name__}.{f.name} missing in docs/counter.md"

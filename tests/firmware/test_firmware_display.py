@@ -20,7 +20,7 @@ import sim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ..conftest import FIRMWARE
+from tests.support import FIRMWARE
 
 
 class Clock:

@@ -14,15 +14,14 @@ import pytest
 
 from appliance.bus.client import BusClient, new_command_id
 from appliance.bus.topics import Topics
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.drivers.sound.recorder import RecordingSpeaker
-from appliance.hall.config import display_unit
 from appliance.hall.daemon import HallDisplay
 from appliance.hall.screen import ACCENT, OFFLINE, PANEL
+from appliance.hall.units import display_unit
 from appliance.sim.harness.broker import Mosquitto
-from tests.helpers import Watcher, write_config
-
-from .pixels import count_color, crop, ticket_in_frame
+from tests.support import Watcher, write_config
+from tests.support.pixels import count_color, crop, ticket_in_frame
 
 WAIT = 15.0
 
@@ -108,7 +107,7 @@ def test_a_call_on_the_bus_is_shown_and_spoken(
 def test_the_frame_drawn_by_the_loop_shows_the_call(
     cfg: Config, tool: BusClient, speaker: RecordingSpeaker
 ) -> None:
-    running = Running(cfg, speaker, flash_seconds=0.0)
+    running = Running(cfg, speaker, flash_s=0.0)
     try:
         master_status(tool, "online")
         call(tool, "B042", 4, "ev-2")
@@ -197,14 +196,14 @@ def test_missing_audio_device_degrades_to_screen_only(
 def test_with_a_real_master_call_next_is_shown_and_its_last_will_shows_offline(
     tmp_path: Path, broker: Mosquitto
 ) -> None:
-    from tests.helpers import Branch
+    from tests.support import Branch
 
     url_line = f'url = "{broker.url}"'
     # A short keepalive, so the broker fires the master's Last Will quickly.
     branch = Branch(tmp_path, broker.url, replace={url_line: f"{url_line}\nkeepalive = 5"})
     branch.start()
     speaker = RecordingSpeaker()
-    running = Running(branch.config, speaker, flash_seconds=0.0)
+    running = Running(branch.config, speaker, flash_s=0.0)
     try:
         hall = running.hall
         assert hall.wait_frame(lambda s: s.master_online is True, WAIT)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.config import parse_config
+from appliance.config.branch import parse_config
 from appliance.errors import ConfigError
-from appliance.hall.config import display_unit
+from appliance.hall.units import display_unit
 
 
 def with_displays(example: str, section: str) -> str:
@@ -58,9 +58,9 @@ def test_choosing_a_unit(example_config_text: str) -> None:
     assert display_unit(none).id == "d1"  # defaults when the branch names none
 
 
-def test_unknown_service_on_a_display(example_config_text: str) -> None:
-    cfg = parse_config(
-        with_displays(example_config_text, '[[displays]]\nid = "hall"\nservices = ["nope"]\n')
-    )
-    with pytest.raises(ConfigError, match=r"unknown service 'nope'"):
-        display_unit(cfg)
+def test_unknown_service_on_a_display_fails_validation(example_config_text: str) -> None:
+    # It used to pass `nidaa config validate` and stop only the daemon.
+    text = with_displays(example_config_text, '[[displays]]\nid = "hall"\nservices = ["nope"]\n')
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert err.value.problems == [("displays[0].services[0]", "unknown service 'nope'")]

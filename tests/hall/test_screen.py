@@ -12,15 +12,15 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import Config, load_config
-from appliance.hall.config import DisplayUnit, display_unit
+from appliance.config.branch import Config, load_config
+from appliance.hall.config import DisplayUnit
 from appliance.hall.daemon import display_renderer
 from appliance.hall.pages import clock_text, gregorian_text, hijri_text, panel_pages
 from appliance.hall.screen import ACCENT, FLASH_TEXT, OFFLINE, PANEL, Screen
 from appliance.hall.state import Call, HallSnapshot, ServiceInfo
-from tests.conftest import EXAMPLE_CONFIG
-
-from .pixels import count_color, crop, ticket_in_frame
+from appliance.hall.units import display_unit
+from tests.support import EXAMPLE_CONFIG
+from tests.support.pixels import count_color, crop, ticket_in_frame
 
 WALL = dt.datetime(2026, 11, 30, 10, 42, 30, tzinfo=dt.UTC)
 
@@ -53,7 +53,7 @@ def test_a_new_call_flashes_then_stays(screen: Screen) -> None:
     assert ticket_in_frame(on, screen, "C007", FLASH_TEXT, ACCENT) <= 2
     off = screen.render(snapshot(call), WALL, 50.6)
     assert ticket_in_frame(off, screen, "C007", ACCENT, PANEL) <= 2
-    after = screen.render(snapshot(call), WALL, 50.0 + screen.unit.flash_seconds + 0.1)
+    after = screen.render(snapshot(call), WALL, 50.0 + screen.unit.flash_s + 0.1)
     assert ticket_in_frame(after, screen, "C007", ACCENT, PANEL) <= 2
     # While flashing the loop wakes every half second; afterwards it may sleep.
     assert screen.next_change(snapshot(call), 50.1, WALL) == pytest.approx(0.4)
@@ -109,7 +109,7 @@ def test_panel_pages_hold_documents_fees_and_the_charter_channels(cfg: Config) -
 
 
 def test_panel_rotates_with_time(screen: Screen) -> None:
-    period = screen.unit.panel_seconds
+    period = screen.unit.panel_s
     first = screen.page_index(WALL)
     later = screen.page_index(WALL + dt.timedelta(seconds=period))
     assert later == (first + 1) % len(screen.pages)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.hall.state import Call, HallState, call_from_event
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 def counter_state(number: str, window: int, state: str = "called") -> dict[str, object]:

@@ -16,7 +16,7 @@ from appliance.errors import ConfigError
 from appliance.hall import voice as voice_mod
 from appliance.hall.voice import CallVoice, VoicePack, default_voice_pack
 from appliance.hall.words import LETTER_STYLES, clip_names
-from tests.conftest import EXAMPLE_CONFIG, REPO
+from tests.support import EXAMPLE_CONFIG, REPO
 
 
 def _pcm(path: Path) -> bytes:

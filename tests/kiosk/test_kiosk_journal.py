@@ -10,8 +10,8 @@ from appliance.bus.client import BusClient
 from appliance.kiosk.journal import PressJournal
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
-from tests.helpers import running_branch
-from tests.kiosk.test_kiosk import Rig, kiosk_unit, tickets
+from tests.support import running_branch
+from tests.support.kiosk import Rig, kiosk_unit, tickets
 
 
 def command(cid: str, service: str = "A") -> dict[str, object]:

@@ -13,11 +13,11 @@ from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.clock import ScaledClock
 from appliance.drivers.printer import decode_raster
-from appliance.sim.demo.run import DemoContext, DemoOptions
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import Daemon, wait_until
+from appliance.sim.hooks import DemoContext, DemoOptions
 from appliance.sim.roles.kiosk import KioskDemo
-from tests.helpers import running_branch
+from tests.support import EXAMPLE_CONFIG, running_branch
 
 
 def test_kiosk_process_comes_online_and_stops_cleanly(tmp_path: Path, broker: Mosquitto) -> None:
@@ -51,7 +51,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 def test_bad_configurations_fail_at_start_up(tmp_path: Path, broker: Mosquitto) -> None:
-    example = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+    example = EXAMPLE_CONFIG
     text = example.read_text(encoding="utf-8")
     twice = tmp_path / "twice.toml"
     twice.write_text(text.replace("buzzer_pin = 27", "buzzer_pin = 26"), encoding="utf-8")

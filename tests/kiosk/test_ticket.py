@@ -11,12 +11,11 @@ from PIL import Image, ImageChops
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.drivers.printer import decode_raster, paper_width_px, ticket_job
 from appliance.kiosk.options import TicketOptions
 from appliance.kiosk.ticket import face_from_answer, render_ticket, sample_face
-
-from ..conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 @pytest.fixture(scope="module")

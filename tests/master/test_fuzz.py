@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
+from appliance.config.schema import load
 from appliance.errors import ConfigError
 from appliance.master.daemon import MasterDaemon
-from appliance.schema import load
-from tests.helpers import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)

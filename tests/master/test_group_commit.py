@@ -9,10 +9,10 @@ from typing import Any
 
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.master.daemon import MasterDaemon
 from appliance.master.inbox import Inbox
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)

@@ -10,7 +10,7 @@ import pytest
 
 from appliance.errors import QueueError
 from appliance.sim.harness.broker import Mosquitto
-from tests.helpers import Watcher, running_branch
+from tests.support import Watcher, running_branch
 
 
 def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:

@@ -12,7 +12,7 @@ from appliance.bus.client import BusClient, new_command_id
 from appliance.errors import BusError
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
-from tests.helpers import Watcher, running_branch
+from tests.support import Watcher, running_branch
 
 
 def test_mosquitto_rr_issues_a_ticket_and_mosquitto_sub_sees_the_state(
@@ -115,7 +115,7 @@ def test_master_tells_systemd_it_is_ready_and_alive(broker: Mosquitto, tmp_path:
     import socket
 
     from appliance.sim.harness.procs import Daemon
-    from tests.helpers import write_config
+    from tests.support import write_config
 
     config = write_config(tmp_path, broker.url)
     sock_path = tmp_path / "notify.sock"

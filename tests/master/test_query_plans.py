@@ -17,10 +17,10 @@ from typing import Any
 
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.master.daemon import MasterDaemon
 from appliance.sim.bench.history import fill_history
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)

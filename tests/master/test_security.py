@@ -13,7 +13,7 @@ import pytest
 
 from appliance.sim.demo import attacks
 from appliance.sim.demo.attacks import Attempt, Drill
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 pytestmark = pytest.mark.slow
 

@@ -10,11 +10,11 @@ import pytest
 
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.master.daemon import MasterDaemon
 from appliance.master.requests import Requests
 from appliance.queue import QueueEngine
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 PHONE = "+201012345678"
 

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.errors import QueueError
 from appliance.queue import EngineState, QueueEngine, TicketState
-from tests.queue.engine_helpers import (
+from tests.support.engine import (
     BRANCH,
     MORNING,
     SERVICES,

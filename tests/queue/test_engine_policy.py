@@ -6,7 +6,7 @@ import pytest
 
 from appliance.errors import QueueError
 from appliance.queue import Estimate, QueueEngine
-from tests.queue.engine_helpers import MORNING, counters, make_engine, service
+from tests.support.engine import MORNING, counters, make_engine, service
 
 
 def one_counter(priority_window: bool = False, **policy: object) -> QueueEngine:

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.errors import ConfigError, NidaaError
 from appliance.sim.bench.day import rss_bound, run_day
 from appliance.sim.bench.run import _bench_hooks
 from appliance.sim.demo.day import day_config
+from tests.support import EXAMPLE_CONFIG
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_CONFIG
 PROCESSES = ("master", "display", "sms_gateway", "broker", "units")
 
 

@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from appliance.master.daemon import CALL_EXPIRY_S
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
-from tests.helpers import running_branch, write_config
+from tests.support import running_branch, write_config
 
 
 def test_call_events_expire_for_a_display_that_stays_away(
@@ -59,9 +59,9 @@ def test_the_hall_display_acknowledges_a_call_only_once_drawn(
     import json
 
     from appliance.bus.client import Message
-    from appliance.config import load_config
-    from appliance.hall.config import display_unit
+    from appliance.config.branch import load_config
     from appliance.hall.daemon import HallDisplay
+    from appliance.hall.units import display_unit
 
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     cfg = load_config(write_config(tmp_path, "mqtt://127.0.0.1:1"))

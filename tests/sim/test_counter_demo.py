@@ -10,7 +10,7 @@ from appliance.clock import ScaledClock
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
 from appliance.sim.roles.counter import CounterFleet
-from tests.helpers import running_branch
+from tests.support import running_branch
 
 
 def test_simulated_clerks_press_and_displays_follow(broker: Mosquitto, tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from tests.helpers import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
+from tests.support.procs import processes_mentioning
 
 
 def test_a_short_virtual_day(tmp_path: Path) -> None:
@@ -26,19 +27,9 @@ def test_a_short_virtual_day(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
     assert json.loads((demo / "summary.json").read_text())["tickets"] == summary["tickets"]
     assert (demo / "report" / "report.pdf").stat().st_size > 1000
-    assert _processes_mentioning(str(demo)) == [], "the demo left a process behind"
+    assert processes_mentioning(str(demo)) == [], "the demo left a process behind"
 
 
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in args:
-            found.append(args)
-    return found
 
 
 def test_ctrl_c_stops_the_demo_and_leaves_no_process(tmp_path: Path) -> None:
@@ -55,10 +46,10 @@ def test_ctrl_c_stops_the_demo_and_leaves_no_process(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_until(lambda: len(_processes_mentioning(str(out))) >= 3, 90)
+        assert wait_until(lambda: len(processes_mentioning(str(out))) >= 3, 90)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 130
     finally:
         proc.kill()
-    left = _processes_mentioning(str(out))
-    assert wait_until(lambda: _processes_mentioning(str(out)) == [], 30), left
+    left = processes_mentioning(str(out))
+    assert wait_until(lambda: processes_mentioning(str(out)) == [], 30), left

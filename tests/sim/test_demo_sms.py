@@ -11,18 +11,18 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.sim.demo import run as demo_run
-from appliance.sim.roles.counter import counter_clerks_demo_hook
-from appliance.sim.roles.sms import demo_sms
-from tests.helpers import EXAMPLE_CONFIG
-from tests.sim.test_demo import _processes_mentioning
+from appliance.sim.roles.counter import CounterSim
+from appliance.sim.roles.sms import SmsSim
+from tests.support import EXAMPLE_CONFIG
+from tests.support.procs import processes_mentioning
 
 
 @pytest.mark.slow
 def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Only the SMS role and the clerks who call, whatever else `nidaa demo` runs.
-    monkeypatch.setattr(demo_run, "_role_hooks", lambda: [demo_sms, counter_clerks_demo_hook])
+    monkeypatch.setattr(demo_run, "ROLES", (SmsSim(), CounterSim()))
     out, err = io.StringIO(), io.StringIO()
     code = run(
         ["demo", "--minutes", "0.5", "--arrivals", "30", "--out", str(tmp_path / "demo"),
@@ -43,4 +43,4 @@ def test_the_demo_saves_every_sms_it_sent(tmp_path: Path, monkeypatch: pytest.Mo
     # The ticket as the paper and the hall show it: «هـ ١٢ (E012)».
     label = re.compile(r"[\u0621-\u064a]ـ? [٠-٩]+ \([A-Z]\d{3}\)")
     assert all(label.search(s["text"]) for s in saved if s["text"].startswith(issued))
-    assert _processes_mentioning(str(tmp_path / "demo")) == [], "a process was left behind"
+    assert processes_mentioning(str(tmp_path / "demo")) == [], "a process was left behind"

@@ -7,18 +7,20 @@ import wave
 from pathlib import Path
 
 from appliance.bus.client import BusClient, new_command_id
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.hall.voice import VoicePack
-from appliance.sim.bench.hall import bench_display, bench_hook
+from appliance.sim.bench.hall import bench_display
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
-from appliance.sim.roles.hall import demo_role
-from tests.helpers import write_config
+from appliance.sim.hooks import BenchContext
+from appliance.sim.roles.hall import HallSim, demo_role
+from tests.support import write_config
 
 
 def test_bench_reports_its_measurements(tmp_path: Path, broker: Mosquitto) -> None:
-    cfg = load_config(write_config(tmp_path, broker.url))
-    result = bench_hook(types.SimpleNamespace(config=cfg, broker_url=broker.url))
+    path = write_config(tmp_path, broker.url)
+    ctx = BenchContext(load_config(path), path, broker.url, tmp_path, samples=10)
+    result = HallSim().bench(ctx)
     assert set(result) == {
         "display_frame_ms",
         "display_first_frame_ms",

@@ -14,14 +14,13 @@ import pytest
 from appliance.bus.client import BusClient, new_command_id
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.errors import QueueError
 from appliance.sim.harness.procs import Daemon, wait_until
-from appliance.sms.config import field_values, render
-from tests.helpers import Watcher, running_branch, write_config
+from tests.support import Watcher, running_branch, write_config
+from tests.support.sms import PHONE, expected, sms_replace
 
-PHONE = "+201012345678"
 PHONE2 = "+201112345600"
 
 
@@ -31,21 +30,8 @@ def nidaa(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def sms_replace(tmp_path: Path, modem: Path) -> dict[str, str]:
-    return {
-        'modem = "/dev/ttyUSB2"': f'modem = "{modem}"\nsend_timeout_s = 14\nresend_unacked_s = 1',
-        'outbox = "/var/lib/nidaa/sms-outbox.db"': f'outbox = "{tmp_path / "outbox.db"}"',
-    }
 
 
-def expected(cfg: Config, stage: str, **values: Any) -> str:
-    assert cfg.sms is not None
-    text = render(cfg.sms.all_templates[stage], field_values(cfg, **values))
-    # What the citizen reads: the short centre name and the ticket's two forms.
-    assert cfg.sms.centre_name in text
-    if "ticket" in values and "{ticket}" in cfg.sms.all_templates[stage]:
-        assert f"({values['ticket']})" in text
-    return text
 
 
 class GatewayProcess:
@@ -317,8 +303,8 @@ def test_events_emitted_while_the_gateway_was_away_arrive_later(
 
 @pytest.mark.slow
 def test_bench_hook_reports_encoder_rate_and_gateway_memory(tmp_path: Path, broker: Any) -> None:
-    from appliance.sim.bench.run import BenchContext
     from appliance.sim.bench.sms import bench_sms_gateway
+    from appliance.sim.hooks import BenchContext
 
     path = write_config(tmp_path, broker.url)
     ctx = BenchContext(load_config(path), path, broker.url, tmp_path, samples=10)

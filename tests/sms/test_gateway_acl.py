@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from appliance.bus.client import BusClient, new_command_id
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.sim.harness.broker import Mosquitto, free_port
 from appliance.sim.harness.procs import Daemon, wait_until
 from appliance.tech.provision import ProvisionOptions, provision
-from tests.helpers import write_config
-from tests.sms.test_gateway import PHONE, expected, sms_replace
+from tests.support import write_config
+from tests.support.sms import PHONE, expected, sms_replace
 
 
 def unit_config(base: Path, unit: str, url: str, creds: Path) -> Path:

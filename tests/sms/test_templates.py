@@ -11,11 +11,11 @@ import pytest
 
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
-from appliance.config import load_config, parse_config
+from appliance.config.branch import load_config, parse_config
 from appliance.drivers.modem.pdu import encode
 from appliance.errors import ConfigError
 from appliance.sms.config import DEFAULT_TEMPLATES, field_values, render, template_parts
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 def validate(tmp_path: Path, text: str) -> tuple[int, str, str]:

@@ -7,7 +7,7 @@ import io
 from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.tech.docs import REFERENCE_COMMAND, configuration_reference
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def test_configuration_reference_is_up_to_date() -> None:

@@ -13,14 +13,13 @@ import pytest
 from appliance.cli import install_cmd, selftest_cmd
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.errors import ConfigError, NidaaError
 from appliance.tech import libraries
 from appliance.tech.install import InstallOptions, install, installed_units, uninstall
 from appliance.tech.provision import ProvisionOptions, provision
 from appliance.tech.system import HostSystem, RecordingSystem
-from tests.conftest import EXAMPLE_CONFIG
-from tests.helpers import LinkedVenvImage
+from tests.support import EXAMPLE_CONFIG, LinkedVenvImage
 
 
 def tree(root: Path) -> dict[str, tuple[int, bytes]]:
@@ -256,3 +255,28 @@ def test_install_into_an_image_uses_its_own_users_never_the_hosts(tmp_path: Path
         assert run(["uninstall", "--root", str(tmp_path)], Environment(stdout=io.StringIO())) == 0
     assert "nidaa:" not in (etc / "passwd").read_text()
     assert "nidaa" not in (etc / "group").read_text() and "lp:" not in (etc / "group").read_text()
+
+
+def test_a_run_stopped_midway_is_completed_by_the_next(tmp_path: Path) -> None:
+    """The venv build fails (a full disk, a lost network) after the user and
+    files were made: the next run does what is left and ends like a clean one."""
+
+    class FailingOnce(LinkedVenvImage):
+        failed = False
+
+        def make_venv(self, venv: Path, source: Path) -> None:
+            if not FailingOnce.failed:
+                FailingOnce.failed = True
+                raise NidaaError("pip install failed: No space left on device")
+            super().make_venv(venv, source)
+
+    broken, clean = tmp_path / "broken", tmp_path / "clean"
+    for root in (broken, clean):
+        (root / "etc").mkdir(parents=True)
+    with pytest.raises(NidaaError, match="No space left"):
+        install(opts(broken), FailingOnce(broken))
+    assert not (broken / "etc/systemd/system/nidaa-kiosk.service").exists()  # not enabled half-made
+    install(opts(broken), FailingOnce(broken))
+    install(opts(clean), LinkedVenvImage(clean))
+    assert tree(broken) == tree(clean)
+    assert install(opts(broken), LinkedVenvImage(broken)).unchanged

@@ -36,8 +36,7 @@ from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.sim.demo.chaos_branch import to_toml
 from appliance.sim.harness.broker import Mosquitto, free_port
-from tests.conftest import EXAMPLE_CONFIG
-from tests.helpers import LinkedVenvImage
+from tests.support import EXAMPLE_CONFIG, LinkedVenvImage
 
 KEEPALIVE = 5
 WAIT = 90.0  # generous: a loaded machine; never a timing assertion

@@ -21,10 +21,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.bus.topics import Topics
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.sim.harness.broker import Mosquitto, free_port
 from appliance.tech.provision import ProvisionOptions, provision
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 BRANCH = "giza-dokki"
 T = Topics(BRANCH)
@@ -261,7 +261,7 @@ def test_each_unit_publishes_its_status_under_its_unit_id(connect: Connect, tech
 def test_a_denied_command_is_named_not_authorized(branch: Branch) -> None:
     from appliance.bus.client import BusClient
     from appliance.bus.credential import load_credential
-    from appliance.config import load_config
+    from appliance.config.branch import load_config
     from appliance.errors import AuthError
 
     cfg = load_config(EXAMPLE_CONFIG)
@@ -306,7 +306,7 @@ def test_a_daemon_says_at_once_why_it_has_no_broker(
 
     from appliance.bus.client import BusClient
     from appliance.bus.credential import Credential
-    from appliance.config import load_config
+    from appliance.config.branch import load_config
 
     caplog.set_level(logging.INFO, logger="appliance.bus.client")
     cfg = load_config(EXAMPLE_CONFIG)

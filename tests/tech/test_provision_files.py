@@ -15,11 +15,11 @@ import pytest
 from appliance.bus.topics import Topics
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import load_config, parse_config
+from appliance.config.branch import load_config, parse_config
 from appliance.errors import ConfigError
 from appliance.tech.accounts import Account, accounts, rules
 from appliance.tech.provision import ProvisionOptions, provision
-from tests.conftest import EXAMPLE_CONFIG
+from tests.support import EXAMPLE_CONFIG
 
 
 def mode(path: Path) -> int:

@@ -15,12 +15,12 @@ from PIL import Image
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.master.store import Store
 from appliance.queue.engine import QueueEngine
 from appliance.tech.charts import Text, bar_chart
-from appliance.tech.report import write_report
-from tests.conftest import EXAMPLE_CONFIG
+from appliance.tech.report_files import write_report
+from tests.support import EXAMPLE_CONFIG
 
 CAIRO = ZoneInfo("Africa/Cairo")
 DAY = "2026-11-30"

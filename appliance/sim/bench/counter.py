@@ -18,31 +18,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...bus.client import BusClient, new_command_id
-from ...config import load_config
+from ...config.branch import load_config
+from ...config.example import EXAMPLE_PATH
 from ...counter.screen import View
 from ...errors import NidaaError
+from ..figures import percentile
 from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_PATH
 
 BENCH_UNIT = """
 [[counter_units]]
 unit = "bench-counter"
 counter = "{counter}"
 pin_factory = "mock"
-next_guard_seconds = 0
+next_guard_s = 0
 debounce_ms = 0
 buttons = [{{ pin = 5, press = "next" }}]
 display = {{ backend = "simulated", digits = 4, timeout_ms = 1000 }}
 """
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _first_call_of(digits: str) -> Callable[[View], bool]:
@@ -114,5 +110,5 @@ def bench_counter(samples: int = 40, config: Path = EXAMPLE) -> dict[str, float]
                 master.stop()
     return {
         "counter_press_to_display_p50_ms": round(statistics.median(latencies), 2),
-        "counter_press_to_display_p99_ms": round(_percentile(latencies, 0.99), 2),
+        "counter_press_to_display_p99_ms": round(percentile(latencies, 99), 2),
     }

@@ -35,17 +35,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...bus.client import BusClient, Message, new_command_id
-from ...config import load_config
+from ...config.branch import load_config
 from ...errors import NidaaError
 from ...master.queries import Records
 from ..demo.day import DAY_SPEED, day_config
 from ..demo.day_people import DayPeople
-from ..demo.stats import percentile
+from ..figures import percentile, rss_mb
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
 
 if TYPE_CHECKING:
-    from .run import BenchContext
+    from ..hooks import BenchContext
 
 #: The memory bound of a day.  Bounded caches fill in the morning (the hall
 #: display's 48 MB of drawn texts, each kiosk's record of its last 256
@@ -76,7 +76,7 @@ def run_day(
     kiosks: int = 3,
 ) -> dict[str, float]:
     from ...clock import ScaledClock
-    from ..demo.run import DemoContext, DemoOptions
+    from ..hooks import DemoContext, DemoOptions
     from ..roles.counter import CounterFleet
     from ..roles.hall import demo_role
     from ..roles.kiosk import KioskDemo
@@ -123,15 +123,15 @@ def run_day(
             _wait_ready(tool, booth, fleet, status, cfg.sms is not None)
             procs = {"master": master.pid, "display": display.pid, "sms_gateway": gateway.pid,
                      "broker": _broker_pid(broker), "units": os.getpid()}  # fmt: skip
-            rss_start = {name: _rss_mb(pid) for name, pid in procs.items()}
+            rss_start = {name: rss_mb(pid) for name, pid in procs.items()}
             rss_half: dict[str, float] = {}
-            people.at_half = lambda: rss_half.update((n, _rss_mb(p)) for n, p in procs.items())
+            people.at_half = lambda: rss_half.update((n, rss_mb(p)) for n, p in procs.items())
             began = time.monotonic()
             people.run(booth, fleet, tool)
             wall = time.monotonic() - began
             hall = _hall_calls(out / "hall-calls.jsonl", people, display)
             sms = _sms_sent(out, people, gateway)
-            rss_end = {name: _rss_mb(pid) for name, pid in procs.items()}
+            rss_end = {name: rss_mb(pid) for name, pid in procs.items()}
         finally:
             for thing in reversed(stopping):
                 thing.stop()
@@ -265,15 +265,6 @@ def _spread(name: str, seconds: list[float]) -> dict[str, float]:
     if not seconds:
         return {f"{name}_{q}_ms": float("nan") for q in ("p50", "p90", "p99")}
     return {f"{name}_p{q}_ms": round(percentile(seconds, q) * 1000, 1) for q in (50, 90, 99)}
-
-
-def _rss_mb(pid: int) -> float:
-    from .run import rss_mb
-
-    try:
-        return rss_mb(pid)
-    except OSError:  # the process is gone: the invariant checks say so
-        return float("nan")
 
 
 def _broker_pid(broker: Mosquitto) -> int:

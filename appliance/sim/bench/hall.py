@@ -26,13 +26,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
+from ...config.example import EXAMPLE_PATH
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
+EXAMPLE = EXAMPLE_PATH
 
 
 @contextlib.contextmanager
@@ -55,10 +55,10 @@ def display_frame_ms(cfg: Config, frames: int = 30) -> tuple[float, float]:
     """``(first frame, median warm frame)`` in milliseconds at 1920×1080."""
     import pygame
 
-    from ...hall.config import display_unit
     from ...hall.daemon import display_renderer
     from ...hall.sample import sample_snapshot
     from ...hall.screen import Screen
+    from ...hall.units import display_unit
 
     pygame.display.init()
     surface = pygame.display.set_mode((1920, 1080))
@@ -87,8 +87,8 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
     """
     from ...bus.client import BusClient, Message, new_command_id
     from ...bus.topics import Topics
-    from ...hall.config import display_unit
     from ...hall.daemon import HallDisplay
+    from ...hall.units import display_unit
 
     unit = dataclasses.replace(display_unit(cfg), audio="pygame", languages=["ar"])
     topic = Topics(cfg.branch.id).event("call")
@@ -140,10 +140,10 @@ def call_to_announce_ms(cfg: Config, broker_url: str | None = None, calls: int =
 
 def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
     """CPU used by the display's drawing loop while nothing changes, in % of one core."""
-    from ...hall.config import display_unit
     from ...hall.daemon import HallDisplay
+    from ...hall.units import display_unit
 
-    unit = dataclasses.replace(display_unit(cfg), audio="none", panel_seconds=600)
+    unit = dataclasses.replace(display_unit(cfg), audio="none", panel_s=600)
     hall = HallDisplay(cfg, unit, headless=True, connect=False)
     loop = threading.Thread(target=hall.run, daemon=True)
     loop.start()
@@ -155,11 +155,6 @@ def idle_cpu_percent(cfg: Config, seconds: float = 3.0) -> float:
     hall.stop()
     loop.join(5)
     return used
-
-
-def bench_hook(ctx: Any) -> dict[str, float]:
-    """For the hooks of ``appliance.sim.bench.run``: measured on the bench's broker."""
-    return bench_display(ctx.config, ctx.broker_url)
 
 
 def bench_display(config: Config | None = None, broker_url: str | None = None) -> dict[str, float]:

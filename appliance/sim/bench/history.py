@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ...bus.client import BusClient, new_command_id
-from ...config import Config
+from ...config.branch import Config
 from ...master.store import TICKET_COLUMNS, Store
-from ..demo.stats import percentile
+from ..figures import percentile
 from ..harness.procs import Daemon, wait_until
 
 PER_DAY = 300

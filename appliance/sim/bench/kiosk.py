@@ -19,27 +19,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
+from ...config.example import EXAMPLE_PATH
 from ...kiosk.config import KioskUnit, default_kiosk, simulated
 from ...kiosk.ticket import render_ticket, sample_face
+from ..figures import percentile_ms, rss_mb
 from ..harness.procs import Daemon, wait_until
 
 if TYPE_CHECKING:
-    from .run import BenchContext
+    from ..hooks import BenchContext
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "branch.example.toml"
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+EXAMPLE = EXAMPLE_PATH
 
 
 def bench_render(cfg: Config, rounds: int = 10) -> dict[str, float]:
@@ -86,8 +76,8 @@ def bench_press_to_print(cfg: Config, broker_url: str, presses: int) -> dict[str
         kiosk.stop()
         factory.close()
     return {
-        "kiosk_press_to_print_p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
-        "kiosk_press_to_print_p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "kiosk_press_to_print_p50_ms": percentile_ms(latencies, 50, 2),
+        "kiosk_press_to_print_p99_ms": percentile_ms(latencies, 99, 2),
     }
 
 
@@ -109,7 +99,7 @@ def bench_rss(config_path: Path, broker_url: str, workdir: Path) -> dict[str, fl
     try:
         if not wait_until(lambda: seen.get("state") in ("online", "degraded"), 30):
             raise RuntimeError(f"the kiosk process did not come up:\n{proc.log()[-2000:]}")
-        return {"kiosk_rss_mb": _rss_mb(proc.pid)}
+        return {"kiosk_rss_mb": rss_mb(proc.pid)}
     finally:
         proc.stop()
         watch.stop()

@@ -13,47 +13,26 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...bus.client import BusClient, Message, new_command_id
-from ...config import Config, load_config
-from ..demo.stats import percentile
+from ...config.branch import Config, load_config
+from ..figures import percentile_ms, rss_mb
 from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
-
-
-@dataclass
-class BenchContext:
-    """What the benchmark gives each unit's measurement."""
-
-    config: Config
-    config_path: Path
-    broker_url: str
-    workdir: Path
-    samples: int
+from ..hooks import BenchContext
 
 
 def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str, float]]]:
-    """Unit measurements: each returns named figures to add to the result.
-    With ``day_tickets`` a busy day of that many tickets (12 counters) runs
-    last (``nidaa bench --day``: a few minutes more, so not by default)."""
-    from .counter import bench_counter
-    from .hall import bench_hook as display_bench
-    from .kiosk import bench_kiosk
-    from .sms import bench_sms_gateway
+    """Each role's measurement (:class:`~appliance.sim.hooks.RoleSim`), named
+    figures to add to the result.  With ``day_tickets`` a busy day of that
+    many tickets (12 counters) runs last (``nidaa bench --day``: a few minutes
+    more, so not by default)."""
+    from ..roles import ROLES
 
-    def counter_bench(ctx: BenchContext) -> dict[str, float]:
-        return bench_counter(samples=max(40, min(ctx.samples, 200)), config=ctx.config_path)
-
-    hooks: list[Callable[[BenchContext], dict[str, float]]] = [
-        display_bench,
-        bench_kiosk,
-        counter_bench,
-        bench_sms_gateway,
-    ]
+    hooks: list[Callable[[BenchContext], dict[str, float]]] = [role.bench for role in ROLES]
     if day_tickets > 0:
         from .day import bench_day
 
@@ -61,15 +40,6 @@ def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str
     return hooks
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-def _ms(samples: list[float], q: float) -> float:
-    return round(percentile(samples, q) * 1000, 3)
 
 
 class _DurableEcho:
@@ -166,12 +136,12 @@ def run_bench(
             issue_s = _timed(samples, issue)
             call_s = _timed(samples, call)
             result.update(
-                floor_ms=_ms(floor_s, 50),
-                floor_p99_ms=_ms(floor_s, 99),
-                issue_p50_ms=_ms(issue_s, 50),
-                issue_p99_ms=_ms(issue_s, 99),
-                call_p50_ms=_ms(call_s, 50),
-                call_p99_ms=_ms(call_s, 99),
+                floor_ms=percentile_ms(floor_s, 50),
+                floor_p99_ms=percentile_ms(floor_s, 99),
+                issue_p50_ms=percentile_ms(issue_s, 50),
+                issue_p99_ms=percentile_ms(issue_s, 99),
+                call_p50_ms=percentile_ms(call_s, 50),
+                call_p99_ms=percentile_ms(call_s, 99),
             )
             result["issue_over_floor"] = round(result["issue_p50_ms"] / result["floor_ms"], 2)
             result["tickets_per_s"] = _throughput(

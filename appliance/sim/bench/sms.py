@@ -1,7 +1,7 @@
 """Speed and memory of the SMS path, for `nidaa bench`.
 
 :func:`bench_sms` is the encoder alone; :func:`bench_sms_gateway` is a hook
-for ``appliance.sim.bench.run._bench_hooks``: it adds the encoder figure and runs the
+for ``nidaa bench`` (:meth:`~appliance.sim.roles.sms.SmsSim.bench`): it adds the encoder figure and runs the
 gateway as a real process on the bench's broker with the simulated modem,
 sends it stage events, and reports its resident memory once they were sent.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ...drivers.modem.pdu import encode
 
 if TYPE_CHECKING:
-    from .run import BenchContext
+    from ..hooks import BenchContext
 
 # A typical stage message: Arabic, two parts, with digits and a reference.
 SAMPLE = (
@@ -41,8 +41,8 @@ def bench_sms(seconds: float = 0.5) -> dict[str, float]:
 def bench_sms_gateway(ctx: BenchContext, events: int = 5) -> dict[str, float]:
     """``sms_encode_per_s`` and ``rss_mb_sms`` (the gateway after ``events`` SMS)."""
     from ...bus.client import BusClient
+    from ..figures import rss_mb
     from ..harness.procs import Daemon, wait_until
-    from .run import rss_mb
 
     result = bench_sms()
     if ctx.config.sms is None:

@@ -30,7 +30,7 @@ from paho.mqtt.properties import Properties
 
 from ...bus.client import BusClient, new_command_id
 from ...bus.topics import Topics
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
 from ...errors import QueueError
 from ...master.queries import Records
 from ...tech.provision import ProvisionOptions, provision

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...config import load_config
+from ...config.branch import load_config
 from ...drivers.buttons.sim_pins import SOCKET
 from ...drivers.printer.simulated import STATE_FILE
 from ...errors import NidaaError

@@ -76,7 +76,7 @@ def write_branch(source: Path, out: Path, broker_url: str, counters: int) -> Bra
         name = f"cu-{c['id']}"
         folder = units_dir / name
         doc["counter_units"].append({
-            "unit": name, "counter": c["id"], "pin_factory": "sim", "next_guard_seconds": 0,
+            "unit": name, "counter": c["id"], "pin_factory": "sim", "next_guard_s": 0,
             "buttons": [{"pin": NEXT_PIN, "press": "next"}],
             "display": {"backend": "simulated", "digits": 4,
                         "record_file": str(folder / "display.jsonl")},
@@ -101,7 +101,7 @@ def write_branch(source: Path, out: Path, broker_url: str, counters: int) -> Bra
         # limit, and a modem that stopped answering is given up on sooner:
         # the same paths, in the time of the run.
         doc["sms"].update(rate_per_minute=600, backoff_s=0.5, max_backoff_s=3,
-                          command_timeout_s=2.0, send_timeout_s=4.0)  # fmt: skip
+                          modem_timeout_s=2.0, send_timeout_s=4.0)  # fmt: skip
         units["sms"] = Unit("sms", "sms", ["sms-gateway", *common], folder)
     for unit in units.values():
         unit.folder.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...bus.client import BusClient, new_command_id
-from ...config import Config
+from ...config.branch import Config
 from ...drivers.buttons.sim_pins import JOURNAL, press
 from ...errors import BusError, QueueError
 from .chaos_branch import BUZZER_PIN, NEXT_PIN

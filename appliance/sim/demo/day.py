@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ...config import load_config
+from ...config.branch import load_config
 from ...errors import ConfigError
 from ..harness import unthrottled
 

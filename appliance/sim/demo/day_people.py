@@ -194,7 +194,7 @@ class DayPeople:
 
     # -- clerks -----------------------------------------------------------------
     def _clerk(self, d: CounterDaemon) -> None:
-        guard = d.unit.next_guard_seconds / self.speed
+        guard = d.unit.next_guard_s / self.speed
         keeper = d.keeper
         assert keeper is not None
         last = float("-inf")

@@ -10,8 +10,6 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,11 +17,13 @@ from zoneinfo import ZoneInfo
 
 from ...bus.client import BusClient, Message
 from ...clock import ScaledClock
-from ...config import Config, load_config
+from ...config.branch import Config, load_config
 from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, stop_all
+from ..hooks import DemoContext, DemoOptions
+from ..roles import ROLES
 from .sim import Tally
 from .stats import summarize
 
@@ -31,43 +31,6 @@ log = logging.getLogger(__name__)
 
 OPENING_HOUR = 8
 DAY_HOURS = 7
-
-
-@dataclass
-class DemoOptions:
-    config: Path
-    out: Path
-    minutes: float = 1.0
-    seed: int = 1
-    per_hour: float = 60.0
-    priority_share: float = 0.12
-    no_show_share: float = 0.05
-    live: bool = True
-
-
-@dataclass
-class DemoContext:
-    """What the virtual branch gives each role it runs."""
-
-    options: DemoOptions
-    config: Config
-    config_path: Path
-    broker_url: str
-    clock: ScaledClock
-    out: Path
-
-
-def _role_hooks() -> list[Callable[[DemoContext], Any]]:
-    """Real unit daemons on simulated hardware: each hook takes the context
-    and returns something with ``stop()``."""
-    from ..roles.counter import counter_clerks_demo_hook
-    from ..roles.hall import demo_role as display_role
-    from ..roles.kiosk import kiosk_demo_role
-    from ..roles.sms import demo_sms
-
-    # Citizens press the real kiosks' buttons (Poisson arrivals); clerks press
-    # the real counters' buttons and serve for a random time.
-    return [display_role, kiosk_demo_role, counter_clerks_demo_hook, demo_sms]
 
 
 def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
@@ -107,8 +70,10 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
             watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
             stopping.append(watcher)
             roles: list[Any] = []
-            for hook in _role_hooks():
-                role = hook(ctx)
+            # Citizens press the real kiosks' buttons (Poisson arrivals); clerks
+            # press the real counters' buttons and serve for a random time.
+            for sim in ROLES:
+                role = sim.demo(ctx)
                 if role is not None:
                     roles.append(role)
                     stopping.append(role)
@@ -127,7 +92,7 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                     log.exception("stopping %r failed", thing)
             stop_all()  # a daemon whose start was interrupted is stopped too
     summary = summarize(db).as_dict()
-    from ...tech.report import write_report  # Pillow only when a report is made
+    from ...tech.report_files import write_report  # Pillow only when a report is made
 
     write_report(cfg, db, opening.date().isoformat(), out / "report")
     summary.update(

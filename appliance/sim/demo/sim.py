@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ...bus.client import BusClient, new_command_id
 from ...clock import ScaledClock
-from ...config import Config
+from ...config.branch import Config
 from ...errors import BusError
 
 log = logging.getLogger(__name__)

@@ -7,16 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ...master.queries import Records
+from ..figures import percentile
 
 #: A priority ticket counts as served in time when called within this many minutes.
 PRIORITY_TARGET_MIN = 10.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Counter units in the virtual branch (``nidaa demo``).
 
-:func:`counter_demo_hook` is a role hook for ``_role_hooks()`` in
-``appliance/sim/demo/run.py`` (it takes the ``DemoContext``): it runs one real
+:class:`CounterSim` runs the counters in ``nidaa demo`` and ``nidaa bench``.
+:class:`CounterFleet` runs one real
 :class:`~.daemon.CounterDaemon` per counter, in this process, on MockFactory
 pins and a simulated display each (the firmware code on its own pty), on the
 demo's compressed clock.  With ``clerks=True`` simulated clerks press the
@@ -17,11 +17,14 @@ import dataclasses
 import random
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ...counter.config import ButtonSpec, CounterUnit, DisplayConfig
 from ...counter.daemon import CounterDaemon
+
+if TYPE_CHECKING:
+    from ..hooks import BenchContext, DemoContext
 
 NEXT_PIN, RECALL_PIN, PAUSE_PIN = 5, 6, 19
 
@@ -37,7 +40,7 @@ def demo_units(config: Any) -> list[CounterUnit]:
                 ButtonSpec(pin=RECALL_PIN, press="recall", hold="no_show"),
                 ButtonSpec(pin=PAUSE_PIN, press="pause"),
             ],
-            display=DisplayConfig(backend="simulated", digits=4, check_seconds=2.0),
+            display=DisplayConfig(backend="simulated", digits=4, check_s=2.0),
         )
         for c in config.counters
     ]
@@ -119,13 +122,13 @@ class CounterFleet:
                 pins.pin(RECALL_PIN).drive_low()  # held: no-show
                 # Long enough in simulated time for a hold, and in real time for
                 # the button board's 50 ms look to see it still down.
-                self._sleep(2 * d.unit.hold_seconds)
+                self._sleep(2 * d.unit.hold_s)
                 self.halt.wait(0.15)
                 pins.pin(RECALL_PIN).drive_high()
                 d.wait_outcome(answered + 2, 10)
                 continue
             mean = minutes.get(str(ticket.get("service")), 5.0) * 60
-            if not self._sleep(max(d.unit.next_guard_seconds, rng.gammavariate(4, mean / 4))):
+            if not self._sleep(max(d.unit.next_guard_s, rng.gammavariate(4, mean / 4))):
                 return
 
     def stop(self) -> None:
@@ -145,11 +148,16 @@ class _NoBoard:
         return ""
 
 
-def counter_demo_hook(ctx: Any) -> CounterFleet:
-    """Role hook: counter daemons whose displays mirror the demo's (bus) clerks' calls."""
-    return CounterFleet(ctx)
+class CounterSim:
+    """The counters in the simulator (:class:`~appliance.sim.hooks.RoleSim`)."""
 
+    name = "counter"
 
-def counter_clerks_demo_hook(ctx: Any) -> CounterFleet:
-    """Counter daemons whose buttons simulated clerks press (replaces the bus clerks)."""
-    return CounterFleet(ctx, clerks=True, no_show_share=ctx.options.no_show_share)
+    def demo(self, ctx: DemoContext) -> CounterFleet:
+        """Counter daemons whose buttons simulated clerks press."""
+        return CounterFleet(ctx, clerks=True, no_show_share=ctx.options.no_show_share)
+
+    def bench(self, ctx: BenchContext) -> dict[str, float]:
+        from ..bench.counter import bench_counter
+
+        return bench_counter(samples=max(40, min(ctx.samples, 200)), config=ctx.config_path)

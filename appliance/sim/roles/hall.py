@@ -1,6 +1,7 @@
 """The hall display in ``nidaa demo``: the real daemon, headless.
 
-:func:`demo_role` is one of the role hooks of ``appliance.sim.demo.run``: it starts
+:class:`HallSim` runs the hall display in ``nidaa demo`` and ``nidaa bench``;
+:func:`demo_role` starts
 ``nidaa display --headless`` as its own process on the virtual branch's
 broker, which saves a screenshot of the screen at each new call in
 ``<out>/display/shots/call-0001-A001.png`` … and each announcement (chime and
@@ -12,14 +13,19 @@ each (a whole simulated day has hundreds of calls; a 1080p PNG and an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..harness.procs import Daemon
+
+if TYPE_CHECKING:
+    from ..hooks import BenchContext, DemoContext
 
 DEMO_MAX_CALLS = 40
 
 
-def demo_role(ctx: Any, max_calls: int = DEMO_MAX_CALLS, calls_log: Path | None = None) -> Daemon:
+def demo_role(
+    ctx: DemoContext, max_calls: int = DEMO_MAX_CALLS, calls_log: Path | None = None
+) -> Daemon:
     """Start the display daemon for the virtual branch ``ctx`` (a DemoContext);
     with ``calls_log`` it appends a JSON line per call drawn (the load run)."""
     out = ctx.out / "display"
@@ -36,3 +42,18 @@ def demo_role(ctx: Any, max_calls: int = DEMO_MAX_CALLS, calls_log: Path | None 
         args += ["--calls-log", str(calls_log)]
     env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     return Daemon(args, ctx.out / "display.log", env=env).start()
+
+
+class HallSim:
+    """The hall display in the simulator (:class:`~appliance.sim.hooks.RoleSim`)."""
+
+    name = "hall"
+
+    def demo(self, ctx: DemoContext) -> Daemon:
+        return demo_role(ctx)
+
+    def bench(self, ctx: BenchContext) -> dict[str, float]:
+        """Measured on the bench's broker."""
+        from ..bench.hall import bench_display
+
+        return bench_display(ctx.config, ctx.broker_url)

@@ -1,7 +1,7 @@
 """Real kiosk daemons in the virtual branch (`nidaa demo`).
 
-:func:`kiosk_demo_role` is one of the role hooks of ``appliance.sim.demo.run``:
-it starts one :class:`~appliance.kiosk.daemon.KioskDaemon` per ``[[kiosks]]``
+:class:`KioskSim` runs the kiosks in ``nidaa demo`` and ``nidaa bench``:
+its demo starts one :class:`~appliance.kiosk.daemon.KioskDaemon` per ``[[kiosks]]``
 entry (or one default kiosk with a button per service) on gpiozero mock pins
 and a simulated printer that saves every printed ticket as PNG (and the exact
 ESC/POS bytes as .bin) under ``<demo out>/tickets/<unit>/``.  Simulated
@@ -20,7 +20,7 @@ from ...kiosk.config import KioskUnit, default_kiosk, simulated
 
 if TYPE_CHECKING:
     from ...kiosk.daemon import KioskDaemon
-    from ..demo.run import DemoContext
+    from ..hooks import BenchContext, DemoContext
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,15 @@ class KioskDemo:
             factory.close()
 
 
-def kiosk_demo_role(ctx: DemoContext) -> KioskDemo:
-    """The role hook the virtual branch calls."""
-    return KioskDemo(ctx)
+class KioskSim:
+    """The kiosks in the simulator (:class:`~appliance.sim.hooks.RoleSim`)."""
+
+    name = "kiosk"
+
+    def demo(self, ctx: DemoContext) -> KioskDemo:
+        return KioskDemo(ctx)
+
+    def bench(self, ctx: BenchContext) -> dict[str, float]:
+        from ..bench.kiosk import bench_kiosk
+
+        return bench_kiosk(ctx)

@@ -1,4 +1,4 @@
-"""The SMS gateway in `nidaa demo`: a hook for ``appliance.sim.demo.run._role_hooks``.
+"""The SMS gateway in the simulator (:class:`SmsSim`).
 
 It runs the real gateway process with the simulated modem, which saves every
 SMS it "sent" to ``<demo output>/sms.jsonl``, and a few citizens who leave
@@ -18,13 +18,13 @@ from ..demo.sim import Actor
 from ..harness.procs import Daemon
 
 if TYPE_CHECKING:
-    from ..demo.run import DemoContext
+    from ..hooks import BenchContext, DemoContext
 
 log = logging.getLogger(__name__)
 
 
 class DemoSms:
-    """What :func:`demo_sms` starts; ``stop()`` ends it all."""
+    """What :meth:`SmsSim.demo` starts; ``stop()`` ends it all."""
 
     def __init__(self, ctx: DemoContext, every_min: float = 40.0) -> None:
         self.record = ctx.out / "sms.jsonl"
@@ -49,8 +49,18 @@ def gateway_daemon(ctx: DemoContext) -> Daemon:
     ).start()  # fmt: skip
 
 
-def demo_sms(ctx: DemoContext) -> DemoSms | None:
-    return DemoSms(ctx) if ctx.config.sms is not None else None
+class SmsSim:
+    """The SMS gateway in the simulator (:class:`~appliance.sim.hooks.RoleSim`)."""
+
+    name = "sms"
+
+    def demo(self, ctx: DemoContext) -> DemoSms | None:
+        return DemoSms(ctx) if ctx.config.sms is not None else None
+
+    def bench(self, ctx: BenchContext) -> dict[str, float]:
+        from ..bench.sms import bench_sms_gateway
+
+        return bench_sms_gateway(ctx)
 
 
 class _PhoneCitizens(Actor):

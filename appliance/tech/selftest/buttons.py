@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ...config import Config
+from ...config.branch import Config
 from ...drivers.buttons import ButtonBoard, ButtonEvent, factory_name, output_device, pin_factory
 from ...errors import ConfigError, HardwareError
 from .hints import access_problem, stop_daemon, warn_if_running

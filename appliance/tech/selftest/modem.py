@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from ...config import Config
+from ...config.branch import Config
 from ...drivers.modem import Health, Modem, ModemError, open_modem
 from ...drivers.modem.pdu import StatusReport, encode
 from ...errors import ConfigError
@@ -123,7 +123,7 @@ def run(
     modem, sim = open_modem(
         sms.modem,
         sms.baudrate,
-        command_timeout=sms.command_timeout_s,
+        command_timeout=sms.modem_timeout_s,
         send_timeout=sms.send_timeout_s,
     )
     try:

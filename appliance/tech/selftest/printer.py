@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from ...arabic import default_renderer
 from ...cli.kiosk_cmd import select_unit
-from ...config import Config
+from ...config.branch import Config
 from ...drivers.printer import PrinterState
 from ...errors import HardwareError
 from ...kiosk.config import PrinterSettings

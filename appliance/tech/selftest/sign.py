@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from ...config import Config
+from ...config.branch import Config
 from ...counter.config import DisplayConfig
 from ...counter.units import select_unit
 from ...drivers.sign import DisplayError, open_display

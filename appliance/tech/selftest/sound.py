@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 
-from ...config import Config
+from ...config.branch import Config
 from ...drivers.sound import open_speaker
 from ...errors import ConfigError, HardwareError
-from ...hall.config import display_unit
+from ...hall.units import display_unit
 from ...hall.voice import CallVoice
 from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet

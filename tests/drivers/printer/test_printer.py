@@ -3,14 +3,9 @@ printer emulator at the far end of a real pty or TCP socket."""
 
 from __future__ import annotations
 
-import os
-import pty
-import select
 import socket
 import threading
-import tty
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +29,7 @@ from appliance.drivers.printer.serial import SerialPrinter
 from appliance.drivers.printer.simulated import SimulatedPrinter
 from appliance.drivers.printer.status import status_bytes
 from appliance.errors import ConfigError, HardwareError
+from tests.support.printer import FarEnd, printer_on_pty
 
 
 def sample_image(width: int, height: int = 300) -> Image.Image:
@@ -179,51 +175,8 @@ def test_simulated_fails_mid_print() -> None:
 # -- serial backend over a pty --------------------------------------------------
 
 
-class FarEnd:
-    """The printer end of a link: feeds what arrives to an emulator and
-    writes its answers back, until stopped."""
-
-    def __init__(self, read: Callable[[], bytes], write: Callable[[bytes], object]) -> None:
-        self.emulator = PrinterEmulator()
-        self.answering = True
-        self._read, self._write = read, write
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self._read()
-            except OSError:
-                return
-            if data:
-                answer = self.emulator.feed(data)
-                if answer and self.answering:
-                    self._write(answer)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
-@contextmanager
-def printer_on_pty() -> Iterator[tuple[str, FarEnd]]:
-    """A pty whose far end is the ESC/POS emulator; yields the port's name."""
-    master, slave = pty.openpty()
-    tty.setraw(master)
-
-    def read() -> bytes:
-        ready, _, _ = select.select([master], [], [], 0.05)
-        return os.read(master, 65536) if ready else b""
-
-    far = FarEnd(read, lambda data: os.write(master, data))
-    try:
-        yield os.ttyname(slave), far
-    finally:
-        far.stop()
-        os.close(master)
-        os.close(slave)
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from appliance.drivers.sign.simulated import SimulatedBoard, SimulatedDisplay
 from appliance.drivers.sign.simulated_vendor import VendorBoard
 from appliance.drivers.sign.vendor import VendorFramer
 from appliance.sim.harness.procs import wait_until
-
-from ...firmware.test_firmware_protocol import DOC_EXAMPLES, hexbytes
+from tests.support.firmware import DOC_EXAMPLES, hexbytes
 
 # Per-try reply timeout.  Generous where the display answers (a busy machine
 # must not cause a spurious retry); short where the test waits it out.

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from appliance.cli.env import ExitCode
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.drivers.buttons import pin_factory, reset_mock_factory
 from appliance.tech.selftest import buttons
-
-from .conftest import Lines, assert_shape, branch, nidaa, nidaa_json
+from tests.support.selftest import Lines, assert_shape, branch, nidaa, nidaa_json
 
 MOCK = {"GPIOZERO_PIN_FACTORY": "mock"}
 KIOSK_PINS = (5, 6, 13, 19, 21, 26)

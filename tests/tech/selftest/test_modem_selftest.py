@@ -11,8 +11,7 @@ from appliance.cli.env import ExitCode
 from appliance.drivers.modem.sim import SimulatedModem
 from appliance.sms.config import DEFAULT_TEMPLATES
 from appliance.tech.selftest.modem import signal_bars, signal_dbm
-
-from .conftest import assert_shape, branch, nidaa, nidaa_json
+from tests.support.selftest import assert_shape, branch, nidaa, nidaa_json
 
 
 @pytest.fixture

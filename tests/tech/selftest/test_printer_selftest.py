@@ -13,9 +13,8 @@ from appliance.drivers.printer import PrinterState, decode_raster
 from appliance.errors import HardwareError
 from appliance.tech.selftest import printer
 from appliance.tech.selftest.hints import daemon_running
-from tests.drivers.printer.test_printer import FarEnd, printer_on_pty
-
-from .conftest import assert_shape, branch, nidaa, nidaa_json
+from tests.support.printer import FarEnd, printer_on_pty
+from tests.support.selftest import assert_shape, branch, nidaa, nidaa_json
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def far_end() -> Iterator[tuple[str, FarEnd]]:
 
 
 def serial_printer(port: str) -> str:
-    return f'backend = "serial"\nserial_port = "{port}"\nprofile = "TM-T20II"\ntimeout = 0.3'
+    return f'backend = "serial"\nserial_port = "{port}"\nprofile = "TM-T20II"\ntimeout_s = 0.3'
 
 
 def test_prints_a_test_ticket_as_wide_as_the_paper(

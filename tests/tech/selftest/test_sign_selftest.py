@@ -11,8 +11,7 @@ import serial
 from appliance.cli.env import ExitCode
 from appliance.drivers.sign.simulated import SimulatedBoard
 from appliance.drivers.sign.simulated_vendor import VendorBoard
-
-from .conftest import assert_shape, branch, nidaa, nidaa_json
+from tests.support.selftest import assert_shape, branch, nidaa, nidaa_json
 
 
 @pytest.fixture

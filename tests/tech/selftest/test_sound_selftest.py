@@ -11,8 +11,7 @@ import pytest
 from appliance.cli.env import ExitCode
 from appliance.hall.voice import CallVoice
 from appliance.hall.words import clip_names
-
-from .conftest import assert_shape, branch, nidaa, nidaa_json
+from tests.support.selftest import assert_shape, branch, nidaa, nidaa_json
 
 
 def tiny_pack(folder: Path, skip: str = "") -> Path:

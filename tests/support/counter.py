@@ -10,10 +10,10 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory
 
-from appliance.config import load_config
+from appliance.config.branch import load_config
 from appliance.counter.daemon import CounterDaemon
 from appliance.drivers.sign.simulated import SimulatedBoard
-from tests.helpers import Branch, running_branch
+from tests.support import Branch, running_branch
 
 NEXT, RECALL, PAUSE, TRANSFER = 5, 6, 19, 13
 SATISFIED = 20
@@ -24,8 +24,8 @@ unit = "cu-w2"
 counter = "w2"
 pin_factory = "mock"
 transfer_service = "inquiries"
-next_guard_seconds = 3
-hold_seconds = 1.5
+next_guard_s = 3
+hold_s = 1.5
 buttons = [
   { pin = 5, press = "next" },
   { pin = 6, press = "recall", hold = "no_show" },
@@ -33,7 +33,7 @@ buttons = [
   { pin = 19, press = "pause" },
 ]
 feedback = { satisfied = 20, neutral = 21, unsatisfied = 26 }
-display = { address = 1, digits = 4, check_seconds = 0.3, %s }
+display = { address = 1, digits = 4, check_s = 0.3, %s }
 """
 LAST_COUNTER = 'services = ["inquiries", "utilities"]\n'
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from appliance.cli.env import Environment
 from appliance.cli.main import run
-from tests.helpers import write_config
+from tests.support import write_config
 
 # The example's device lines, each replaced by a test's own.
 PRINTER = '[kiosks.printer]\nbackend = "usb"'
@@ -39,7 +39,7 @@ def branch(
     if display:
         text = text.replace(COUNTER_DISPLAY, f"display = {{ {display} }}")
     text = text.replace(HALL_AUDIO, audio.replace("REC", str(tmp_path / "rec")))
-    text = text.replace(MODEM, f'modem = "{modem}"\ncommand_timeout_s = 0.5\nsend_timeout_s = 2')
+    text = text.replace(MODEM, f'modem = "{modem}"\nmodem_timeout_s = 0.5\nsend_timeout_s = 2')
     text_path.write_text(text, encoding="utf-8")
     return text_path
 

@@ -1,28 +1,20 @@
-"""The branch configuration: one TOML file per branch, one typed schema.
-
-Load it with :func:`load_config`; every problem is reported at once with its
-path, and nothing is touched before the whole file validates.  Each role adds
-its own section type here so that one file describes the whole branch.
+"""The branch's own sections: the centre, broker, services, counters, policy
+and master.  This core imports no role: the queue engine and every role's
+section build on it, and :mod:`appliance.config.branch` assembles them into
+the one branch file.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from . import schema
-from .counter.config import CounterUnit
-from .errors import ConfigError
-from .hall.config import DisplayUnit
-from .kiosk.config import KioskUnit
-from .label import LabelStyle
-from .schema import setting
-from .sms.config import SmsGateway
+from ..label import LabelStyle
+from .schema import duplicates, setting
 
+#: Ids of units, services and counters: they appear in MQTT topics.
 ID = r"[a-z0-9][a-z0-9_-]{0,31}"
 #: Longest name a ticket, a hall tile or an SMS can carry (the longest real
 #: Egyptian centre names are under 80 characters).
@@ -92,7 +84,9 @@ class Broker:
         "its unit with it, whatever username and password_file say.",
         default="/etc/nidaa/credentials",
     )
-    keepalive: int = setting("MQTT keepalive in seconds.", default=15, minimum=5, maximum=600)
+    keepalive_s: int = setting(
+        "MQTT keepalive in seconds.", default=15, minimum=5, maximum=600, aliases=("keepalive",)
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         try:
@@ -216,116 +210,62 @@ class Master:
     )
 
 
-@dataclass(frozen=True)
-class Config:
-    """A branch: its centre, broker, services, counters and units."""
-
-    branch: Branch = setting("The centre.")
-    services: list[Service] = setting("Services, as [[services]] tables.")
-    counters: list[Counter] = setting("Counters, as [[counters]] tables.")
-    broker: Broker = setting("Broker connection.", default_factory=Broker)
-    policy: Policy = setting("Queue policy.", default_factory=Policy)
-    master: Master = setting("Master unit.", default_factory=Master)
-    counter_units: list[CounterUnit] = setting(
-        "Counter units (buttons and LED display), as [[counter_units]] tables.",
-        default_factory=list,
-    )
-    kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
-    displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
-    sms: SmsGateway | None = setting("The SMS gateway unit (none: no SMS).", default=None)
-
-    def check(self) -> Iterator[tuple[str, str]]:
-        if not self.services:
-            yield "services", "at least one service is required"
-        if not self.counters:
-            yield "counters", "at least one counter is required"
-        for attr in ("id", "prefix"):
-            for dup in schema.duplicates(getattr(s, attr) for s in self.services):
-                yield "services", f"{attr} {dup!r} is used by more than one service"
-        for attr in ("id", "number"):
-            for dup in schema.duplicates(getattr(c, attr) for c in self.counters):
-                yield "counters", f"{attr} {dup!r} is used by more than one counter"
-        from .counter.units import check_units
-        from .kiosk.config import check_kiosks
-        from .sms.config import check_sms
-
-        yield from self._check_unit_ids()
-        # Rules of the unit sections that need the whole branch.
-        yield from check_kiosks(self)
-        yield from check_units(self)
-        yield from check_sms(self)
-        for i, d in enumerate(self.displays):
-            # The voice must say the letter the citizen's paper shows.
-            if self.branch.ticket_label != "latin" and d.letters == "latin":
-                yield (
-                    f"displays[{i}].letters",
-                    (
-                        f"branch.ticket_label = {self.branch.ticket_label!r} prints the Arabic letter "
-                        "(هـ); the hall must say it: use letters = 'abjad'"
-                    ),
-                )
-            if self.branch.ticket_label == "latin" and d.letters == "abjad":
-                yield (
-                    f"displays[{i}].letters",
-                    (
-                        "branch.ticket_label = 'latin' prints only E001; the hall must say the Latin "
-                        "letter: use letters = 'latin'"
-                    ),
-                )
-        known = {s.id for s in self.services}
-        for i, counter in enumerate(self.counters):
-            if not counter.services:
-                yield f"counters[{i}].services", "a counter must serve at least one service"
-            for j, sid in enumerate(counter.services):
-                if sid not in known:
-                    yield f"counters[{i}].services[{j}]", f"unknown service {sid!r}"
-
-    def _check_unit_ids(self) -> Iterator[tuple[str, str]]:
-        """A unit id is an MQTT user name and client id: one unit per id,
-        and not the technician's or back office's accounts."""
-        seen: dict[str, str] = {"tech": "technician account", "backoffice": "back office account"}
-        found = [("master.unit", self.master.unit)]
-        found += [(f"counter_units[{i}].unit", u.unit) for i, u in enumerate(self.counter_units)]
-        found += [(f"kiosks[{i}].unit", k.unit) for i, k in enumerate(self.kiosks)]
-        found += [(f"displays[{i}].id", d.id) for i, d in enumerate(self.displays)]
-        if self.sms is not None:
-            found.append(("sms.unit", self.sms.unit))
-        for path, unit in found:
-            if unit in seen:
-                yield path, f"unit id {unit!r} is already used by {seen[unit]}: unit ids are unique"
-            else:
-                seen[unit] = path
-
-    # -- look-ups -----------------------------------------------------------
-    def service(self, key: str) -> Service:
-        """A service by id or by prefix letter (``A`` or ``a``)."""
-        for s in self.services:
-            if key == s.id or key.upper() == s.prefix:
-                return s
-        raise KeyError(key)
-
-    def counter(self, key: str) -> Counter:
-        """A counter by id or by the window number citizens see."""
-        for c in self.counters:
-            if key == c.id or key == str(c.number):
-                return c
-        raise KeyError(key)
+def find_service(services: Sequence[Service], key: str) -> Service:
+    """A service by id or by prefix letter (``A`` or ``a``); ``KeyError`` if none."""
+    for s in services:
+        if key == s.id or key.upper() == s.prefix:
+            return s
+    raise KeyError(key)
 
 
-def parse_config(text: str, *, source: str = "") -> Config:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([("", f"not valid TOML: {exc}")], source) from None
-    return schema.load(Config, raw, source=source)
+def find_counter(counters: Sequence[Counter], key: str) -> Counter:
+    """A counter by id or by the window number citizens see; ``KeyError`` if none."""
+    for c in counters:
+        if key == c.id or key == str(c.number):
+            return c
+    raise KeyError(key)
 
 
-def load_config(path: str | Path) -> Config:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([("", "file not found")], str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([("", f"cannot read: {exc}")], str(path)) from None
-    return parse_config(text, source=str(path))
+class Branchwide(Protocol):
+    """What a role's cross-section rules see of the branch (the whole
+    :class:`appliance.config.branch.Config` has it)."""
+
+    @property
+    def branch(self) -> Branch: ...
+    @property
+    def services(self) -> list[Service]: ...
+    @property
+    def counters(self) -> list[Counter]: ...
+    @property
+    def policy(self) -> Policy: ...
+    def service(self, key: str) -> Service: ...
+    def counter(self, key: str) -> Counter: ...
+
+
+def check_core(
+    services: list[Service], counters: list[Counter], policy: Policy
+) -> Iterator[tuple[str, str]]:
+    """Rules across the core sections, paths from the file's top."""
+    if not services:
+        yield "services", "at least one service is required"
+    if not counters:
+        yield "counters", "at least one counter is required"
+    for attr in ("id", "prefix"):
+        for dup in duplicates(getattr(s, attr) for s in services):
+            yield "services", f"{attr} {dup!r} is used by more than one service"
+    for attr in ("id", "number"):
+        for dup in duplicates(getattr(c, attr) for c in counters):
+            yield "counters", f"{attr} {dup!r} is used by more than one counter"
+    known = {s.id for s in services}
+    for i, counter in enumerate(counters):
+        if not counter.services:
+            yield f"counters[{i}].services", "a counter must serve at least one service"
+        for j, sid in enumerate(counter.services):
+            if sid not in known:
+                yield f"counters[{i}].services[{j}]", f"unknown service {sid!r}"
+    if policy.others == "never" and counters and not any(c.priority for c in counters):
+        yield (
+            "policy.others",
+            "'never' leaves priority tickets to the priority window, and no counter has "
+            "priority = true: priority tickets would never be called",
+        )

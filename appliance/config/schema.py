@@ -9,19 +9,28 @@ renders the same declarations as Markdown, so the configuration reference in
 
 A dataclass may define ``check(self) -> Iterable[tuple[str, str]]`` for rules
 that span several fields; the paths it yields are relative to the section.
+A section whose values all have the right types is built and checked even
+when some are out of range, so one run reports every problem of a file.
+
+Every number must be finite, and no text may carry control characters or
+bidirectional overrides: the branch file's text goes to paper, screens and
+SMS as it is.  A setting renamed keeps its old key as an alias
+(``setting(..., aliases=("old_name",))``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 T = TypeVar("T")
 
@@ -37,18 +46,36 @@ def setting(
     maximum: float | None = None,
     pattern: str | None = None,
     example: Any = None,
+    aliases: tuple[str, ...] = (),
 ) -> Any:
-    """Declare one configuration setting with its documentation."""
+    """Declare one configuration setting with its documentation; ``aliases``
+    are its former names, still accepted in a branch file."""
     metadata = {
         "doc": doc,
         "minimum": minimum,
         "maximum": maximum,
         "pattern": pattern,
         "example": example,
+        "aliases": aliases,
     }
     if default_factory is not _MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
+
+
+#: Bidirectional embeddings, overrides and isolates: they reorder what a
+#: citizen reads (a ticket number, a window, a phone number).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first character of ``text`` that may not reach paper, a screen or
+    an SMS (a control character or a bidi override), described; else None."""
+    for ch in text:
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs"):
+            name = unicodedata.name(ch, "control character")
+            return f"U+{ord(ch):04X} ({name})"
+    return None
 
 
 def _join(path: str, key: str | int) -> str:
@@ -98,13 +125,14 @@ class _Loader:
                 return _MISSING
             (item_tp,) = get_args(tp)
             items = [self.value(item_tp, item, _join(path, i), meta) for i, item in enumerate(raw)]
-            return [] if any(i is _MISSING for i in items) else items
+            return _MISSING if any(i is _MISSING for i in items) else items
         if origin is dict:
             if not isinstance(raw, dict):
                 self.problem(path, f"must be a table, not {type(raw).__name__}")
                 return _MISSING
             _, val_tp = get_args(tp)
-            return {k: self.value(val_tp, v, _join(path, k), meta) for k, v in raw.items()}
+            table = {k: self.value(val_tp, v, _join(path, k), meta) for k, v in raw.items()}
+            return _MISSING if any(v is _MISSING for v in table.values()) else table
         if dataclasses.is_dataclass(tp):
             return self.section(typing.cast(type, tp), raw, path)
         return self.scalar(tp, raw, path, meta)
@@ -124,6 +152,13 @@ class _Loader:
         if not ok:
             self.problem(path, f"must be a {_type_name(tp)}, not {type(raw).__name__} {raw!r}")
             return _MISSING
+        if tp is float and not math.isfinite(raw):
+            self.problem(path, f"must be a finite number, not {raw}")
+            return _MISSING
+        if tp is str:
+            bad = unsafe_character(raw)
+            if bad is not None:
+                self.problem(path, f"contains {bad}: no control characters or bidi overrides")
         lo, hi, pattern = meta.get("minimum"), meta.get("maximum"), meta.get("pattern")
         if lo is not None and raw < lo:
             self.problem(path, f"must be at least {lo}, not {raw}")
@@ -139,27 +174,43 @@ class _Loader:
             return _MISSING
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}
+        former = {old: f.name for f in fields.values() for old in f.metadata.get("aliases", ())}
         for key in raw:
-            if key not in fields:
+            if key not in fields and key not in former:
                 near = difflib.get_close_matches(key, list(fields), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 self.problem(_join(path, key), f"unknown setting{hint}")
         values: dict[str, Any] = {}
         before = len(self.problems)
+        usable = True
         for name, f in fields.items():
-            sub = _join(path, name)
-            if name in raw:
-                v = self.value(hints[name], raw[name], sub, dict(f.metadata))
-                if v is not _MISSING:
+            keys = [k for k in (name, *f.metadata.get("aliases", ())) if k in raw]
+            if len(keys) > 1:
+                self.problem(_join(path, keys[1]), f"former name of {name!r}: set only one")
+            if keys:
+                v = self.value(hints[name], raw[keys[0]], _join(path, keys[0]), dict(f.metadata))
+                if v is _MISSING:
+                    usable = False
+                else:
                     values[name] = v
             elif f.default is _MISSING and f.default_factory is _MISSING:
-                self.problem(sub, "is required")
-        if len(self.problems) > before:
+                self.problem(_join(path, name), "is required")
+                usable = False
+        if not usable:
             return _MISSING
+        # Values out of range still make a section of the right shape: its own
+        # rules and those of the sections around it are checked too, so one
+        # run lists every problem (they must not trip over such values).
         obj = cls(**values)
         check = getattr(obj, "check", None)
         if check is not None:
-            for rel, message in check():
+            try:
+                found = list(check())
+            except Exception:
+                if len(self.problems) == before:
+                    raise
+                found = []  # a rule tripped over a value already reported
+            for rel, message in found:
                 self.problem(_join(path, rel) if rel else path, message)
         return obj
 
@@ -217,6 +268,8 @@ def reference(cls: type, title: str, *, path: str = "", level: int = 2) -> str:
             limits.append(f"≤ {meta['maximum']}")
         if meta.get("pattern"):
             limits.append(f"pattern `{meta['pattern']}`")
+        if meta.get("aliases"):
+            limits.append("formerly " + ", ".join(f"`{a}`" for a in meta["aliases"]))
         text = meta.get("doc", "")
         if limits:
             text += f" ({', '.join(limits)})"

@@ -1,4 +1,10 @@
-"""Helpers for tests that run real daemons against a real broker."""
+"""Helpers the tests share (the one place they live: no test imports another).
+
+This module: the example branch, a branch file per test, a running branch
+(real master process on the session's broker) and a watcher of its topics.
+Beside it, helpers for one area each: ``counter``, ``engine``, ``firmware``,
+``kiosk``, ``pixels``, ``printer``, ``procs``, ``selftest``, ``sms``.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from appliance.bus.client import BusClient, Message, new_command_id
-from appliance.config import Config, load_config
+from appliance.config.branch import Config, load_config
+from appliance.config.example import EXAMPLE_PATH
 from appliance.sim.harness.procs import Daemon, wait_until
 from appliance.tech.system import ImageSystem
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_CONFIG = REPO / "config" / "branch.example.toml"
+REPO = Path(__file__).resolve().parents[2]
+#: The example branch shipped in the package (``nidaa config example``).
+EXAMPLE_CONFIG = EXAMPLE_PATH
+#: The counter sign's MicroPython firmware, importable as plain modules.
+FIRMWARE = REPO / "firmware"
 _branches = itertools.count(1)
 
 
