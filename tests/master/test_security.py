@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from appliance.sim.demo import attacks
-from appliance.sim.demo.attacks import Attempt, Drill
+from appliance.sim.demo.drill import Attempt, Drill
 from tests.support import EXAMPLE_CONFIG
 
 pytestmark = pytest.mark.slow
