@@ -139,6 +139,13 @@ def test_roles_never_import_the_simulator() -> None:
         assert not [d for d in deps if d.startswith("appliance.sim")], name
 
 
+def test_only_the_command_line_imports_the_command_line() -> None:
+    graph = import_graph()
+    for name, deps in graph.items():
+        if not name.startswith(("appliance.cli", "appliance.__main__")):
+            assert not [d for d in deps if d.startswith("appliance.cli")], name
+
+
 def test_drivers_depend_on_nothing_above_them_but_the_errors() -> None:
     graph = import_graph()
     for name, deps in graph.items():

@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..config.branch import Config, load_config
+from ..config.branch import load_config
 from ..drivers.printer import PROFILE_FOR_WIDTH_MM, paper_width_px, ticket_job
-from ..errors import ConfigError, UsageError
-from ..kiosk.config import KioskUnit, default_kiosk, simulated
+from ..errors import UsageError
+from ..kiosk.config import default_kiosk, simulated
 from ..kiosk.options import TicketOptions
 from ..kiosk.ticket import render_ticket, sample_face
+from ..kiosk.units import select_unit
 from .common import add_bus_options
 from .env import Environment, ExitCode
 
@@ -80,20 +81,6 @@ def register_kiosk(sub: Any) -> None:
     # saves its tickets in DIR; not for a real centre.
     p.add_argument("--simulate-hardware", metavar="DIR", help=argparse.SUPPRESS)
     p.set_defaults(func=run_kiosk)
-
-
-def select_unit(cfg: Config, unit: str | None) -> KioskUnit:
-    if not cfg.kiosks:
-        raise ConfigError([("kiosks", "the configuration has no [[kiosks]] section")])
-    if unit is None:
-        if len(cfg.kiosks) > 1:
-            ids = ", ".join(k.unit for k in cfg.kiosks)
-            raise ConfigError([("kiosks", f"several kiosks ({ids}): choose one with --unit")])
-        return cfg.kiosks[0]
-    for kiosk in cfg.kiosks:
-        if kiosk.unit == unit:
-            return kiosk
-    raise ConfigError([("kiosks", f"no kiosk with unit {unit!r}")])
 
 
 def run_kiosk(args: argparse.Namespace, env: Environment) -> int:

@@ -10,9 +10,7 @@ from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.sim.demo.chaos import MUST_BE_ZERO
 from appliance.sim.demo.reliability import FAULTS, check_report, render
-from tests.support import write_config
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO, write_config
 
 
 def test_short_chaos_run_holds_every_invariant(tmp_path: Path) -> None:

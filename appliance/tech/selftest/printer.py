@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw
 
 from ...arabic import default_renderer
-from ...cli.kiosk_cmd import select_unit
 from ...config.branch import Config
 from ...drivers.printer import PrinterState
 from ...errors import HardwareError
 from ...kiosk.config import PrinterSettings
+from ...kiosk.units import select_unit
 from .hints import access_problem, stop_daemon, warn_if_running
 from .result import Progress, SelfTest, quiet
 
