@@ -6,9 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # OS packages the suite and the appliance need: the broker and its clients,
 # systemd-analyze (unit file checks) and openssl (broker certificates), the
-# Arabic shaping stack for Pillow (RAQM, FriBiDi, HarfBuzz) and a font, and
-# libusb for USB ticket printers (pyusb loads it at run time).
-APT_PACKAGES := mosquitto mosquitto-clients systemd openssl libraqm0 libfribidi0 libharfbuzz0b fonts-noto-core libusb-1.0-0
+# Arabic shaping stack for Pillow (RAQM, FriBiDi, HarfBuzz) and a font,
+# libusb for USB ticket printers (pyusb loads it at run time), Pango for
+# WeasyPrint (the day report's PDF) and poppler-utils (pdftotext, pdftoppm:
+# the tests read the PDF's text back).
+APT_PACKAGES := mosquitto mosquitto-clients systemd openssl libraqm0 libfribidi0 libharfbuzz0b fonts-noto-core libusb-1.0-0 \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-deps test lint demo bench clean

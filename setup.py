@@ -57,6 +57,9 @@ setup(
         "pyusb>=1.2",
         "pygame-ce>=2.4",
         "qrcode>=7",
+        # The day report's PDF: HTML/CSS laid out with Pango and HarfBuzz (shaped,
+        # selectable Arabic text), charts as SVG.
+        "weasyprint>=62",
     ],
     extras_require={
         "test": [

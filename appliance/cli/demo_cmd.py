@@ -90,16 +90,27 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
         return ExitCode.OK
     env.out("")
     env.out(f"Day {summary['simulated_day']} (×{summary['speed']})")
+    env.out(
+        f"  counters            {summary['counters']} (staffed for {args.arrivals:g} arrivals an hour)"
+    )
     env.out(f"  tickets issued      {summary['tickets']}")
-    env.out(f"  served              {summary['served']}")
-    env.out(f"  no-shows            {summary['no_shows']}")
+    env.out(f"    = served          {summary['served']}")
+    env.out(f"    + no-shows        {summary['no_shows']}")
+    env.out(f"    + voided          {summary['voided']}  (a kiosk could not print them)")
+    env.out(f"    + still waiting   {summary['still_waiting']}  (in the hall at closing)")
+    env.out(f"    + at a window     {summary['at_window']}  (being served at closing)")
+    env.out(
+        f"  on paper            {summary['tickets_printed']} printed at the kiosks, "
+        f"{summary['tickets_without_paper']} taken at a counter for SMS citizens, "
+        f"{summary['tickets_unprinted']} not printed (voided, or printing at closing)"
+    )
     env.out(f"  mean wait           {summary['mean_wait_min']} min")
     env.out(f"  p90 wait            {summary['p90_wait_min']} min")
     share = summary["priority_within_target"]
     level = "—" if share is None else f"{share:.0%}"
     env.out(f"  priority window     {level} of {summary['priority_tickets']} priority tickets "
             f"called within {summary['priority_target_min']:.0f} min")  # fmt: skip
-    env.out(f"  output              {summary['output']}")
+    env.out(f"  output              {summary['output']} (the day report: report/report.pdf)")
     return ExitCode.OK
 
 

@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     REFUSED = 5  #: the master answered with an error (unknown service, paused counter...)
     HARDWARE = 6  #: a device is missing, busy or failed its self-test
     DENIED = 7  #: the broker refused the credential, its client id or the command's topic
+    NO_DATA = 8  #: `nidaa report`: the database holds no ticket of that day
 
 
 @dataclass

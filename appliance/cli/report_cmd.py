@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config.branch import load_config
 from ..errors import NidaaError
+from ..tech.report import NoDataError
 from ..tech.report_files import write_report
 from .env import Environment, ExitCode
 
@@ -23,7 +24,7 @@ def _day(text: str) -> str:
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "report",
-        help="a business day's report from the master's database (CSV, PNG, PDF)",
+        help="a business day's report from the master's database (CSV, SVG, PDF)",
         description="Tickets per service and hour, waiting and service times, no-shows, the "
         "priority window's service level, per-window throughput and satisfaction feedback.",
     )
@@ -46,9 +47,13 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     if args.priority_target <= 0:
         raise NidaaError("--priority-target must be more than 0 minutes")
     db = Path(args.db or cfg.master.database)
-    files = write_report(
-        cfg, db, args.day, Path(args.out), priority_target_min=args.priority_target
-    )
+    try:
+        files = write_report(
+            cfg, db, args.day, Path(args.out), priority_target_min=args.priority_target
+        )
+    except NoDataError as exc:
+        env.err(f"nidaa report: {exc}; nothing written")
+        return ExitCode.NO_DATA
     for path in files:
         env.out(str(path))
     return ExitCode.OK

@@ -53,6 +53,9 @@ class Branch:
         "(هـ ١ only) or 'latin' (E001 only). The counter's LED sign always shows E001.",
         default="both",
     )
+    report_english: bool = setting(
+        "The day report (nidaa report) gives English beside the Arabic.", default=False
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -1,4 +1,4 @@
-"""A day report's files: its CSV tables and its chart page (PNG and PDF)."""
+"""A day report's files: its CSV tables, its SVG charts and its PDF page."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from .report import build, read_rows, tables
 def write_report(
     cfg: Config, db_path: Path, day: str, out: Path, *, priority_target_min: float = 10.0
 ) -> list[Path]:
-    """Every CSV, PNG and the PDF of ``day`` into ``out``; returns the files."""
-    from .charts import render_charts  # Pillow only when a report is made
+    """Every CSV, the SVG charts and the PDF of ``day`` into ``out``; returns the files.
+    ``NoDataError`` (nothing written) for a day without tickets."""
+    from .report_pdf import chart_svgs, render_pdf  # WeasyPrint only when a report is made
 
     rep = build(cfg, read_rows(db_path, day), day, priority_target_min)
+    files: dict[str, str | bytes] = {**tables(rep), **chart_svgs(rep)}
+    files["report.pdf"] = render_pdf(rep)  # before anything is written: all or nothing
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in tables(rep).items():
-        write_atomic(out / name, text, 0o644)
-        written.append(out / name)
-    for name, data in render_charts(rep).items():
+    for name, data in files.items():
         write_atomic(out / name, data, 0o644)
         written.append(out / name)
     return written

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import sqlite3
+import subprocess
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 
-from appliance.cli.env import Environment
+from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.config.branch import load_config
 from appliance.master.store import Store
 from appliance.queue.engine import QueueEngine
-from appliance.tech.charts import Text, bar_chart
 from appliance.tech.report_files import write_report
+from appliance.tech.report_svg import bar_chart
 from tests.support import EXAMPLE_CONFIG
 
 CAIRO = ZoneInfo("Africa/Cairo")
@@ -87,9 +89,14 @@ def test_figures_of_a_known_day(db: Path, tmp_path: Path) -> None:
     write_report(load_config(EXAMPLE_CONFIG), db, DAY, out)
     summary = dict(read_csv(out / "summary.csv"))
     assert summary["tickets"] == "6"  # the transfer continues C001's visit
+    # Where each visit stood at closing (C001 served after its transfer): sums to 6.
     assert summary["served"] == "3" and summary["no_shows"] == "1"
-    assert summary["transferred"] == "1" and summary["voided"] == "1"
-    assert summary["mean_wait_min"] == "6.8"  # (5 + 15 + 5 + 2) / 4
+    assert summary["voided"] == "1" and summary["waiting_at_close"] == "1"
+    assert summary["transferred"] == "1"  # visits that went through a transfer
+    # D001 never called: it waited from 11:05 to the day's last activity (11:05).
+    assert summary["never_called"] == "1"
+    assert summary["mean_wait_min"] == "5.4"  # (5 + 15 + 5 + 2 + 0) / 5
+    assert summary["mean_wait_called_min"] == "6.8"  # (5 + 15 + 5 + 2) / 4
     assert summary["p90_wait_min"] == "15.0"
     assert summary["mean_service_min"] == "10.8"  # (10 + 15 + 8 + 10) / 4
     # Priority: A002 late (15 min), B001 on time, D001 never called, E001 voided (left out).
@@ -108,18 +115,27 @@ def test_figures_of_a_known_day(db: Path, tmp_path: Path) -> None:
         ["11", "0", "0", "0", "1", "1", "2"],
     ]
     services = {r[0]: r for r in read_csv(out / "services.csv")}
-    assert services["building"][1:4] == ["2", "2", "0"]
-    assert services["building"][6] == "10.0"  # mean wait (5 + 15) / 2
-    assert services["shops"][4] == "1" and services["utilities"][2] == "1"
+    assert services["building"][1:5] == ["2", "0", "2", "0"]  # tickets, in, served, no-shows
+    assert services["building"][8] == "10.0"  # mean wait (5 + 15) / 2
+    assert services["shops"][5] == "1"  # transferred out
+    assert services["utilities"][1:4] == ["1", "1", "1"]  # D001; C001 transferred in, served
+    assert services["utilities"][7] == "1"  # D001 still waiting
+    assert services["reconcile"][-2:] == [
+        "التصالح في مخالفات البناء",
+        "Building violations settlement",
+    ]
+    for row in list(services.values())[1:]:  # per service: tickets + in = every outcome
+        n = [int(v) for v in row[1:8]]
+        assert n[0] + n[1] == sum(n[2:])
     counters = {r[0]: r for r in read_csv(out / "counters.csv")}
     assert counters["w1"][1:5] == ["1", "1", "1", "0"]  # window 1: served 1, no-show 1
     assert counters["w1"][6:] == ["0", "1", "0"]
     assert counters["w5"][4] == "1" and counters["w6"][2] == "1"
     assert counters["w3"][2:5] == ["0", "0", "0"]  # an idle window is still listed
     dist = read_csv(out / "time_distribution.csv")
-    assert dist[1] == ["0-5", "1", "0"]  # C001 waited 2 min
+    assert dist[1] == ["0-5", "2", "0"]  # C001 waited 2 min, D001 0 (never called, until 11:05)
     assert dist[2] == ["5-10", "2", "1"]  # A001, B001 waited 5; C001 served 8 at shops
-    assert sum(int(r[1]) for r in dist[1:]) == 4
+    assert sum(int(r[1]) for r in dist[1:]) == 5  # every ticket but the voided one
 
 
 def test_priority_target_is_configurable(db: Path, tmp_path: Path) -> None:
@@ -128,30 +144,60 @@ def test_priority_target_is_configurable(db: Path, tmp_path: Path) -> None:
     assert summary["priority_service_level"] == "0.667"
 
 
-def test_charts_and_one_page_pdf(db: Path, tmp_path: Path) -> None:
+def pdf_text(pdf: Path) -> str:
+    result = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True)
+    # pdftotext marks the direction of runs with bidi embedding characters.
+    return re.sub("[\u202a-\u202e\u200e\u200f]", "", result.stdout.decode())
+
+
+def test_svg_charts_and_one_page_pdf_of_real_text(db: Path, tmp_path: Path) -> None:
     files = write_report(load_config(EXAMPLE_CONFIG), db, DAY, tmp_path)
     names = {p.name for p in files}
-    assert {"tickets_per_hour.png", "wait_distribution.png", "counters.png", "feedback.png",
-            "service_time_distribution.png", "report.pdf"} <= names  # fmt: skip
-    with Image.open(tmp_path / "counters.png") as img:
-        assert img.format == "PNG" and img.size == (900, 480)
+    assert {"tickets_per_hour.svg", "wait_distribution.svg", "counters.svg",
+            "service_time_distribution.svg", "report.pdf"} <= names  # fmt: skip
+    svg = ET.parse(tmp_path / "counters.svg").getroot()
+    assert svg.tag.endswith("svg")
     pdf = (tmp_path / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
-    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1  # one printable page
+    info = subprocess.run(["pdfinfo", str(tmp_path / "report.pdf")], capture_output=True, text=True)
+    assert re.search(r"^Pages:\s+1$", info.stdout, re.M)  # one printable page
+    text = pdf_text(tmp_path / "report.pdf")
+    # (pdftotext may move the neutral "-" of the centre's name within its line)
+    assert "المركز التكنولوجي لخدمة المواطنين" in text and "حي الدقي" in text
+    assert "التصالح في مخالفات البناء" in text  # full names, real text
+    assert "الاستعلامات واستلام الطلبات المنتهية" in text
+    assert "Building violations" not in text  # English only where the branch enables it
+    assert "آراء المواطنين" in text
+
+
+def test_english_beside_the_arabic_where_the_branch_enables_it(db: Path, tmp_path: Path) -> None:
+    cfg = load_config(EXAMPLE_CONFIG)
+    cfg = dataclasses.replace(cfg, branch=dataclasses.replace(cfg.branch, report_english=True))
+    write_report(cfg, db, DAY, tmp_path)
+    text = pdf_text(tmp_path / "report.pdf")
+    words = " ".join(text.split())
+    assert "Building violations settlement" in words and "التصالح في مخالفات البناء" in words
+    info = subprocess.run(["pdfinfo", str(tmp_path / "report.pdf")], capture_output=True, text=True)
+    assert re.search(r"^Pages:\s+1$", info.stdout, re.M)  # still one page
+    assert "Day report" in text and "تقرير يوم" in text
+
+
+def test_no_feedback_is_not_no_tickets(db: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE tickets SET rating = NULL")
+    write_report(load_config(EXAMPLE_CONFIG), db, DAY, tmp_path)
+    text = pdf_text(tmp_path / "report.pdf")
+    assert "لم يسجل أي رأي اليوم" in text
 
 
 def test_bar_heights_are_proportional_to_values() -> None:
-    img = bar_chart(Text(), "t", ["a", "b", "c"], [1, 2, 4], (600, 400)).convert("L")
-    bottom, plot = 400 - 44, 600 - 16 - 64  # the plot area bar_chart draws in
-    heights = []
-    for k in (1, 3, 5):  # bar centres
-        x, y = int(64 + k * plot / 6), bottom - 3
-        while img.getpixel((x, y)) == img.getpixel((x, bottom - 3)) and y > 0:
-            y -= 1
-        heights.append(bottom - y)
-    assert heights[1] == pytest.approx(2 * heights[0], abs=4)
-    assert heights[2] == pytest.approx(4 * heights[0], abs=6)
-    assert heights[0] > 50
+    svg = ET.fromstring(bar_chart(["a", "b", "c"], [1, 2, 4]))
+    bars = [el for el in svg.iter() if el.get("class") == "bar"]
+    heights = [float(el.attrib["height"]) for el in bars]
+    assert [int(el.attrib["data-value"]) for el in bars] == [1, 2, 4]
+    assert heights[1] == pytest.approx(2 * heights[0], abs=0.2)
+    assert heights[2] == pytest.approx(4 * heights[0], abs=0.2)
+    assert heights[0] > 30
 
 
 def test_report_of_a_day_run_by_the_real_engine(tmp_path: Path) -> None:
@@ -202,3 +248,14 @@ def test_cli(db: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         nidaa([*base, "--day", "30/11/2026", "--db", str(db)])
     assert exc.value.code == 2
+
+
+def test_a_day_without_tickets_says_so_and_writes_nothing(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    code, stdout, err = nidaa(
+        ["report", "--config", str(EXAMPLE_CONFIG), "--out", str(out), "--day", "2026-12-01",
+         "--db", str(db)]
+    )  # fmt: skip
+    assert code == ExitCode.NO_DATA == 8
+    assert "no tickets for 2026-12-01" in err and "nothing written" in err
+    assert stdout == "" and not out.exists()

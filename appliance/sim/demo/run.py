@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 from datetime import datetime, timedelta
@@ -33,10 +34,36 @@ OPENING_HOUR = 8
 DAY_HOURS = 7
 
 
-def _write_demo_config(src: Path, out: Path, broker_url: str) -> Path:
+#: The demo staffs its branch so that clerks are busy this share of the day:
+#: a centre staffed at 100 % of its mean load has queues that never drain.
+TARGET_UTILISATION = 0.75
+
+
+def staffing(cfg: Config, per_hour: float) -> list[tuple[str, float]]:
+    """``(service, counters to add)`` so that every service is staffed for
+    ``per_hour`` arrivals (the demo's citizens choose a service with weight
+    ``1 / service_minutes``).  A counter serving k services lends 1/k to each."""
+    weights = {s.id: 1 / s.service_minutes for s in cfg.services}
+    total = sum(weights.values())
+    adds: list[tuple[str, float]] = []
+    for s in cfg.services:
+        busy = per_hour * weights[s.id] / total * s.service_minutes / 60  # counters busy
+        have = sum(1 / len(c.services) for c in cfg.counters if s.id in c.services)
+        need = math.ceil(busy / TARGET_UTILISATION - have - 1e-9)
+        if need > 0:
+            adds.append((s.id, need))
+    return adds
+
+
+def _write_demo_config(src: Path, out: Path, broker_url: str, per_hour: float) -> Path:
     text = src.read_text(encoding="utf-8")
     cfg = load_config(src)
     text = text.replace(cfg.broker.url, broker_url) if cfg.broker.url in text else text
+    number = max(c.number for c in cfg.counters)
+    for sid, n in staffing(cfg, per_hour):
+        for _ in range(int(n)):
+            number += 1
+            text += f'\n[[counters]]\nid = "w{number}"\nnumber = {number}\nservices = ["{sid}"]\n'
     dst = out / "branch.toml"
     dst.write_text(unthrottled(text), encoding="utf-8")
     return dst
@@ -51,12 +78,14 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
     speed = DAY_HOURS * 3600 / (options.minutes * 60)
     stopping: list[Any] = []
     tally = Tally()
+    roles: list[Any] = []
     with Mosquitto(out / "broker") as broker:
         db = out / "master.db"
         # Everything that starts a process or a thread is inside this try, so
         # that Ctrl-C at any moment stops all that was started.
         try:
-            config_path = _write_demo_config(options.config, out, broker.url)
+            config_path = _write_demo_config(options.config, out, broker.url, options.per_hour)
+            cfg = load_config(config_path)
             # Anchor the clock a moment ahead, so the day starts once all is up.
             clock = ScaledClock(opening.timestamp(), speed, anchor=time.time() + 1.5)
             master = Daemon(
@@ -69,7 +98,6 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
             ctx = DemoContext(options, cfg, config_path, broker.url, clock, out)
             watcher = _LiveView(cfg, broker.url, tally, clock, stream, options.live)
             stopping.append(watcher)
-            roles: list[Any] = []
             # Citizens press the real kiosks' buttons (Poisson arrivals); clerks
             # press the real counters' buttons and serve for a random time.
             for sim in ROLES:
@@ -91,6 +119,10 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
                 except Exception:  # one role's failure must not leave the others running
                     log.exception("stopping %r failed", thing)
             stop_all()  # a daemon whose start was interrupted is stopped too
+            # Counted once everything stopped: a ticket printing at the last
+            # sample of the loop is on paper too.
+            tally.issued = sum(int(getattr(r, "printed", 0)) for r in roles)
+            no_paper = sum(int(getattr(r, "issued_without_paper", 0)) for r in roles)
     summary = summarize(db).as_dict()
     from ...tech.report_files import write_report  # Pillow only when a report is made
 
@@ -100,6 +132,12 @@ def run_demo(options: DemoOptions, stream: TextIO = sys.stdout) -> dict[str, Any
         speed=round(speed, 1),
         calls_made=tally.calls,
         tickets_printed=tally.issued,
+        # Taken at a counter for the citizens who leave a phone number (SMS demo).
+        tickets_without_paper=no_paper,
+        # Issued, not at a counter, not printed: a kiosk voided it (printer
+        # fault) or it was printing when the day stopped.
+        tickets_unprinted=summary["tickets"] - tally.issued - no_paper,
+        counters=len(cfg.counters),
         output=str(out),
     )
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))

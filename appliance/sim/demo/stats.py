@@ -19,7 +19,8 @@ class DaySummary:
     served: int
     no_shows: int
     voided: int
-    still_waiting: int
+    still_waiting: int  #: in the hall at closing, not yet called
+    at_window: int  #: called to a window at closing, being served
     mean_wait_min: float | None
     p90_wait_min: float | None
     priority_tickets: int
@@ -45,7 +46,8 @@ def summarize(db_path: str | Path) -> DaySummary:
         served=states.count("served") + states.count("transferred"),
         no_shows=states.count("no_show"),
         voided=states.count("voided"),
-        still_waiting=states.count("waiting") + states.count("called"),
+        still_waiting=states.count("waiting"),
+        at_window=states.count("called"),
         mean_wait_min=round(sum(waits) / len(waits), 1) if waits else None,
         p90_wait_min=round(percentile(waits, 90), 1) if waits else None,
         priority_tickets=len(prio),

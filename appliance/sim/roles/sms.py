@@ -32,6 +32,11 @@ class DemoSms:
         self.citizens = _PhoneCitizens(ctx, every_min)
         self.citizens.start()
 
+    @property
+    def issued_without_paper(self) -> int:
+        """Tickets taken for the SMS citizens at the counter: no kiosk, no paper."""
+        return self.citizens.issued
+
     def stop(self) -> None:
         self.citizens.stop()
         self.citizens.join(5)
@@ -73,6 +78,7 @@ class _PhoneCitizens(Actor):
         self.called: set[int] = set()
         self.waiting: dict[int, str] = {}  # ticket id → request reference
         self.received: list[str] = []
+        self.issued = 0
 
     def _on_call(self, msg: Message) -> None:
         try:
@@ -91,6 +97,7 @@ class _PhoneCitizens(Actor):
                 service = self.rng.choice(self.config.services)
                 issued: Any = self.request(t.ticket_cmd("issue"), service=service.id)
                 if issued:
+                    self.issued += 1
                     ticket = issued["ticket"]
                     phone = f"+20100{self.rng.randrange(10**7):07d}"  # simulated citizens only
                     self.request(t.request_cmd("register"), ticket=ticket["number"],
