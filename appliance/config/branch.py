@@ -9,6 +9,7 @@ before the whole file validates.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,8 +36,11 @@ from .schema import setting
 
 #: A branch file is a few kilobytes; past this it is not one (``/dev/zero``).
 MAX_BYTES = 1024 * 1024
-#: Tables and arrays nested deeper than this are not a branch file either.
+#: Tables and arrays nested deeper than this are not a branch file either,
+#: nor dotted keys of more parts (the TOML parser's time grows with their square).
 MAX_DEPTH = 32
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_DEEP_KEY = re.compile(rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{MAX_DEPTH},}}")
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,10 @@ def parse_config(text: str, *, source: str = "") -> Config:
     every problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ConfigError([("", f"larger than {MAX_BYTES // 1024} KiB: not a branch file")], source)
-    if _depth(text) > MAX_DEPTH:
+    if _depth(text) > MAX_DEPTH or _DEEP_KEY.search(text):
         raise ConfigError(
-            [("", f"tables or arrays nested deeper than {MAX_DEPTH}: not a branch file")], source
+            [("", f"tables, arrays or keys nested deeper than {MAX_DEPTH}: not a branch file")],
+            source,
         )
     try:
         raw = tomllib.loads(text)

@@ -33,10 +33,10 @@ from .pages import (
     clock_text,
     gregorian_text,
     hijri_text,
-    minutes_text,
     panel_pages,
 )
 from .state import Call, HallSnapshot
+from .tiles import draw_services
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame
@@ -349,32 +349,7 @@ class Screen:
             self._blit(frame, self.text(window, size, TEXT, True), row, anchor="left")
 
     def _services(self, frame: pygame.Surface, snap: HallSnapshot) -> None:
-        r = self.regions.services
-        if not snap.services:
-            return
-        n = len(snap.services)
-        gap = self._px(16)
-        width = (r.width - gap * (n - 1)) // n
-        style = self.unit.digits
-        for i, s in enumerate(snap.services):
-            # The first service is on the right, as an Arabic reader starts.
-            cell = pygame.Rect(r.right - (i + 1) * width - i * gap, r.y, width, r.height)
-            pygame.draw.rect(frame, PANEL, cell, border_radius=self._px(16))
-            inner = cell.inflate(-self._px(24), 0)
-            name = f"{s.prefix}  {s.name_ar}"
-            waiting = digits(f"في الانتظار: {s.waiting}", style)
-            minutes = s.estimate_minutes if s.waiting else None
-            est = f"الانتظار المتوقع: {minutes_text(minutes, style)}"
-            name_size, name_lines = self.wrap_fit(name, self._px(26), inner.width, True)
-            lines = [
-                *(self.text(line, name_size, ACCENT, True) for line in name_lines),
-                self.text(waiting, self.fit(waiting, self._px(28), inner.width, True), TEXT, True),
-                self.text(est, self.fit(est, self._px(24), inner.width), MUTED),
-            ]
-            y = cell.y + (cell.height - sum(line.get_height() for line in lines)) // 2
-            for line in lines:
-                self._blit(frame, line, inner, anchor="right", y=y)
-                y += line.get_height()
+        draw_services(self, frame, snap, (PANEL, ACCENT, TEXT, MUTED))
 
     def page_index(self, wall: dt.datetime) -> int:
         return int(wall.timestamp() // self.unit.panel_s) % len(self.pages)

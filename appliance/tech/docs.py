@@ -23,7 +23,7 @@ def configuration_reference() -> str:
         "",
         "Durations carry their unit in the name: `_ms`, `_s`, `_minutes`, `_days`. "
         "A renamed setting still accepts its former name (listed as *formerly*). "
-        "A branch file is at most 1 MiB and nests tables at most 32 deep; every "
+        "A branch file is at most 1 MiB and nests tables, arrays and dotted keys at most 32 deep; every "
         "number is finite; no text may hold control characters (NUL, ESC, CR, LF, "
         "tab, ...) or bidirectional overrides (U+202A-U+202E, U+2066-U+2069).",
         "",

@@ -109,6 +109,11 @@ def test_a_file_nested_100k_deep_is_refused_without_a_traceback(tmp_path: Path) 
     code, out = validate(path)
     assert code == ExitCode.CONFIG
     assert "nested deeper than 32" in out and "Traceback" not in out
+    # Dotted keys as deep: the TOML parser would take minutes (its time grows
+    # with the square of the key's parts).
+    path.write_text("[branch]\nname_ar." + ".".join(["a"] * 100_000) + " = 1\n", encoding="utf-8")
+    code, out = validate(path)
+    assert code == ExitCode.CONFIG and "nested deeper than 32" in out
 
 
 def test_dev_zero_and_huge_files_are_refused(tmp_path: Path) -> None:

@@ -179,3 +179,11 @@ def test_a_long_service_name_wraps_on_its_tile_instead_of_shrinking(screen: Scre
     assert all(screen.renderer.measure(line, size, True)[0] <= width for line in lines)
     # A short name stays on one line.
     assert len(screen.wrap_fit("A  تراخيص البناء", screen._px(26), width, True)[1]) == 1
+    # Drawn, the two lines and the counts stay inside the tile.
+    long = ServiceInfo("inquiries", "E", name[3:], waiting=19, estimate_minutes=28)
+    frame = screen.render(dataclasses.replace(snapshot(), services=(long,) * 5), WALL, 0)
+    above = (s.x, s.y - screen._px(12), s.width, screen._px(12))
+    below = (s.x, s.bottom, s.width, screen._px(12))
+    assert count_color(crop(frame, above), ACCENT) == 0
+    assert count_color(crop(frame, below), ACCENT) == 0
+    assert count_color(crop(frame, (s.x, s.y, s.width, s.height)), ACCENT) > 500
