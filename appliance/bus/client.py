@@ -120,7 +120,7 @@ class BusClient:
         self._refused_mids: dict[int, str] = {}
         self._connected = threading.Event()
         self._lock = threading.Lock()
-        self._subscriptions: dict[str, int] = {}
+        self._subscriptions: dict[str, SubscribeOptions] = {}
         self._connect_callbacks: list[Callable[[], None]] = []
         self._pending: dict[bytes, _Pending] = {}
         self._status: dict[str, Any] = {"state": "online", "faults": []}
@@ -231,10 +231,10 @@ class BusClient:
             return
         self.refused = ""
         self._unreachable_logged = False
-        subs = [(self.reply_topic, 1)]
+        subs = [(self.reply_topic, SubscribeOptions(qos=1))]
         with self._lock:
             subs += list(self._subscriptions.items())
-        client.subscribe([(t, SubscribeOptions(qos=q)) for t, q in subs])
+        client.subscribe(subs)
         self._connected.set()
         self._publish_status()
         for callback in list(self._connect_callbacks):
@@ -339,10 +339,13 @@ class BusClient:
         qos: int = 1,
         *,
         defer_ack: bool = False,
+        retain_as_published: bool = False,
     ) -> None:
         """``defer_ack`` (with ``manual_ack=True``): the handler's message
         carries ``ack``, to call once its effect is safe; until then a
-        persistent session gets it again after a crash."""
+        persistent session gets it again after a crash.
+        ``retain_as_published``: a message its sender published retained
+        keeps its retain flag even when delivered live (MQTT v5)."""
         deferred = defer_ack and self.manual_ack
 
         def callback(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
@@ -362,11 +365,12 @@ class BusClient:
             if not deferred:
                 self._auto_ack(msg)
 
+        options = SubscribeOptions(qos=qos, retainAsPublished=retain_as_published)
         with self._lock:
-            self._subscriptions[topic_filter] = qos
+            self._subscriptions[topic_filter] = options
         self._client.message_callback_add(topic_filter, callback)
         if self._connected.is_set():
-            self._client.subscribe(topic_filter, options=SubscribeOptions(qos=qos))
+            self._client.subscribe(topic_filter, options=options)
 
     def publish(
         self,

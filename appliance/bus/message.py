@@ -39,6 +39,8 @@ class Message:
             value = json.loads(self.payload.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"payload is not JSON: {exc}") from None
+        except RecursionError:
+            raise ValueError("payload is nested too deeply") from None
         if not isinstance(value, dict):
             raise ValueError("payload must be a JSON object")
         return value

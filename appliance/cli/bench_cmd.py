@@ -28,12 +28,23 @@ def register(sub: Any) -> None:
     day.add_argument(
         "--day-tickets", type=int, metavar="N", help="also run a busy day of N tickets"
     )
+    p.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time issue and call-next with N past tickets in the database, beside an "
+        "empty one",
+    )
     p.set_defaults(func=bench)
 
 
 def bench(args: argparse.Namespace, env: Environment) -> int:
     result = run_bench(
-        args.config, samples=max(20, args.samples), day_tickets=max(0, args.day_tickets or 0)
+        args.config,
+        samples=max(20, args.samples),
+        day_tickets=max(0, args.day_tickets or 0),
+        history=max(0, args.history),
     )
     if args.json:
         env.json(result)

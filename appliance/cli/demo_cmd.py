@@ -41,10 +41,17 @@ def register(sub: Any) -> None:
         help="with --chaos: mean seconds between faults (default 4)",
     )
     p.add_argument(
+        "--attacks",
+        action="store_true",
+        help="the security drill: issue 12's attempts with stolen unit credentials against a "
+        "provisioned Mosquitto and the real master",
+    )
+    p.add_argument(
         "--report",
         type=Path,
         metavar="MD",
-        help="with --chaos: write the table of faults and invariants here (docs/reliability.md)",
+        help="with --chaos: write the table of faults and invariants here (docs/reliability.md); "
+        "with --attacks: the table of attempts (docs/security.md)",
     )
     p.set_defaults(func=demo)
 
@@ -71,6 +78,8 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
         return ExitCode.USAGE
     if args.chaos:
         return chaos(args, env)
+    if args.attacks:
+        return attacks(args, env)
     options = DemoOptions(
         config=args.config, out=args.out, minutes=args.minutes, seed=args.seed,
         per_hour=args.arrivals, live=not args.json,
@@ -127,6 +136,20 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
             mark = "  ✗" if key in broken else ""
             env.out(f"{key:<24} {value}{mark}")
     return ExitCode.OK if not broken else ExitCode.ERROR
+
+
+def attacks(args: argparse.Namespace, env: Environment) -> int:
+    from ..sim.demo.attacks import run_drill, write_report
+
+    results = run_drill(args.config)
+    if args.report is not None:
+        write_report(args.report, results)
+    if args.json:
+        env.json({"attempts": [vars(a) for a in results]})
+    else:
+        for a in results:
+            env.out(f"{a.item}  {'held  ' if a.held else 'FAILED'}  {a.what}: {a.result}")
+    return ExitCode.OK if all(a.held for a in results) else ExitCode.ERROR
 
 
 def _command(args: argparse.Namespace) -> str:

@@ -197,6 +197,20 @@ class Master:
     command_retention_days: int = setting(
         "Days applied command ids are kept for de-duplication.", default=7, minimum=1, maximum=365
     )
+    tickets_per_minute: int = setting(
+        "Tickets one kiosk (one requester) may take in any minute; more are refused with"
+        " `rate_limited` and the kiosk shows it as a fault. 0: no limit.",
+        default=30,
+        minimum=0,
+        maximum=100000,
+    )
+    void_window_s: float = setting(
+        "Seconds after issue during which a kiosk may void a ticket it issued (one that"
+        " failed to print); later, or once called, the void is refused.",
+        default=900.0,
+        minimum=1,
+        maximum=86400,
+    )
 
 
 def find_service(services: Sequence[Service], key: str) -> Service:

@@ -112,6 +112,7 @@ class KioskDaemon:
         self._master_online: bool | None = None  # None: no presence seen yet
         self._master_failed = False  # the last request got no answer
         self._print_fault: str = ""
+        self._rate_fault: str = ""
         self._printer_status: PrinterStatus | None = None
         # Void commands not yet answered, each with the request it undoes.
         self._pending_voids: list[tuple[dict[str, Any], str]] = []
@@ -262,9 +263,13 @@ class KioskDaemon:
             return
         except QueueError as exc:
             self.journal.settled(request_id)  # refused: nothing was issued
+            # Past its tickets a minute the master refuses this kiosk: a fault
+            # on its status until a ticket is issued again.
+            self._rate_fault = exc.message if exc.code == "rate_limited" else ""
             self._refuse(f"master refused: {exc.message} ({exc.code})")
             return
         self._master_failed = False
+        self._rate_fault = ""
         self._print(press, result, request_id)
 
     def _print(self, press: _Press, result: dict[str, Any], request_id: str) -> None:
@@ -383,6 +388,8 @@ class KioskDaemon:
             faults.append({"code": "master_unreachable", "message": "no answer from the master"})
         if self._print_fault:
             faults.append({"code": "print_failed", "message": self._print_fault})
+        if self._rate_fault:
+            faults.append({"code": "rate_limited", "message": self._rate_fault})
         if self._pending_voids or self._orphans:
             ids = ", ".join(str(c["ticket_id"]) for c, _ in self._pending_voids)
             waiting = f"tickets to void: {ids}" if ids else "unanswered ticket requests"

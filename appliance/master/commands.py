@@ -20,6 +20,18 @@ MAX_ID_LENGTH = 128
 MAX_TEXT_LENGTH = 200
 
 
+@dataclass(frozen=True)
+class Call:
+    """One command as its handler sees it."""
+
+    engine: QueueEngine
+    views: Views
+    args: dict[str, Any]
+    counter: str | None
+    now: float
+    command_id: str = ""
+
+
 @dataclass
 class Outcome:
     """What a command produced: the answer and the events to publish."""
@@ -28,76 +40,88 @@ class Outcome:
     calls: list[Ticket] = field(default_factory=list)
 
 
-Handler = Callable[[QueueEngine, Views, dict[str, Any], str | None, float], Outcome]
+Handler = Callable[[Call], Outcome]
 
 
 @dataclass(frozen=True)
 class Command:
     handler: Handler
-    args: dict[str, tuple[type, bool]]  # name -> (type, required)
+    args: dict[str, tuple[type, bool]]  # name -> (type, required); ``object``: any JSON
     mutates: bool = True
     needs_counter: bool = False
+    #: Sent without an id and without a reply topic (the gateway's stage
+    #: acknowledgements): applied every time, recorded nowhere, never answered.
+    answerless: bool = False
 
 
-def _issue(e: QueueEngine, v: Views, a: dict[str, Any], _c: str | None, now: float) -> Outcome:
-    t = e.issue(a["service"], bool(a.get("priority", False)), now)
-    est = e.estimate_for(t.id)
+def _issue(c: Call) -> Outcome:
+    t = c.engine.issue(c.args["service"], bool(c.args.get("priority", False)), c.now)
+    est = c.engine.estimate_for(t.id)
     minutes = None if est.minutes is None else round(est.minutes, 1)
     return Outcome(
-        {"ticket": v.ticket(t), "estimate": {"people_ahead": est.people_ahead, "minutes": minutes}}
+        {
+            "ticket": c.views.ticket(t),
+            "estimate": {"people_ahead": est.people_ahead, "minutes": minutes},
+        }
     )
 
 
-def _void(e: QueueEngine, v: Views, a: dict[str, Any], _c: str | None, now: float) -> Outcome:
-    return Outcome({"ticket": v.ticket(e.void(a["ticket_id"], a["reason"], now))})
-
-
-def _call_next(e: QueueEngine, v: Views, _a: dict[str, Any], c: str | None, now: float) -> Outcome:
-    assert c is not None
-    called, finished = e.call_next(c, now)
+def _void(c: Call) -> Outcome:
     return Outcome(
-        {"ticket": v.ticket(called), "finished": v.ticket(finished)},
+        {"ticket": c.views.ticket(c.engine.void(c.args["ticket_id"], c.args["reason"], c.now))}
+    )
+
+
+def _call_next(c: Call) -> Outcome:
+    assert c.counter is not None
+    called, finished = c.engine.call_next(c.counter, c.now)
+    return Outcome(
+        {"ticket": c.views.ticket(called), "finished": c.views.ticket(finished)},
         calls=[called] if called is not None else [],
     )
 
 
-def _recall(e: QueueEngine, v: Views, _a: dict[str, Any], c: str | None, now: float) -> Outcome:
-    assert c is not None
-    t = e.recall(c, now)
-    return Outcome({"ticket": v.ticket(t)}, calls=[t] if t.state == "called" else [])
+def _recall(c: Call) -> Outcome:
+    assert c.counter is not None
+    t = c.engine.recall(c.counter, c.now)
+    return Outcome({"ticket": c.views.ticket(t)}, calls=[t] if t.state == "called" else [])
 
 
 def _simple(method: str) -> Handler:
-    def handler(e: QueueEngine, v: Views, _a: dict[str, Any], c: str | None, now: float) -> Outcome:
-        assert c is not None
-        return Outcome({"ticket": v.ticket(getattr(e, method)(c, now))})
+    def handler(c: Call) -> Outcome:
+        assert c.counter is not None
+        return Outcome({"ticket": c.views.ticket(getattr(c.engine, method)(c.counter, c.now))})
 
     return handler
 
 
-def _transfer(e: QueueEngine, v: Views, a: dict[str, Any], c: str | None, now: float) -> Outcome:
-    assert c is not None
-    return Outcome({"ticket": v.ticket(e.transfer(c, a["service"], now))})
+def _transfer(c: Call) -> Outcome:
+    assert c.counter is not None
+    return Outcome(
+        {"ticket": c.views.ticket(c.engine.transfer(c.counter, c.args["service"], c.now))}
+    )
 
 
 def _pause_resume(method: str) -> Handler:
-    def handler(e: QueueEngine, v: Views, _a: dict[str, Any], c: str | None, now: float) -> Outcome:
-        assert c is not None
-        getattr(e, method)(c, now)
-        return Outcome({"counter": v.counter(c)})
+    def handler(c: Call) -> Outcome:
+        assert c.counter is not None
+        getattr(c.engine, method)(c.counter, c.now)
+        return Outcome({"counter": c.views.counter(c.counter)})
 
     return handler
 
 
-def _feedback(e: QueueEngine, v: Views, a: dict[str, Any], c: str | None, now: float) -> Outcome:
-    t = e.feedback(a["ticket_id"], a["rating"], now)
-    if c is not None and t.counter != c:
-        raise QueueError("unknown_ticket", f"ticket {t.label} was not served at counter {c}")
-    return Outcome({"ticket": v.ticket(t)})
+def _feedback(c: Call) -> Outcome:
+    t = c.engine.feedback(c.args["ticket_id"], c.args["rating"], c.now)
+    if c.counter is not None and t.counter != c.counter:
+        raise QueueError(
+            "unknown_ticket", f"ticket {t.label} was not served at counter {c.counter}"
+        )
+    return Outcome({"ticket": c.views.ticket(t)})
 
 
-def _snapshot(e: QueueEngine, v: Views, _a: dict[str, Any], _c: str | None, _now: float) -> Outcome:
-    return Outcome(v.snapshot())
+def _snapshot(c: Call) -> Outcome:
+    return Outcome(c.views.snapshot())
 
 
 COMMANDS: dict[tuple[str, str], Command] = {
@@ -128,12 +152,22 @@ def parse_args(command: Command, payload: dict[str, Any]) -> dict[str, Any]:
         value = payload[name]
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise QueueError("bad_request", f"{name!r} must be an integer")
-        if kind is not int and not isinstance(value, kind):
+        if kind is not int and kind is not object and not isinstance(value, kind):
             raise QueueError("bad_request", f"{name!r} must be a {kind.__name__}")
-        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-            raise QueueError("bad_request", f"{name!r} is too long")
+        if isinstance(value, str):
+            check_text(name, value)
         args[name] = value
     return args
+
+
+def check_text(name: str, value: str) -> None:
+    """A string argument the database and every client can take."""
+    if len(value) > MAX_TEXT_LENGTH:
+        raise QueueError("bad_request", f"{name!r} is too long")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: valid JSON, not valid text
+        raise QueueError("bad_request", f"{name!r} is not valid Unicode text") from None
 
 
 def command_id(payload: dict[str, Any]) -> str:
@@ -144,4 +178,5 @@ def command_id(payload: dict[str, Any]) -> str:
         )
     if len(cid) > MAX_ID_LENGTH:
         raise QueueError("bad_request", f"command id longer than {MAX_ID_LENGTH} characters")
+    check_text("id", cid)
     return cid

@@ -9,13 +9,12 @@ and the events from the outbox.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-import queue
 import signal
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from paho.mqtt.client import MQTTMessageInfo
@@ -28,7 +27,9 @@ from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import Changes, QueueEngine
 from ..systemd import Notifier
-from .commands import COMMANDS, command_id, parse_args
+from .authority import Authority
+from .commands import COMMANDS, Call, command_id, parse_args
+from .inbox import Inbox
 from .requests import Requests
 from .store import Store
 from .views import Views
@@ -39,14 +40,15 @@ log = logging.getLogger(__name__)
 #: (MQTT v5 message expiry): the hall display's persistent session.
 CALL_EXPIRY_S = 120
 
+#: The SMS gateway's role in status topics (appliance/sms/gateway.py).
+GATEWAY_ROLE = "sms-gateway"
+
 MAX_PAYLOAD = 64 * 1024
 HOUSEKEEPING_S = 1.0
 
 
-@dataclass
-class _Task:
-    kind: str  # "command" | "republish"
-    message: Message | None = None
+#: Commands taken into one transaction at most (group commit).
+MAX_BATCH = 64
 
 
 class MasterDaemon:
@@ -74,7 +76,11 @@ class MasterDaemon:
         )
         # SMS requests and stage events (appliance/master/requests.py).
         self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
-        self.inbox: queue.Queue[_Task] = queue.Queue()
+        self.commands = {**COMMANDS, **self.requests.commands()}
+        self.inbox = Inbox()
+        self.authority = Authority(config, self.store, self.bus.topics)
+        #: Command ids applied in the transaction being built (group commit).
+        self._batch_ids: set[str] = set()
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
         self._last_purge = 0.0
@@ -101,11 +107,26 @@ class MasterDaemon:
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
-        self.bus.on_connect(lambda: self.inbox.put(_Task("republish")))
+        self.bus.on_connect(lambda: self.inbox.put_control("republish"))
+        # Retain as published: a command its sender published retained is
+        # seen as such even live, and refused (issue 12).
         self.bus.subscribe(
-            self.topics.all_commands, lambda m: self.inbox.put(_Task("command", m)), qos=1
+            self.topics.all_commands,
+            lambda m: self.inbox.put(self.authority.lane(m), m),
+            qos=1,
+            retain_as_published=True,
         )
+        if self.config.sms is not None:
+            self.bus.subscribe(self.topics.role_status(GATEWAY_ROLE), self._gateway_status)
         self.bus.start()
+
+    def _gateway_status(self, msg: Message) -> None:
+        try:
+            online = msg.json().get("state") == "online"
+            _, unit = self.topics.parse_status(msg.topic)
+        except ValueError:
+            online, unit = False, msg.topic
+        self.inbox.put_control(f"gateway:{int(online)}:{unit}")
 
     def stop(self) -> None:
         self._stop.set()
@@ -123,15 +144,12 @@ class MasterDaemon:
         try:
             while not self._stop.is_set():
                 self.notifier.alive()
+                controls, batch = self.inbox.take(MAX_BATCH, HOUSEKEEPING_S)
                 try:
-                    task = self.inbox.get(timeout=HOUSEKEEPING_S)
-                except queue.Empty:
-                    task = None
-                try:
-                    if task is not None and task.kind == "command" and task.message is not None:
-                        self.handle(task.message)
-                    elif task is not None and task.kind == "republish":
-                        self.republish()
+                    for task in controls:
+                        self._control(task)
+                    if batch:
+                        self.handle_batch(batch)
                     self.housekeeping()
                 except Exception:
                     # Never die on one bad message: log it once and go on.
@@ -141,98 +159,185 @@ class MasterDaemon:
             self.bus.stop()
             self.store.close()
 
+    def _control(self, task: str) -> None:
+        if task == "republish":
+            self.republish()
+        elif task.startswith("gateway:"):
+            _, online, unit = task.split(":", 2)
+            self.requests.gateway_status(unit, online == "1")
+
     # -- commands ---------------------------------------------------------
     def _answer(self, msg: Message, body: dict[str, Any]) -> None:
         self.bus.reply(msg, body)
 
-    def _error(self, msg: Message, code: str, message: str) -> None:
-        log.info("refused %s: %s (%s)", msg.topic, message, code)
-        self._answer(msg, {"ok": False, "error": {"code": code, "message": message}})
-
     def handle(self, msg: Message) -> None:
-        if len(msg.payload) > MAX_PAYLOAD:
-            self._error(msg, "too_large", f"payload over {MAX_PAYLOAD} bytes")
-            return
+        """Apply one command (a batch of one)."""
+        self.handle_batch([msg])
+
+    def handle_batch(self, batch: list[Message]) -> None:
+        """Apply ``batch`` in one durable transaction (group commit), then
+        answer each command and publish what changed.
+
+        Each command runs in its own savepoint: one that fails is undone
+        alone, and the memory is reloaded from the (uncommitted) database,
+        which holds exactly the commands before it.
+        """
+        answers: list[tuple[Message, dict[str, Any], bool]] = []
+        self._batch_ids = set()
+        changed = Changes()
+        try:
+            with self.store.transaction():
+                for msg in batch:
+                    try:
+                        applied = self._apply(msg, changed)
+                    except Exception as exc:  # a bug outside the command's savepoint
+                        log.exception("command on %s failed; state reloaded", msg.topic)
+                        self._reload()
+                        failed = QueueError("internal", f"the master could not apply it: {exc!r}")
+                        has_reply = self.authority.requester(msg) is not None
+                        applied = (self._refusal(msg, failed), False) if has_reply else None
+                    if applied is not None:
+                        answers.append((msg, *applied))
+        except Exception as exc:  # the transaction failed: nothing of the batch holds
+            log.exception("could not commit %d command(s)", len(batch))
+            self._reload()
+            lost = {"ok": False, "error": {"code": "storage", "message": f"not saved: {exc}"}}
+            done = {id(m): (a, w) for m, a, w in answers}
+            answers = []
+            for m in batch:
+                body, wrote = done.get(id(m), (lost, True))
+                if id(m) in done or self.authority.requester(m) is not None:
+                    answers.append((m, lost if wrote else body, wrote))
+            changed = Changes()
+        for msg, body, _ in answers:
+            self._answer(msg, body)
+        if changed:
+            self.publish_changes(changed)
+        self.publish_events()
+        self.requests.publish()  # SMS stage events
+
+    def _apply(self, msg: Message, changed: Changes) -> tuple[dict[str, Any], bool] | None:
+        """One command inside the batch's transaction: its answer and whether
+        it wrote anything, or None when it gets no answer at all."""
+        if msg.retain:
+            # A retained command is a replay from the broker, not a live
+            # request; clearing it (an empty retained message) comes back too.
+            if msg.payload:
+                log.warning("retained command on %s ignored and cleared", msg.topic)
+                self.bus.publish(msg.topic, b"", retain=True)
+            return None
         try:
             group, action, counter = self.topics.parse_command(msg.topic)
-        except ValueError as exc:
-            self._error(msg, "unknown_command", str(exc))
-            return
-        if group == "request":  # SMS: cmd/request/register, stage, test, ack
-            self.requests.handle(msg, action)
-            return
-        command = COMMANDS.get((group, action))
-        if command is None:
-            self._error(msg, "unknown_command", f"no command {group}/{action}")
-            return
+            command = self.commands.get((group, action))
+        except ValueError:
+            group = action = ""
+            counter = command = None
+        requester = self.authority.requester(msg)
+        if command is not None and command.answerless:
+            requester = ""
+        elif requester is None or not self.authority.may_ask(group, counter, requester):
+            # Nowhere of the requester's own to answer: refused, nothing applied.
+            log.warning("command on %s refused: reply topic %r", msg.topic, msg.response_topic)
+            return None
         try:
-            payload = msg.json()
-        except ValueError as exc:
-            self._error(msg, "bad_json", str(exc))
-            return
-        try:
+            if len(msg.payload) > MAX_PAYLOAD:
+                raise QueueError("too_large", f"payload over {MAX_PAYLOAD} bytes")
+            if command is None:
+                raise QueueError("unknown_command", f"no command {msg.topic!r}")
+            try:
+                payload = msg.json()
+            except ValueError as exc:
+                raise QueueError("bad_json", str(exc)) from None
+            args = parse_args(command, payload)
+            if command.answerless:
+                with self.store.transaction():
+                    command.handler(Call(self.engine, self.views, args, None, self.clock()))
+                return None
             cid = command_id(payload)
             if command.needs_counter and counter not in self.views.windows:
                 raise QueueError("unknown_counter", f"no counter {counter!r} in this branch")
-            args = parse_args(command, payload)
         except QueueError as exc:
-            self._error(msg, exc.code, exc.message)
-            return
+            return self._refusal(msg, exc), False
         name = f"{group}/{counter}/{action}" if counter else f"{group}/{action}"
-        if command.mutates:
-            prior = self.store.applied(cid)
-            if prior is not None:
-                prior_name, prior_answer = prior
-                if prior_name != name:
-                    self._error(msg, "id_reused", f"command id {cid!r} was used for {prior_name}")
-                else:
-                    self._answer(msg, prior_answer)  # a retry: the first answer again
-                return
-        now = self.clock()
-        if command.mutates:
-            self._roll_day(now)
-        try:
-            outcome = command.handler(self.engine, self.views, args, counter, now)
-        except QueueError as exc:
-            self.engine.take_changes()  # a refused operation changes nothing
-            self._error(msg, exc.code, exc.message)
-            return
-        answer = {"ok": True, "result": outcome.result}
         if not command.mutates:
-            self._answer(msg, answer)
-            return
-        changes = self.engine.take_changes()
-        events = [self.views.call_event(t, now) for t in outcome.calls]
+            call = Call(self.engine, self.views, args, counter, self.clock(), cid)
+            return {"ok": True, "result": command.handler(call).result}, False
+        digest = hashlib.sha256(
+            json.dumps([name, payload], sort_keys=True).encode("ascii")
+        ).hexdigest()
+        prior = self.store.applied(cid)
+        if prior is not None:
+            if prior.action != name or (prior.digest is not None and prior.digest != digest):
+                reused = QueueError("id_reused", f"command id {cid!r} was used for another command")
+                return self._refusal(msg, reused), False
+            # A retry: the first answer again (durable only with this batch
+            # when the first came in it too).
+            return prior.answer, cid in self._batch_ids
+        now = self.clock()
         try:
+            self.authority.check(self.engine, group, action, requester, args, now)
+        except QueueError as exc:
+            return self._refusal(msg, exc), False
+        try:
+            self._roll_day(now, changed)
             with self.store.transaction():
+                outcome = command.handler(Call(self.engine, self.views, args, counter, now, cid))
+                changes = self.engine.take_changes()
+                answer = {"ok": True, "result": outcome.result}
+                events = [self.views.call_event(t, now) for t in outcome.calls]
                 self.store.write_changes(self.engine.state, changes)
-                self.store.record_command(cid, name, answer, now)
+                issued = outcome.result.get("ticket") if name == "ticket/issue" else None
+                self.store.record_command(
+                    cid,
+                    name,
+                    answer,
+                    now,
+                    digest=digest,
+                    requester=requester,
+                    ticket_id=issued["id"] if isinstance(issued, dict) else None,
+                )
+                self._batch_ids.add(cid)
                 for event in events:
                     self.store.add_event(event["id"], "call", event, now)
                 self.requests.after_change(self.engine, outcome.calls, now)  # SMS stage events
-        except sqlite3.Error as exc:
-            log.exception("could not commit %s", name)
+        except QueueError as exc:
+            if self.engine.take_changes():  # a refusal must leave nothing behind
+                self._reload()
+            return self._refusal(msg, exc), False
+        except Exception as exc:
+            # Whatever it was, memory must equal the database again.
+            log.exception("command %s failed; state reloaded from the database", name)
             self._reload()
-            self._error(msg, "storage", f"the master could not save the change: {exc}")
-            return
-        self._answer(msg, answer)
-        self.publish_changes(changes)
-        if events:
-            self.publish_events()
-        self.requests.publish()  # SMS stage events
+            failed = QueueError("internal", f"the master could not apply it: {exc!r}"[:300])
+            return self._refusal(msg, failed), False
+        changed.merge(changes)
+        if name == "ticket/issue":
+            self.authority.issued(requester)
+        return answer, True
 
-    def _roll_day(self, now: float) -> None:
+    def _refusal(self, msg: Message, exc: QueueError) -> dict[str, Any]:
+        log.info("refused %s: %s (%s)", msg.topic, exc.message, exc.code)
+        return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
+
+    def _roll_day(self, now: float, changed: Changes | None = None) -> None:
         """Close the previous business day's leftovers before anything else."""
         voided = self.engine.roll_day(now)
         changes = self.engine.take_changes()
         if not (voided or changes.tickets or changes.counters):
             return
-        with self.store.transaction():
-            self.store.write_changes(self.engine.state, changes)
+        try:
+            with self.store.transaction():
+                self.store.write_changes(self.engine.state, changes)
+        except Exception:
+            self._reload()
+            raise
         # Yesterday's finished tickets stay in memory for late feedback.
         self.engine.forget_before(self.engine.business_day(now - 86400))
         log.info("new business day: %d ticket(s) of earlier days closed", len(voided))
-        self.publish_changes(changes)
+        if changed is None:
+            self.publish_changes(changes)
+        else:
+            changed.merge(changes)
 
     # -- publishing -------------------------------------------------------
     def _affected_services(self, changes: Changes) -> set[str]:
@@ -288,6 +393,7 @@ class MasterDaemon:
         now = self.clock()
         if now - self._last_purge > 3600:
             self._last_purge = now
+            self.authority.rate.forget_idle()
             days = self.config.master.command_retention_days
             self.store.purge_commands(now - days * 86400)
             self._roll_day(now)

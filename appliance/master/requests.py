@@ -20,18 +20,22 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sqlite3
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..bus.client import BusClient, Message
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from ..bus.client import BusClient
 from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import QueueEngine, Ticket, TicketState
 from ..sms import phone
-from .commands import command_id
+from .commands import Call, Command, Handler, Outcome
 
 if TYPE_CHECKING:
     from .store import Store
@@ -60,42 +64,34 @@ class Requests:
         self.clock = clock
         self.windows = {c.id: c.number for c in config.counters}
         self._last_purge = 0.0
+        #: Each gateway's last status (``status/sms-gateway/<unit>``): online or not.
+        self.gateways: dict[str, bool] = {}
 
     # -- commands --------------------------------------------------------------------
-    def handle(self, msg: Message, action: str) -> None:
-        try:
-            payload = msg.json()
-        except ValueError as exc:
-            self.bus.reply(msg, {"ok": False, "error": {"code": "bad_json", "message": str(exc)}})
-            return
-        if action == "ack":
-            self._ack(payload)
-            self.bus.reply(msg, {"ok": True, "result": {}})
-            return
-        handler = {"register": self._register, "stage": self._stage, "test": self._test}.get(action)
-        try:
-            if handler is None:
-                raise QueueError("unknown_command", f"no command request/{action}")
+    def commands(self) -> dict[tuple[str, str], Command]:
+        """The ``cmd/request/*`` commands, entries of the master's command table."""
+        anything = (object, True)
+        return {
+            ("request", "register"): Command(
+                self._sms(self._register),
+                {"phone": anything, "ticket": anything, "ref": (object, False)},
+            ),
+            ("request", "stage"): Command(
+                self._sms(self._stage), {"ref": anything, "stage": anything}
+            ),
+            ("request", "test"): Command(self._sms(self._test), {"phone": anything}),
+            ("request", "ack"): Command(
+                self._ack, {"event": (object, False), "error": (object, False)}, answerless=True
+            ),
+        }
+
+    def _sms(self, handler: Callable[[str, dict[str, Any], float], dict[str, Any]]) -> Handler:
+        def command(c: Call) -> Outcome:
             if self.config.sms is None:
                 raise QueueError("sms_disabled", "this branch has no [sms] section")
-            cid = command_id(payload)
-            name = f"request/{action}"
-            prior = self.store.applied(cid)
-            if prior is not None:
-                if prior[0] != name:
-                    raise QueueError("id_reused", f"command id {cid!r} was used for {prior[0]}")
-                self.bus.reply(msg, prior[1])
-                return
-            now = self.clock()
-            with self.store.transaction():
-                answer = {"ok": True, "result": handler(cid, payload, now)}
-                self.store.record_command(cid, name, answer, now)
-        except QueueError as exc:
-            log.info("refused request/%s: %s (%s)", action, exc.message, exc.code)
-            self.bus.reply(msg, {"ok": False, "error": {"code": exc.code, "message": exc.message}})
-            return
-        self.bus.reply(msg, answer)
-        self.publish()
+            return Outcome(handler(c.command_id, c.args, c.now))
+
+        return command
 
     def _register(self, cid: str, p: dict[str, Any], now: float) -> dict[str, Any]:
         number = _phone(p.get("phone"))
@@ -151,20 +147,18 @@ class Requests:
         self._store_event(event, now)
         return {"event": event["id"], "phone": phone.mask(number)}
 
-    def _ack(self, p: dict[str, Any]) -> None:
-        event_id = p.get("event")
+    def _ack(self, c: Call) -> Outcome:
+        event_id = c.args.get("event")
         if not isinstance(event_id, str):
-            log.warning("stage ack without an event id ignored")
-            return
-        error = p.get("error") if isinstance(p.get("error"), str) else None
-        with self.store.transaction():
-            self.db.execute(
-                "UPDATE sms_stage_events SET acked_at = ?, error = ? WHERE id = ?"
-                " AND acked_at IS NULL",
-                (self.clock(), error, event_id),
-            )
+            raise QueueError("bad_request", "a stage acknowledgement needs its 'event' id")
+        error = c.args.get("error") if isinstance(c.args.get("error"), str) else None
+        self.db.execute(
+            "UPDATE sms_stage_events SET acked_at = ?, error = ? WHERE id = ? AND acked_at IS NULL",
+            (c.now, error, event_id),
+        )
         if error:
             log.warning("the gateway refused stage event %s: %s", event_id, error)
+        return Outcome({})
 
     # -- hooks from the master daemon --------------------------------------------------
     def after_change(self, engine: QueueEngine, calls: list[Ticket], now: float) -> None:
@@ -176,7 +170,8 @@ class Requests:
         if self.config.sms is None:
             return
         try:
-            self._stage_events_for(engine, calls, now)
+            with self.store.transaction():  # a savepoint: all of them or none
+                self._stage_events_for(engine, calls, now)
         except sqlite3.Error:
             raise
         except Exception:
@@ -189,8 +184,9 @@ class Requests:
                     self._emit(ref, "called", f"stage:{ref}:called:{t.id}", now, t)
         # Only requests of the last two days can still wait in the queue.
         rows = self.db.execute(
-            "SELECT ref, ticket_id FROM sms_requests WHERE created_at >= ? AND ref NOT IN"
-            " (SELECT ref FROM sms_stage_events WHERE stage IN ('near', 'called'))",
+            "SELECT ref, ticket_id FROM sms_requests AS r WHERE created_at >= ? AND NOT EXISTS"
+            " (SELECT 1 FROM sms_stage_events AS e WHERE e.ref = r.ref"
+            " AND e.stage IN ('near', 'called'))",
             (now - 2 * 86400,),
         ).fetchall()
         for ref, tid in rows:
@@ -199,12 +195,24 @@ class Requests:
             if ticket is not None and waiting and self._ahead(ticket, engine) <= self._near_turn():
                 self._emit(ref, "near", f"stage:{ref}:near:{ticket.id}", now, ticket)
 
+    def gateway_status(self, unit: str, online: bool) -> None:
+        """A gateway's retained status changed: send what waits once it is up."""
+        self.gateways[unit] = online
+        if online:
+            self.publish(force=True)
+
     def publish(self, *, force: bool = False) -> None:
-        """Publish stage events not yet acknowledged (again after ``resend``)."""
-        if self.config.sms is None:
+        """Publish stage events not yet acknowledged (again after ``resend``).
+
+        Only while a gateway says it is online, and each copy expires in the
+        broker before the next is sent: at most one copy of a phone number
+        waits in a gateway's persistent session (docs/security.md).
+        """
+        if self.config.sms is None or not any(self.gateways.values()):
             return
         now = self.clock()
-        cutoff = now if force else now - self.config.sms.resend_unacked_s
+        resend = self.config.sms.resend_unacked_s
+        cutoff = now if force else now - resend
         rows = self.db.execute(
             "SELECT seq, payload FROM sms_stage_events WHERE acked_at IS NULL"
             " AND (sent_at IS NULL OR sent_at <= ?) ORDER BY seq LIMIT 100",
@@ -212,8 +220,12 @@ class Requests:
         ).fetchall()
         if not rows or not self.bus.connected:
             return
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.MessageExpiryInterval = max(1, math.floor(resend))
         for _, payload in rows:
-            self.bus.publish(self.bus.topics.event("stage"), json.loads(payload), qos=1)
+            self.bus.publish(
+                self.bus.topics.event("stage"), json.loads(payload), qos=1, properties=props
+            )
         with self.store.transaction():
             self.db.executemany(
                 "UPDATE sms_stage_events SET sent_at = ? WHERE seq = ?", [(now, s) for s, _ in rows]

@@ -99,6 +99,22 @@ CREATE INDEX sms_stage_events_ref ON sms_stage_events(ref, stage)
 """
 
 
+# v3: every foreign key indexed (a ticket row updated or deleted must not
+# scan the table for rows naming it), and what a command was: the digest of
+# its body (the same id with another body is refused), who asked (the last
+# level of its reply topic) and the ticket it issued (a kiosk voids only its own);
+# SMS requests by age (every command looks at the last two days' only).
+_V3 = """
+CREATE INDEX tickets_origin ON tickets(origin_id) WHERE origin_id IS NOT NULL;
+CREATE INDEX counters_current ON counters(current) WHERE current IS NOT NULL;
+ALTER TABLE commands ADD COLUMN digest TEXT;
+ALTER TABLE commands ADD COLUMN requester TEXT;
+ALTER TABLE commands ADD COLUMN ticket_id INTEGER;
+CREATE INDEX commands_ticket ON commands(ticket_id) WHERE ticket_id IS NOT NULL;
+CREATE INDEX sms_requests_created ON sms_requests(created_at)
+"""
+
+
 def run_script(db: sqlite3.Connection, script: str) -> None:
     """Run DDL statements inside the caller's transaction (``executescript``
     would commit on its own)."""
@@ -111,4 +127,5 @@ def run_script(db: sqlite3.Connection, script: str) -> None:
 MIGRATIONS: list[Callable[[sqlite3.Connection], object]] = [
     lambda db: run_script(db, _V1),
     lambda db: run_script(db, _V2),
+    lambda db: run_script(db, _V3),
 ]

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,20 @@ from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
 from .schema import MIGRATIONS
 
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
+_UPSERT_TICKET = (
+    f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in TICKET_COLUMNS if c != "id")
+)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A command already applied: its name, first answer and body digest."""
+
+    action: str
+    answer: dict[str, Any]
+    digest: str | None
 
 
 class StoreError(NidaaError, RuntimeError):
@@ -32,6 +46,8 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._savepoints = 0
+        self._broken = False
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -65,14 +81,41 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction: everything inside commits or nothing does."""
+        """One durable transaction: everything inside commits or nothing does.
+
+        Inside another transaction (the master's group commit) it is a
+        savepoint: its writes are undone on an exception, and become durable
+        with the enclosing transaction.
+        """
+        if self.db.in_transaction:
+            self._savepoints += 1
+            name = f"sp{self._savepoints}"
+            self.db.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.db
+                self.db.execute(f"RELEASE {name}")
+            except BaseException:
+                try:
+                    self.db.execute(f"ROLLBACK TO {name}")
+                    self.db.execute(f"RELEASE {name}")
+                except BaseException:
+                    self._broken = True  # its writes may remain: the whole transaction goes
+                    raise
+                raise
+            finally:
+                self._savepoints -= 1
+            return
         self.db.execute("BEGIN IMMEDIATE")
+        self._broken = False
         try:
             yield self.db
+            if self._broken:
+                raise StoreError("a failed command could not be undone alone")
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # also when COMMIT itself failed
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     # -- queue state ------------------------------------------------------
     def load_state(self, keep_days: set[str]) -> EngineState:
@@ -85,7 +128,7 @@ class Store:
             sorted(keep_days),
         )
         for row in rows:
-            ticket = _ticket_from_row(row)
+            ticket = ticket_from_row(row)
             state.tickets[ticket.id] = ticket
         for cid, paused, is_open, current, streak in self.db.execute(
             "SELECT id, paused, open, current, regular_streak FROM counters"
@@ -109,48 +152,76 @@ class Store:
 
     def write_changes(self, state: EngineState, changes: Changes) -> None:
         """Write exactly the rows ``changes`` names (inside a transaction)."""
-        marks = ", ".join("?" * len(TICKET_COLUMNS))
+        # Rows are updated in place (an upsert), never deleted and inserted
+        # again: with foreign keys on, a delete makes SQLite look for rows
+        # that name the old one.
         for tid in sorted(changes.tickets):
             t = state.tickets[tid]
             row = asdict(t)
             row["state"] = str(t.state)
             row["priority"] = int(t.priority)
-            self.db.execute(
-                f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({marks})",
-                [row[c] for c in TICKET_COLUMNS],
-            )
+            self.db.execute(_UPSERT_TICKET, [row[c] for c in TICKET_COLUMNS])
         for cid in sorted(changes.counters):
             c = state.counters[cid]
             self.db.execute(
-                "INSERT OR REPLACE INTO counters (id, paused, open, current, regular_streak) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO counters (id, paused, open, current, regular_streak) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET paused = excluded.paused,"
+                " open = excluded.open, current = excluded.current,"
+                " regular_streak = excluded.regular_streak",
                 (c.id, int(c.paused), int(c.open), c.current, c.regular_streak),
             )
         for key in sorted(changes.sequences):
             self.db.execute(
-                "INSERT OR REPLACE INTO sequences (business_day, service, last) VALUES (?, ?, ?)",
+                "INSERT INTO sequences (business_day, service, last) VALUES (?, ?, ?)"
+                " ON CONFLICT(business_day, service) DO UPDATE SET last = excluded.last",
                 (key[0], key[1], state.sequences[key]),
             )
         for service in sorted(changes.service_times):
             self.db.execute(
-                "INSERT OR REPLACE INTO service_times (service, samples) VALUES (?, ?)",
+                "INSERT INTO service_times (service, samples) VALUES (?, ?)"
+                " ON CONFLICT(service) DO UPDATE SET samples = excluded.samples",
                 (service, json.dumps(state.service_times.get(service, []))),
             )
 
     # -- applied commands -------------------------------------------------
-    def applied(self, command_id: str) -> tuple[str, dict[str, Any]] | None:
+    def applied(self, command_id: str) -> Applied | None:
         row = self.db.execute(
-            "SELECT action, response FROM commands WHERE id = ?", (command_id,)
+            "SELECT action, response, digest FROM commands WHERE id = ?", (command_id,)
         ).fetchone()
-        return None if row is None else (row[0], json.loads(row[1]))
+        return None if row is None else Applied(row[0], json.loads(row[1]), row[2])
 
     def record_command(
-        self, command_id: str, action: str, response: dict[str, Any], now: float
+        self,
+        command_id: str,
+        action: str,
+        response: dict[str, Any],
+        now: float,
+        *,
+        digest: str | None = None,
+        requester: str | None = None,
+        ticket_id: int | None = None,
     ) -> None:
         self.db.execute(
-            "INSERT INTO commands (id, action, response, applied_at) VALUES (?, ?, ?, ?)",
-            (command_id, action, json.dumps(response, ensure_ascii=False), now),
+            "INSERT INTO commands (id, action, response, applied_at, digest, requester,"
+            " ticket_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                command_id,
+                action,
+                json.dumps(response, ensure_ascii=False),
+                now,
+                digest,
+                requester,
+                ticket_id,
+            ),
         )
+
+    def issuer(self, ticket_id: int) -> str | None:
+        """Who asked for ``ticket_id`` (while its issue command is kept)."""
+        row = self.db.execute(
+            "SELECT requester FROM commands WHERE ticket_id = ? AND action = 'ticket/issue'",
+            (ticket_id,),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def purge_commands(self, before: float) -> int:
         with self.transaction():
@@ -180,7 +251,7 @@ class Store:
             )
 
 
-def _ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
     values = dict(zip(TICKET_COLUMNS, row, strict=True))
     values["state"] = TicketState(values["state"])
     values["priority"] = bool(values["priority"])

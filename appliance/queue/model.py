@@ -118,6 +118,13 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.tickets or self.counters or self.sequences or self.service_times)
 
+    def merge(self, other: Changes) -> None:
+        """Add the rows ``other`` names (changes of several commands together)."""
+        self.tickets |= other.tickets
+        self.counters |= other.counters
+        self.sequences |= other.sequences
+        self.service_times |= other.service_times
+
 
 @dataclass(frozen=True)
 class Estimate:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import statistics
 from collections import Counter as Tally
 from collections.abc import Sequence
@@ -33,14 +32,11 @@ from zoneinfo import ZoneInfo
 
 from ..config.branch import Config
 from ..errors import NidaaError
+from ..master.queries import Records
 from ..queue.model import RATINGS
 
 #: Upper bounds (minutes) of the distribution buckets; the last is open.
 BUCKETS = (5, 10, 15, 20, 30, 45, 60)
-COLUMNS = (
-    "id, label, service, priority, issued_at, state, called_at, first_called_at, "
-    "served_at, finished_at, counter, recalls, origin_id, rating"
-)
 
 
 @dataclass(frozen=True)
@@ -151,20 +147,20 @@ class DayReport:
 def read_rows(db_path: Path, day: str) -> list[Row]:
     if not db_path.is_file():
         raise NidaaError(f"no master database at {db_path} (use --db PATH)")
-    try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-            raw = db.execute(
-                f"SELECT {COLUMNS} FROM tickets WHERE business_day = ? ORDER BY id", (day,)
-            ).fetchall()
-    except sqlite3.Error as exc:
-        raise NidaaError(f"cannot read tickets from {db_path}: {exc}") from None
-    if not raw:
+    with Records(db_path) as records:
+        tickets = records.tickets(day=day)
+    if not tickets:
         raise NoDataError(
             f"no tickets for {day} in {db_path}: the centre was closed that day, or the "
             "database is another branch's or another day's (business days start at "
             "day_reset_hour)"
         )
-    return [Row(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in raw]
+    return [
+        Row(t.id, t.label, t.service, t.priority, t.issued_at, str(t.state), t.called_at,
+            t.first_called_at, t.served_at, t.finished_at, t.counter, t.recalls, t.origin_id,
+            t.rating)
+        for t in tickets
+    ]  # fmt: skip
 
 
 #: Where a visit can stand at closing.

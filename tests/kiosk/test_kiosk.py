@@ -72,6 +72,24 @@ def test_press_prints_the_masters_ticket(tmp_path: Path, broker: Mosquitto) -> N
     assert tickets(r.branch.db) == {"A001": "waiting", "B001": "waiting"}
 
 
+def test_past_its_tickets_a_minute_a_kiosk_is_refused_and_shows_the_fault(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    one = {"[master]\n": "[master]\ntickets_per_minute = 1\n"}
+    with running_branch(tmp_path, broker.url, replace=one) as branch:
+        r = Rig(branch, kiosk_unit())
+        try:
+            r.press(PIN_BUILDING)
+            assert r.wait_printed(1, timeout=15)
+            r.clock.advance(3)  # past the button's cooldown
+            r.press(PIN_BUILDING)
+            body = r.wait_status("degraded", "rate_limited")
+            assert body["presses"] == 2 and len(r.printer.jobs) == 1
+        finally:
+            r.close()
+    assert tickets(branch.db) == {"A001": "waiting"}
+
+
 def test_priority_buttons(tmp_path: Path, broker: Mosquitto) -> None:
     with rig(tmp_path, broker) as r:
         r.press(PIN_PRIORITY_BUILDING)  # a priority button of its own service

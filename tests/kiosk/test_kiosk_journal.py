@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from appliance.bus.client import BusClient
 from appliance.kiosk.journal import PressJournal
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.procs import wait_until
@@ -52,8 +53,14 @@ def test_a_restarted_kiosk_voids_the_number_it_was_given(tmp_path: Path, broker:
     with running_branch(tmp_path, broker.url) as branch:
         topic = branch.config_topics().ticket_cmd("issue")
         lost, printing = command("k1-lost"), command("k1-printing")
-        assert branch.cmd(topic, **lost)["ticket"]["number"] == "A001"
-        assert branch.cmd(topic, **printing)["ticket"]["number"] == "A002"
+        # The kiosk's life before the power cut: its own client id asked.
+        before = BusClient(branch.config, role="kiosk", unit="k1", presence=False)
+        before.start()
+        try:
+            assert before.request(topic, lost, timeout=5)["ticket"]["number"] == "A001"
+            assert before.request(topic, printing, timeout=5)["ticket"]["number"] == "A002"
+        finally:
+            before.stop()
         j = PressJournal(journal)
         j.asked(lost)
         j.asked(printing)

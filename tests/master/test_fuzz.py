@@ -101,7 +101,8 @@ def test_no_command_sequence_crashes_or_half_writes(
     master = RecordingMaster(db)
     for topic, payload, step in commands:
         master.now += step
-        master.handle(Message(topic=topic, payload=payload, response_topic="r", correlation=b"c"))
+        reply = f"{T.base}/reply/fuzz"
+        master.handle(Message(topic=topic, payload=payload, response_topic=reply, correlation=b"c"))
     assert len(master.answers) == len(commands), "every command gets exactly one answer"
     for answer in master.answers:
         assert isinstance(answer["ok"], bool)

@@ -11,8 +11,8 @@ import pytest
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
 from appliance.config.branch import Config, load_config
+from appliance.master.daemon import MasterDaemon
 from appliance.master.requests import Requests
-from appliance.master.store import Store
 from appliance.queue import QueueEngine
 from tests.support import EXAMPLE_CONFIG
 
@@ -27,6 +27,7 @@ class FakeBus:
         self.connected = True
         self.published: list[tuple[str, dict[str, Any]]] = []
         self.replies: list[dict[str, Any]] = []
+        self.master: MasterDaemon | None = None
 
     def publish(self, topic: str, payload: dict[str, Any], **_: Any) -> None:
         self.published.append((topic, payload))
@@ -42,19 +43,44 @@ class Clock:
         return self.now
 
 
+class Master(MasterDaemon):
+    """The real master's command pipeline, answering into a :class:`FakeBus`."""
+
+    def __init__(self, cfg: Config, db: Path, clock: Clock, bus: FakeBus) -> None:
+        super().__init__(cfg, db_path=str(db), clock=clock)
+        self.bus = self.requests.bus = bus  # type: ignore[assignment]
+        self.requests.gateways["sms1"] = True  # the gateway says it is online
+
+    def _answer(self, msg: Message, body: dict[str, Any]) -> None:
+        self.bus.reply(msg, body)
+
+    def publish_changes(self, changes: Any) -> None:
+        pass
+
+    def publish_events(self) -> None:
+        pass
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Requests, FakeBus, QueueEngine, Clock, Config]:
     cfg = load_config(EXAMPLE_CONFIG)
-    store = Store(tmp_path / "master.db")
-    engine = QueueEngine(cfg.branch, cfg.services, cfg.counters, cfg.policy)
     bus = FakeBus(cfg.branch.id)
     clock = Clock()
-    return Requests(cfg, store, bus, lambda: engine, clock), bus, engine, clock, cfg  # type: ignore[arg-type]
+    bus.master = master = Master(cfg, tmp_path / "master.db", clock, bus)
+    return master.requests, bus, master.engine, clock, cfg
+
+
+def send(req: Requests, action: str, payload: bytes) -> None:
+    bus: FakeBus = req.bus  # type: ignore[assignment]
+    assert bus.master is not None
+    topic = bus.topics.request_cmd(action)
+    reply = f"{bus.topics.base}/reply/clerk"
+    bus.master.handle(Message(topic, payload, response_topic=reply, correlation=b"c"))
 
 
 def command(req: Requests, action: str, **payload: Any) -> dict[str, Any]:
     bus: FakeBus = req.bus  # type: ignore[assignment]
-    req.handle(Message("t", json.dumps(payload).encode()), action)
+    send(req, action, json.dumps(payload).encode())
     return bus.replies[-1]
 
 
@@ -82,7 +108,11 @@ def test_register_emits_issued_with_the_full_number_and_answers_masked(setup: An
         "R1",
     )
     # The same command again (a retried press): same answer, no second event.
-    assert command(req, "register", id="c1", ticket="A006", phone=PHONE, ref="R1") == answer
+    again = command(req, "register", id="c1", ticket="A006", phone="010-1234-5678", ref="R1")
+    assert again == answer
+    # The same id with another body is not a retry: refused, nothing applied.
+    other = command(req, "register", id="c1", ticket="A006", phone=PHONE, ref="R1")
+    assert other["error"]["code"] == "id_reused"
     req.publish(force=True)
     assert len({e["id"] for e in stage_events(bus)}) == 1
 
@@ -152,7 +182,7 @@ def test_bad_requests_are_refused_clearly(setup: Any) -> None:
         assert answer["ok"] is False and answer["error"]["code"] == code, (action, answer)
         assert "1012345678" not in json.dumps(answer)
     assert stage_events(bus) == []
-    req.handle(Message("t", b"not json"), "register")
+    send(req, "register", b"not json")
     assert bus.replies[-1]["error"]["code"] == "bad_json"
 
 

@@ -23,6 +23,7 @@ from ...config.example import EXAMPLE_PATH
 from ...counter.screen import View
 from ...errors import NidaaError
 from ..figures import percentile
+from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
 
@@ -62,7 +63,8 @@ def bench_counter(samples: int = 40, config: Path = EXAMPLE) -> dict[str, float]
         with Mosquitto(out / "broker") as broker:
             cfg_path = out / "branch.toml"
             cfg_path.write_text(
-                text.replace(base.broker.url, broker.url) + BENCH_UNIT.format(counter=counter.id),
+                unthrottled(text.replace(base.broker.url, broker.url))
+                + BENCH_UNIT.format(counter=counter.id),
                 encoding="utf-8",
             )
             cfg = load_config(cfg_path)

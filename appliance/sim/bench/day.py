@@ -30,12 +30,14 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections import Counter as Tally
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...bus.client import BusClient, Message, new_command_id
 from ...config.branch import load_config
 from ...errors import NidaaError
+from ...master.queries import Records
 from ..demo.day import DAY_SPEED, day_config
 from ..demo.day_people import DayPeople
 from ..figures import percentile, rss_mb
@@ -248,20 +250,14 @@ def _sms_sent(out: Path, people: DayPeople, gateway: Daemon) -> tuple[int, int]:
 
 
 def _database(db: Path) -> dict[str, float]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-        first = "FROM tickets WHERE origin_id IS NULL"
-        issued = con.execute(f"SELECT COUNT(*) {first}").fetchone()[0]
-        dups = con.execute(
-            f"SELECT COUNT(*) FROM (SELECT label {first} GROUP BY label HAVING COUNT(*) > 1)"
-        ).fetchone()[0]
-        uncalled = con.execute(f"SELECT COUNT(*) {first} AND first_called_at IS NULL").fetchone()[0]
-        priority = con.execute(f"SELECT COUNT(*) {first} AND priority").fetchone()[0]
-    con.close()
+    with Records(db) as records:
+        arrivals = records.tickets(arrivals=True)
+    labels = Tally(t.label for t in arrivals)
     return {
-        "day_tickets_issued": issued,
-        "day_duplicate_numbers": dups,
-        "day_tickets_not_called": uncalled,
-        "day_priority_tickets": priority,
+        "day_tickets_issued": len(arrivals),
+        "day_duplicate_numbers": sum(1 for n in labels.values() if n > 1),
+        "day_tickets_not_called": sum(1 for t in arrivals if t.first_called_at is None),
+        "day_priority_tickets": sum(1 for t in arrivals if t.priority),
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from ...bus.client import BusClient, Message, new_command_id
 from ...config.branch import Config, load_config
 from ..figures import percentile_ms, rss_mb
+from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.procs import Daemon, wait_until
 from ..hooks import BenchContext
@@ -76,10 +77,18 @@ def _timed(n: int, op: Callable[[], object]) -> list[float]:
 
 
 def run_bench(
-    config_path: Path, *, samples: int = 300, workdir: Path | None = None, day_tickets: int = 0
+    config_path: Path,
+    *,
+    samples: int = 300,
+    workdir: Path | None = None,
+    day_tickets: int = 0,
+    history: int = 0,
 ) -> dict[str, Any]:
     work = Path(workdir or tempfile.mkdtemp(prefix="nidaa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    branch = work / "branch.toml"
+    branch.write_text(unthrottled(config_path.read_text(encoding="utf-8")), encoding="utf-8")
+    config_path = branch
     cfg = load_config(config_path)
     result: dict[str, Any] = {"samples": samples}
     with Mosquitto(work / "broker") as broker:
@@ -160,6 +169,10 @@ def run_bench(
             client.stop()
             echo.stop()
             master.stop()
+        if history:
+            from .history import history_figures
+
+            result.update(history_figures(cfg, config_path, broker.url, work, samples, history))
     return result
 
 

@@ -29,11 +29,13 @@ from typing import Any
 from ...config.branch import load_config
 from ...drivers.buttons.sim_pins import SOCKET
 from ...drivers.printer.simulated import STATE_FILE
+from ...errors import NidaaError
+from ...master.queries import Records
 from ..harness.broker import Mosquitto
 from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, wait_until
 from .chaos_branch import Branch, write_branch
-from .chaos_check import STAGE_EVENTS, invariants
+from .chaos_check import invariants
 from .chaos_people import People, back_office, citizen, clerk
 
 #: Figures that must be zero after a run.
@@ -239,12 +241,12 @@ def _settle(branch: Branch, timeout: float) -> bool:
 
     def done() -> bool:
         try:
-            with sqlite3.connect(f"file:{branch.db}?mode=ro", uri=True) as db:
-                stages = {r[0] for r in db.execute(STAGE_EVENTS)}
+            with Records(branch.db) as records:
+                stages = set(records.stage_event_ids())
             with sqlite3.connect(f"file:{outbox}?mode=ro", uri=True) as db:
                 settled = {r[0] for r in db.execute(
                     "SELECT event_id FROM messages WHERE state IN ('sent', 'delivered', 'dead')")}  # fmt: skip
-        except sqlite3.Error:
+        except (sqlite3.Error, NidaaError):
             return False
         return stages <= settled
 

@@ -105,6 +105,8 @@ def write_branch(source: Path, out: Path, broker_url: str, counters: int) -> Bra
         units["sms"] = Unit("sms", "sms", ["sms-gateway", *common], folder)
     for unit in units.values():
         unit.folder.mkdir(parents=True, exist_ok=True)
+    # Simulated citizens take tickets faster than a kiosk's printer allows.
+    doc.setdefault("master", {})["tickets_per_minute"] = 0
     config_path.write_text(to_toml(doc), encoding="utf-8")
     return Branch(config_path, db, units, buttons, sms)
 

@@ -17,12 +17,10 @@ from collections import Counter as Tally
 from pathlib import Path
 from typing import Any
 
+from ...master.queries import Records
 from .chaos_branch import Branch
 from .chaos_people import People, printed
 
-#: Stage events that ask for an SMS (the master also marks, with an empty
-#: payload, a stage it decided not to send: "near" once already called).
-STAGE_EVENTS = "SELECT id FROM sms_stage_events WHERE payload != '{}'"
 PRINTED = re.compile(r"printed ticket (\S+) \(id (\d+)\)")
 
 
@@ -37,22 +35,15 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 def invariants(branch: Branch, people: People) -> dict[str, Any]:
     kiosks = [u for u in branch.units.values() if u.role == "kiosk"]
-    with sqlite3.connect(f"file:{branch.db}?mode=ro", uri=True) as db:
-        tickets = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
-            "SELECT id, business_day, label, state FROM tickets WHERE origin_id IS NULL")}  # fmt: skip
+    with Records(branch.db) as records:
+        tickets = {
+            t.id: (t.business_day, t.label, str(t.state)) for t in records.tickets(arrivals=True)
+        }
         kiosk_issued: set[int] = set()
         for k in kiosks:
-            rows = db.execute(
-                "SELECT response FROM commands WHERE id LIKE ? AND action LIKE '%issue%'",
-                (f"{k.name}-%",),
-            )
-            for (response,) in rows:
-                ticket = json.loads(response).get("result", {}).get("ticket") or {}
-                if isinstance(ticket.get("id"), int):
-                    kiosk_issued.add(ticket["id"])
-        calls = [json.loads(p) | {"created": c} for p, c in db.execute(
-            "SELECT payload, created_at FROM events WHERE kind = 'call' ORDER BY seq")]  # fmt: skip
-        stages = [r[0] for r in db.execute(STAGE_EVENTS)] if branch.sms else []
+            kiosk_issued |= records.issued_to(f"{k.name}-")
+        calls = records.call_events()
+        stages = records.stage_event_ids() if branch.sms else []
 
     # Tickets: numbers and paper.
     labels = Tally((day, label) for day, label, _ in tickets.values())

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ...config.branch import load_config
 from ...errors import ConfigError
+from ..harness import unthrottled
 
 #: How much faster than the wall clock the units' clock (guards, debounce) runs.
 DAY_SPEED = 600.0
@@ -36,7 +37,7 @@ def day_config(src: Path, out: Path, broker_url: str, *, counters: int, kiosks: 
     if base.sms is None:  # the day runs every unit, the SMS gateway too
         raise ConfigError([("sms", "the busy day needs a branch with an [sms] section")])
     text = src.read_text(encoding="utf-8")
-    text = text.replace(base.broker.url, broker_url)
+    text = unthrottled(text.replace(base.broker.url, broker_url))
     # The simulated modem is as fast as it is asked to be; an operator's
     # limit would make the SMS of a 3,000-ticket day take longer than the day.
     text = re.sub(r"(?m)^rate_per_minute = \d+", "rate_per_minute = 100000", text)

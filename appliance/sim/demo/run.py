@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from ...bus.client import BusClient, Message
 from ...clock import ScaledClock
 from ...config.branch import Config, load_config
+from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, stop_all
@@ -64,7 +65,7 @@ def _write_demo_config(src: Path, out: Path, broker_url: str, per_hour: float) -
             number += 1
             text += f'\n[[counters]]\nid = "w{number}"\nnumber = {number}\nservices = ["{sid}"]\n'
     dst = out / "branch.toml"
-    dst.write_text(text, encoding="utf-8")
+    dst.write_text(unthrottled(text), encoding="utf-8")
     return dst
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ...master.queries import Records
 from ..figures import percentile
 
 #: A priority ticket counts as served in time when called within this many minutes.
@@ -32,11 +32,11 @@ class DaySummary:
 
 
 def summarize(db_path: str | Path) -> DaySummary:
-    uri = f"file:{db_path}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
-        rows = db.execute(
-            "SELECT state, priority, issued_at, first_called_at FROM tickets WHERE origin_id IS NULL"
-        ).fetchall()
+    with Records(db_path) as records:
+        rows = [
+            (str(t.state), t.priority, t.issued_at, t.first_called_at)
+            for t in records.tickets(arrivals=True)
+        ]
     waits = [(called - issued) / 60 for _, _, issued, called in rows if called is not None]
     prio = [(issued, called) for _, p, issued, called in rows if p]
     in_time = [c is not None and (c - i) / 60 <= PRIORITY_TARGET_MIN for i, c in prio]
