@@ -19,9 +19,7 @@ import queue
 import signal
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..arabic import ArabicRenderer, default_renderer
@@ -33,6 +31,7 @@ from ..errors import BusError, ConfigError, QueueError
 from ..systemd import Notifier
 from .bands import TicketBands
 from .config import KioskUnit, check_kiosks
+from .counts import _REFRESH, KioskCounts, Printed, _Press
 from .journal import PressJournal
 from .panel import Panel
 from .ticket import face_from_answer
@@ -40,37 +39,6 @@ from .ticket import face_from_answer
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-
-
-@dataclass
-class Printed:
-    """One ticket this kiosk printed (for tests, the demo and the benchmark)."""
-
-    result: dict[str, Any]
-    job_sha256: str  #: digest of the bytes sent (not the bytes: a day has thousands)
-    pressed_at: float  #: clock time of the button edge
-    printed_at: float  #: clock time the last byte went to the printer
-
-
-@dataclass
-class KioskCounts:
-    presses: int = 0
-    printed: int = 0
-    refused: int = 0
-    voided: int = 0
-    #: The latest tickets (bounded: a kiosk runs for months).
-    history: deque[Printed] = field(default_factory=lambda: deque(maxlen=256))
-
-
-@dataclass(frozen=True)
-class _Press:
-    service: str
-    priority: bool
-    at: float
-
-
-#: Put on the inbox to make the worker re-check and republish its status.
-_REFRESH = _Press("", False, 0.0)
 
 
 class KioskDaemon:

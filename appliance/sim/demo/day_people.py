@@ -28,7 +28,7 @@ from ...bus.client import BusClient, new_command_id
 from ...counter.daemon import CounterDaemon
 from ...counter.screen import View
 from ...errors import NidaaError, QueueError
-from ...kiosk.daemon import Printed
+from ...kiosk.counts import Printed
 from ..roles.counter import NEXT_PIN, CounterFleet
 from ..roles.kiosk import KioskDemo
 
