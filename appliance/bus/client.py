@@ -15,14 +15,10 @@ import contextlib
 import dataclasses
 import logging
 import math
-import socket
-import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -31,40 +27,20 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from .. import __version__
 from ..config import parse_broker_url
 from ..config.branch import Config
 from ..errors import AuthError, BusError, ConfigError, QueueError
+from .account import connect_error, log_in, refusal_text
 from .credential import Credential, unit_credential
 from .message import Message, encode, new_command_id, utc_now_iso
+from .presence import Presence
 from .topics import Topics
+from .wire import Pending, no_delay, properties, wrap
 
 log = logging.getLogger(__name__)
 
 #: Seconds a persistent session outlives a disconnection (SMS gateway, master).
 SESSION_EXPIRY = 7 * 24 * 3600
-
-
-def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
-    """Send small commands at once instead of waiting for delayed ACKs
-    (Nagle's algorithm adds tens of milliseconds to every request)."""
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-def _properties(packet_type: int) -> Properties:
-    return Properties(packet_type)  # type: ignore[no-untyped-call]
-
-
-@dataclass
-class _Pending:
-    done: threading.Event = field(default_factory=threading.Event)
-    answer: dict[str, Any] | None = None
-    denied: str = ""  #: the broker's PUBACK refused the request (MQTT v5 reason)
-
-
-#: CONNACK reasons that mean the credential, not the network.
-_AUTH_REASONS = ("Not authorized", "Bad user name or password", "Client identifier not valid")
 
 
 class BusClient:
@@ -116,14 +92,14 @@ class BusClient:
         #: Why the broker last refused the connection, if it did (CONNACK reason).
         self.refused: str = ""
         self._unreachable_logged = False
-        self._mids: dict[int, _Pending] = {}
+        self._mids: dict[int, Pending] = {}
         self._refused_mids: dict[int, str] = {}
         self._connected = threading.Event()
         self._lock = threading.Lock()
         self._subscriptions: dict[str, SubscribeOptions] = {}
         self._connect_callbacks: list[Callable[[], None]] = []
-        self._pending: dict[bytes, _Pending] = {}
-        self._status: dict[str, Any] = {"state": "online", "faults": []}
+        self._pending: dict[bytes, Pending] = {}
+        self._health = Presence(role, unit)
         self.reply_topic = self.topics.reply(self.client_id)
 
         self._client = mqtt.Client(
@@ -134,45 +110,26 @@ class BusClient:
         )
         self.manual_ack = manual_ack
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
-        self._client.on_socket_open = _no_delay
+        self._client.on_socket_open = no_delay
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_unrouted
         self._client.message_callback_add(self.reply_topic, self._on_reply)
-        if credential is not None:
-            self.username = credential.username
-            self._client.username_pw_set(credential.username, credential.password)
-        else:
-            self.username = config.broker.username
-            if config.broker.username:
-                self._client.username_pw_set(config.broker.username, self._read_password())
-        if tls and credential is not None and credential.ca_pem:
-            self._client.tls_set_context(ssl.create_default_context(cadata=credential.ca_pem))
-        elif tls:
-            self._client.tls_set(ca_certs=config.broker.ca_file or None)
+        self.username = log_in(self._client, config, credential, tls=tls)
         if presence:
             self._client.will_set(
                 self.topics.status(role, unit),
-                encode(self._status_payload("offline", [])),
+                encode(self._health.payload(offline=True)),
                 qos=1,
                 retain=True,
             )
 
     # -- lifecycle --------------------------------------------------------
-    def _read_password(self) -> str:
-        path = self.config.broker.password_file
-        if not path:
-            return ""
-        try:
-            return Path(path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError([("broker.password_file", f"cannot read: {exc}")]) from None
-
     def start(self) -> None:
         """Connect in the background; reconnects by itself for ever."""
-        props = _properties(PacketTypes.CONNECT)
+        props = properties(PacketTypes.CONNECT)
         if self.persistent:
             props.SessionExpiryInterval = SESSION_EXPIRY
         self._client.connect_async(
@@ -190,11 +147,7 @@ class BusClient:
     def connect_error(self) -> BusError:
         """Why this client is not connected: refused (:class:`AuthError` when
         the credential is not allowed) or unreachable."""
-        if self.refused in _AUTH_REASONS:
-            return AuthError(self.refusal())
-        if self.refused:
-            return BusError(self.refusal())
-        return BusError(f"broker {self.host}:{self.port} is unreachable")
+        return connect_error(self.username, self.host, self.port, self.client_id, self.refused)
 
     @property
     def connected(self) -> bool:
@@ -205,7 +158,7 @@ class BusClient:
         if self.presence and self._connected.is_set():
             info = self._client.publish(
                 self.topics.status(self.role, self.unit),
-                encode(self._status_payload("offline", [])),
+                encode(self._health.payload(offline=True)),
                 qos=1,
                 retain=True,
             )
@@ -254,16 +207,7 @@ class BusClient:
 
     def refusal(self) -> str:
         """What the broker's last refusal means, for a person."""
-        who = f"user {self.username!r}" if self.username else "an anonymous client"
-        what = f"broker {self.host}:{self.port} refused {who} with client id {self.client_id!r}"
-        if self.refused in _AUTH_REASONS:
-            hint = (
-                "the password, or this credential's client id, is not the one provisioned"
-                if self.username
-                else "the broker needs a credential (nidaa provision; docs/install.md)"
-            )
-            return f"{what}: not authorized ({self.refused}): {hint}"
-        return f"{what}: {self.refused}"
+        return refusal_text(self.username, self.host, self.port, self.client_id, self.refused)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         if not self._unreachable_logged:
@@ -303,22 +247,9 @@ class BusClient:
         if self.manual_ack and msg.qos > 0:
             self._client.ack(msg.mid, msg.qos)
 
-    @staticmethod
-    def _wrap(msg: mqtt.MQTTMessage) -> Message:
-        props = getattr(msg, "properties", None)
-        response_topic = getattr(props, "ResponseTopic", None) if props else None
-        correlation = getattr(props, "CorrelationData", None) if props else None
-        return Message(
-            topic=msg.topic,
-            payload=bytes(msg.payload),
-            retain=bool(msg.retain),
-            response_topic=response_topic,
-            correlation=correlation,
-        )
-
     def _on_reply(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._auto_ack(msg)
-        message = self._wrap(msg)
+        message = wrap(msg)
         if message.correlation is None:
             return
         with self._lock:
@@ -349,7 +280,7 @@ class BusClient:
         deferred = defer_ack and self.manual_ack
 
         def callback(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-            message = self._wrap(msg)
+            message = wrap(msg)
             if deferred and msg.qos > 0:
 
                 def ack() -> None:
@@ -389,7 +320,7 @@ class BusClient:
         """Answer a request on its ResponseTopic with its CorrelationData."""
         if not request.response_topic:
             return
-        props = _properties(PacketTypes.PUBLISH)
+        props = properties(PacketTypes.PUBLISH)
         if request.correlation is not None:
             props.CorrelationData = request.correlation
         self.publish(request.response_topic, body, qos=1, properties=props)
@@ -415,12 +346,12 @@ class BusClient:
         if not self._connected.wait(max(0.0, deadline - time.monotonic())):
             raise self.connect_error()
         correlation = uuid.uuid4().bytes
-        pending = _Pending()
+        pending = Pending()
         with self._lock:
             self._pending[correlation] = pending
         try:
             for _ in range(attempts):
-                props = _properties(PacketTypes.PUBLISH)
+                props = properties(PacketTypes.PUBLISH)
                 props.ResponseTopic = self.reply_topic
                 props.CorrelationData = correlation
                 # A command nobody took in time must not be applied later.
@@ -458,34 +389,18 @@ class BusClient:
         raise QueueError(str(error.get("code", "error")), str(error.get("message", "refused")))
 
     # -- status -----------------------------------------------------------
-    def _status_payload(self, state: str, faults: list[dict[str, str]]) -> dict[str, Any]:
-        payload = {k: v for k, v in self._status.items() if k not in ("state", "faults")}
-        payload.update(
-            role=self.role,
-            unit=self.unit,
-            state=state,
-            version=__version__,
-            faults=faults,
-            ts=utc_now_iso(),
-        )
-        return payload
-
     def set_status(
         self, state: str = "online", faults: list[dict[str, str]] | None = None, **details: Any
     ) -> None:
         """Publish this unit's retained health; republished on reconnect."""
-        with self._lock:
-            self._status = {**details, "state": state, "faults": list(faults or [])}
+        self._health.set(state, faults, details)
         self._publish_status()
 
     def _publish_status(self) -> None:
-        with self._lock:
-            state = str(self._status["state"])
-            faults = list(self._status["faults"])
         if self.presence and self._connected.is_set():
             self.publish(
                 self.topics.status(self.role, self.unit),
-                self._status_payload(state, faults),
+                self._health.payload(),
                 qos=1,
                 retain=True,
             )

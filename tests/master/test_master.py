@@ -116,7 +116,7 @@ def test_bad_commands_get_an_error_and_change_nothing(
 
     from paho.mqtt.packettypes import PacketTypes
 
-    from appliance.bus.client import _properties
+    from appliance.bus.wire import properties
 
     with running_branch(tmp_path, broker.url) as b:
         t = b.config_topics()
@@ -125,7 +125,7 @@ def test_bad_commands_get_an_error_and_change_nothing(
         topic = f"{t.base}/cmd/{'/'.join(topic_args)}"
         reply = Watcher(b.config)
         reply.watch(reply.bus.reply_topic)
-        props = _properties(PacketTypes.PUBLISH)
+        props = properties(PacketTypes.PUBLISH)
         props.ResponseTopic = reply.bus.reply_topic
         props.CorrelationData = uuid.uuid4().bytes
         reply.bus.publish(topic, payload, properties=props)
