@@ -93,8 +93,14 @@ def citizen(
         before, rang, who = printed(folder), alarms(), pid()
         at = time.time()
         if who is None or not press(folder, rng.choice(pins), hold_ms=60):
-            with people.lock:
-                people.presses_to_dead_units += 1
+            if who is not None and printed(folder) > before:
+                # The kiosk took the press and printed, then was killed before
+                # its pin socket answered the finger: the citizen has paper.
+                with people.lock:
+                    people.presses.append(PressRecord(kiosk, at, "printed"))
+            else:
+                with people.lock:
+                    people.presses_to_dead_units += 1
             halt.wait(0.3)
             continue
         record = PressRecord(kiosk, at)
