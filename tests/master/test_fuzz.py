@@ -23,8 +23,8 @@ from appliance.bus.topics import Topics
 from appliance.config.branch import Config, load_config
 from appliance.config.schema import load
 from appliance.errors import ConfigError
-from appliance.master.daemon import MasterDaemon
 from tests.support import EXAMPLE_CONFIG
+from tests.support.master import OfflineMaster
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)
@@ -70,22 +70,11 @@ payloads = st.one_of(
 )
 
 
-class RecordingMaster(MasterDaemon):
+class RecordingMaster(OfflineMaster):
     """The real master, with its answers kept instead of published."""
 
     def __init__(self, db: Path) -> None:
-        self.now = NOW
-        super().__init__(CONFIG, db_path=str(db), clock=lambda: self.now)
-        self.answers: list[dict[str, Any]] = []
-
-    def _answer(self, msg: Message, body: dict[str, Any]) -> None:
-        self.answers.append(body)
-
-    def publish_changes(self, changes: Any) -> None:
-        pass
-
-    def publish_events(self) -> None:
-        pass
+        super().__init__(CONFIG, db, NOW)
 
 
 @settings(

@@ -20,9 +20,9 @@ from typing import Any
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
 from appliance.config.branch import load_config
-from appliance.master.daemon import MasterDaemon
 from appliance.master.store import Store
 from tests.support import EXAMPLE_CONFIG
+from tests.support.master import OfflineMaster
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)
@@ -67,21 +67,11 @@ class FaultyConnection:
         return getattr(self.real, name)
 
 
-class Master(MasterDaemon):
+class Master(OfflineMaster):
     def __init__(self, db: Path) -> None:
-        super().__init__(CONFIG, db_path=str(db), clock=lambda: NOW)
-        self.answers: list[dict[str, Any]] = []
+        super().__init__(CONFIG, db, NOW)
         self.faulty = FaultyConnection(self.store.db)
         self.store.db = self.requests.db = self.faulty  # type: ignore[assignment]
-
-    def _answer(self, msg: Message, body: dict[str, Any]) -> None:
-        self.answers.append(body)
-
-    def publish_changes(self, changes: Any) -> None:
-        pass
-
-    def publish_events(self) -> None:
-        pass
 
 
 def memory_equals_database(master: Master, db: Path) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 from appliance.bus.client import Message
 from appliance.bus.topics import Topics
 from appliance.config.branch import load_config
-from appliance.master.daemon import MasterDaemon
 from appliance.sim.bench.history import fill_history
 from tests.support import EXAMPLE_CONFIG
+from tests.support.master import OfflineMaster
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)
@@ -28,19 +28,9 @@ NOW = 1_800_000_000.0
 GROWING = ("tickets", "commands", "events", "sms_requests", "sms_stage_events")
 
 
-class Master(MasterDaemon):
+class Master(OfflineMaster):
     def __init__(self, db: Path) -> None:
-        super().__init__(CONFIG, db_path=str(db), clock=lambda: NOW)
-        self.answers: list[dict[str, Any]] = []
-
-    def _answer(self, msg: Message, body: dict[str, Any]) -> None:
-        self.answers.append(body)
-
-    def publish_changes(self, changes: Any) -> None:
-        pass
-
-    def publish_events(self) -> None:
-        pass
+        super().__init__(CONFIG, db, NOW)
 
 
 def hot_commands(master: Master) -> list[str]:

@@ -3,7 +3,7 @@
 This module: the example branch, a branch file per test, a running branch
 (real master process on the session's broker) and a watcher of its topics.
 Beside it, helpers for one area each: ``counter``, ``engine``, ``firmware``,
-``kiosk``, ``pixels``, ``printer``, ``procs``, ``selftest``, ``sms``.
+``kiosk``, ``master``, ``pixels``, ``printer``, ``procs``, ``selftest``, ``sms``.
 """
 
 from __future__ import annotations
