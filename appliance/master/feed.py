@@ -61,9 +61,11 @@ class Feed:
         self.sent = store.last_change_seq()
         self._last_replay: tuple[int, float] = (0, 0.0)
 
-    def _publish(self, rows: list[tuple[int, int, str, float, str]]) -> None:
+    def _publish(self, rows: list[tuple[int, int, str, float, str]], replay: bool = False) -> None:
         for seq, _ticket_id, kind, at, ticket in rows:
             body = {"seq": seq, "kind": kind, "at": at, "ticket": json.loads(ticket)}
+            if replay:
+                body["replay"] = True
             self.bus.publish(self.topics.sync("change"), body, qos=1)
 
     def publish_head(self) -> None:
@@ -99,5 +101,5 @@ class Feed:
         self._last_replay = (first, now)
         rows = self.store.ticket_changes(first, REPLAY_BATCH)
         log.info("replaying %d change(s) from %d for the centre", len(rows), first)
-        self._publish(rows)
+        self._publish(rows, replay=True)
         self.publish_head()
