@@ -240,14 +240,14 @@ class CentralConsumer:
         """One batch of messages written, then holes looked for."""
         items = self._take()
         changes: dict[str, list[Change]] = {}
+        heads: dict[str, int] = {}  # a batch's heads of a branch: the last one counts
         progress: list[Progress] = []
         for branch, kind, payload in items:
             try:
                 if kind == "change":
                     changes.setdefault(branch, []).append(parse_change(payload))
                 elif kind == "head":
-                    seq = parse_seq(payload)
-                    progress.append(self._retry(partial(self.store.head, branch, seq)))
+                    heads[branch] = max(heads.get(branch, 0), parse_seq(payload))
                 elif kind == "link":
                     online = payload.strip() == b"1"
                     self._retry(partial(self.store.link, branch, online))
@@ -263,6 +263,8 @@ class CentralConsumer:
             now = time.time()
             self.stats.applied += len(batch)
             self.stats.lags.extend((c.at, now - c.at) for c in batch if not c.replayed)
+        for branch, seq in heads.items():
+            progress.append(self._retry(partial(self.store.head, branch, seq)))
         for p in progress:
             self._track(p)
             if self.on_progress is not None:
