@@ -218,6 +218,7 @@ class CentralConsumer:
             except psycopg.OperationalError as exc:
                 log.warning("PostgreSQL unreachable (%s); trying again", str(exc).strip()[:200])
                 self.store.drop_connection()
+                self.notifier.alive()  # waiting for PostgreSQL is not being stuck
                 if self._stop.wait(RETRY_S):
                     raise
 
