@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from ...bus.client import new_command_id
+from ..harness.procs import wait_until
 from .drill import Attempt, Drill
 
 VICTIM = "k2"
@@ -59,7 +60,10 @@ def void_as_other(d: Drill) -> list[Attempt]:
     """4: a kiosk names another kiosk's reply topic to void that kiosk's fresh ticket."""
     t = d.topics
     victim = d.client(VICTIM, "kiosk")
+    answers = _answers_to(d, VICTIM)
     ticket = d.ask(victim, t.ticket_cmd(VICTIM, "issue"), service=d.service("w1"))["ticket"]
+    # The technician's recording has the victim's own answer before counting.
+    wait_until(lambda: _answers_to(d, VICTIM) > answers, 10)
     answers = _answers_to(d, VICTIM)
     body = {"ticket_id": ticket["id"], "reason": "drill"}
     forms: list[Forged] = [
