@@ -1,8 +1,9 @@
 """The branch's MQTT accounts and what each role may do on the bus.
 
 One account per unit, named by its unit id: **the unit id is the MQTT user
-name, the client id, the name of its credential file and the last level of
-its status topic** (``status/counter/counter-w1``), so provision, the broker's
+name, the client id, the name of its credential file, the last level of
+its status topic** (``status/counter/counter-w1``) **and the sender level of
+its command topics** (``cmd/counter-w1/...``), so provision, the broker's
 rules, ``nidaa install``, the daemons and ``nidaa status`` all know a unit by
 the one id of its configuration section (``[[counter_units]] unit``,
 ``[[kiosks]] unit``, ``[[displays]] id``, ``[sms] unit``, ``[master] unit``).
