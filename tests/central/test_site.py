@@ -35,11 +35,13 @@ class Clerk:
 
     def issue(self, service: str = "A") -> dict[str, object]:
         body = {"id": new_command_id("k"), "service": service, "priority": False}
-        return self.bus.request(self.t.ticket_cmd("issue"), body, timeout=5, attempts=3)
+        topic = self.t.ticket_cmd(self.bus.sender, "issue")
+        return self.bus.request(topic, body, timeout=5, attempts=3)
 
     def counter(self, counter: str, action: str, **kw: object) -> dict[str, object]:
         body = {"id": new_command_id("c"), **kw}
-        return self.bus.request(self.t.counter_cmd(counter, action), body, timeout=5, attempts=3)
+        topic = self.t.counter_cmd(self.bus.sender, counter, action)
+        return self.bus.request(topic, body, timeout=5, attempts=3)
 
     def close(self) -> None:
         self.bus.stop()

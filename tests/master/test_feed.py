@@ -35,7 +35,7 @@ def test_every_ticket_change_is_published_numbered_and_replayed(
             b.counter("w2", "call-next")
             b.counter("w2", "no-show")
             third = b.issue("C")["ticket"]
-            b.cmd(t.ticket_cmd("void"), ticket_id=third["id"], reason="print_failed")
+            b.cmd(t.ticket_cmd(b.client.sender, "void"), ticket_id=third["id"], reason="print_failed")
             w.wait_for(lambda m: m.topic == t.sync("head") and json.loads(m.payload)["seq"] >= 13)
             live = _changes(w, t.sync("change"))
             kinds = [(c["kind"], c["ticket"]["label"]) for c in live]  # type: ignore[index]

@@ -34,6 +34,9 @@ class Traffic(threading.Thread):
         except (BusError, QueueError):
             return None
 
+    def _press(self, counter: str, action: str, **body: object) -> dict[str, object] | None:
+        return self._ask(self.t.counter_cmd(self.bus.sender, counter, action), **body)
+
     def run(self) -> None:
         self.bus.start()
         self.bus.wait_connected(10)
@@ -41,7 +44,8 @@ class Traffic(threading.Thread):
         counters = [c.id for c in self.config.counters]
         try:
             while not self.halt.wait(self.rng.uniform(0.5, 1.5) * self.every_s):
-                if self._ask(self.t.ticket_cmd("issue"), service=self.rng.choice(services),
+                issue = self.t.ticket_cmd(self.bus.sender, "issue")
+                if self._ask(issue, service=self.rng.choice(services),
                              priority=self.rng.random() < 0.1):  # fmt: skip
                     self.issued += 1
                 self._clerk(self.rng.choice(counters))
@@ -49,22 +53,22 @@ class Traffic(threading.Thread):
             self.bus.stop()
 
     def _clerk(self, counter: str) -> None:
-        answer = self._ask(self.t.counter_cmd(counter, "call-next"))
+        answer = self._press(counter, "call-next")
         self.presses += 1
         ticket = answer.get("ticket") if answer else None
         if not isinstance(ticket, dict):
             return
         roll = self.rng.random()
         if roll < 0.15:
-            self._ask(self.t.counter_cmd(counter, "recall"))
+            self._press(counter, "recall")
         elif roll < 0.25:
-            self._ask(self.t.counter_cmd(counter, "no-show"))
+            self._press(counter, "no-show")
         elif roll < 0.3:
-            self._ask(self.t.counter_cmd(counter, "transfer"), service="inquiries")
+            self._press(counter, "transfer", service="inquiries")
         elif roll < 0.6:
-            self._ask(self.t.counter_cmd(counter, "done"))
-            self._ask(self.t.counter_cmd(counter, "feedback"), ticket_id=ticket["id"],
-                      rating=self.rng.choice(["satisfied", "neutral", "unsatisfied"]))  # fmt: skip
+            self._press(counter, "done")
+            rating = self.rng.choice(["satisfied", "neutral", "unsatisfied"])
+            self._press(counter, "feedback", ticket_id=ticket["id"], rating=rating)
 
     def stop(self) -> None:
         self.halt.set()
