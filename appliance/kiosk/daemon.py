@@ -217,7 +217,7 @@ class KioskDaemon:
         self.journal.asked(command)
         try:
             result = self.bus.request(
-                self.topics.ticket_cmd("issue"),
+                self.topics.ticket_cmd(self.bus.sender, "issue"),
                 command,
                 timeout=self.unit.request_timeout_s,
                 attempts=self.unit.request_attempts,
@@ -285,7 +285,7 @@ class KioskDaemon:
         for command in self._orphans:
             try:
                 result = self.bus.request(
-                    self.topics.ticket_cmd("issue"),
+                    self.topics.ticket_cmd(self.bus.sender, "issue"),
                     command,
                     timeout=self.unit.request_timeout_s,
                     attempts=1,
@@ -319,7 +319,7 @@ class KioskDaemon:
         for command, request_id in self._pending_voids:
             try:
                 self.bus.request(
-                    self.topics.ticket_cmd("void"),
+                    self.topics.ticket_cmd(self.bus.sender, "void"),
                     command,
                     timeout=self.unit.request_timeout_s,
                     attempts=self.unit.request_attempts,
