@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 
 from ..config import parse_broker_url
 
@@ -25,6 +27,11 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two looks at the preferred broker while on another.
 FAIL_BACK_S = 5.0
+
+#: Leaving a broker on purpose still says goodbye there: the broker publishes
+#: the unit's Last Will (its retained ``offline``), so a later move to that
+#: broker never finds the unit "online" from a stay long over.
+LEAVE = ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
 
 
 class BrokerList:
@@ -101,7 +108,7 @@ class BrokerList:
     def go_back(self, client: mqtt.Client, connect: Callable[[str, int], None]) -> None:
         """On the probe's thread: leave a later broker for the first one."""
         with self.moving():
-            client.disconnect()
+            client.disconnect(reasoncode=LEAVE)
             client.loop_stop()
         if not self.closed:
             connect(*self.current)
