@@ -213,7 +213,8 @@ class MasterDaemon:
             self._answer(msg, body)
         if changed:
             self.publish_changes(changed)
-        self.publish_events()
+        if self.store.events_added:  # the outbox is read when it may have grown
+            self.publish_events()
         self.requests.publish()  # SMS stage events
 
     def _apply(self, msg: Message, changed: Changes) -> tuple[dict[str, Any], bool] | None:

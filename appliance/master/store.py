@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
 from .schema import MIGRATIONS
 
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
+_STATE, _PRIORITY = TICKET_COLUMNS.index("state"), TICKET_COLUMNS.index("priority")
 _UPSERT_TICKET = (
     f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
     f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
@@ -47,6 +48,8 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._savepoints = 0
+        #: Events added since the outbox was last read (a rolled-back one too).
+        self.events_added = 0
         self._broken = False
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,10 +160,9 @@ class Store:
         # that name the old one.
         for tid in sorted(changes.tickets):
             t = state.tickets[tid]
-            row = asdict(t)
-            row["state"] = str(t.state)
-            row["priority"] = int(t.priority)
-            self.db.execute(_UPSERT_TICKET, [row[c] for c in TICKET_COLUMNS])
+            row = [getattr(t, c) for c in TICKET_COLUMNS]
+            row[_STATE], row[_PRIORITY] = str(t.state), int(t.priority)
+            self.db.execute(_UPSERT_TICKET, row)
         for cid in sorted(changes.counters):
             c = state.counters[cid]
             self.db.execute(
@@ -230,6 +232,7 @@ class Store:
 
     # -- event outbox -----------------------------------------------------
     def add_event(self, event_id: str, kind: str, payload: dict[str, Any], now: float) -> int:
+        self.events_added += 1
         cur = self.db.execute(
             "INSERT OR IGNORE INTO events (id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
             (event_id, kind, json.dumps(payload, ensure_ascii=False), now),
@@ -237,6 +240,7 @@ class Store:
         return int(cur.lastrowid or 0)
 
     def unpublished_events(self) -> list[tuple[int, str, dict[str, Any]]]:
+        self.events_added = 0
         rows = self.db.execute(
             "SELECT seq, kind, payload FROM events WHERE published = 0 ORDER BY seq"
         ).fetchall()
