@@ -45,8 +45,11 @@ log = logging.getLogger(__name__)
 #: White rows above and below a drawing on its own canvas: ink there would
 #: have spilt onto a neighbour in a full render.
 SPILL_ROWS = 48
-#: Drawings kept besides the pinned ones (people-ahead lines, recent numbers).
+#: Drawings kept besides the pinned ones (recent numbers, times of day).
 RECENT = 128
+#: People ahead (0 up to this) and minutes of wait (1 up to this) whose lines
+#: are drawn at start and kept: nearly every ticket of a day says one of them.
+QUEUE_LINES = 100
 
 Key = tuple[Hashable, ...]
 
@@ -156,11 +159,31 @@ class TicketBands:
                     a, b = self._lay_out(first).keys, self._lay_out(second).keys
                 except _Uncacheable:
                     continue
-                with self._lock:
-                    for key in set(a) & set(b):
-                        drawing = self._recent.pop(key, None)
-                        if drawing is not None:
-                            self._pinned[key] = drawing
+                self._pin(set(a) & set(b))
+        self._warm_queue_lines()
+
+    def _warm_queue_lines(self) -> None:
+        """Draw and keep the people-ahead and wait lines of :data:`QUEUE_LINES`
+        tickets: the same ticket with only those varied, its other drawings
+        ready, leaves exactly those lines new."""
+        if not self.config.services:
+            return
+        # Without a reference: no QR code to make for each.
+        face = replace(sample_face(self.config, self.config.services[0].id), reference="")
+        try:
+            known = set(self._lay_out(face).keys)
+            for n in range(QUEUE_LINES + 1):
+                varied = replace(face, people_ahead=n, wait_minutes=float(max(1, n)))
+                self._pin(set(self._lay_out(varied).keys) - known)
+        except _Uncacheable:
+            return
+
+    def _pin(self, keys: set[Key]) -> None:
+        with self._lock:
+            for key in keys:
+                drawing = self._recent.pop(key, None)
+                if drawing is not None:
+                    self._pinned[key] = drawing
 
     def for_config(self, config: Config) -> TicketBands:
         """This cache if ``config`` is the one it was built for, else a new one."""

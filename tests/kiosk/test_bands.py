@@ -72,6 +72,19 @@ def test_a_press_draws_only_what_changed(cfg: Config, warm: TicketBands) -> None
     assert warm.drawn - drawn == 1  # only the QR code differs
 
 
+def test_the_queue_lines_are_ready_from_the_start(cfg: Config, warm: TicketBands) -> None:
+    """People ahead and minutes of wait up to QUEUE_LINES are drawn at start:
+    a press with them draws two drawings fewer than one past that range,
+    and both print the bytes of a full render."""
+    new = []
+    for n, (ahead, minutes) in enumerate([(57, 93.0), (bands.QUEUE_LINES + 3, 400.0)]):
+        face = replace(pressed(cfg, "building", 700 + n), people_ahead=ahead, wait_minutes=minutes)
+        drawn = warm.drawn
+        assert warm.job(face) == full_job(cfg, face, warm)
+        new.append(warm.drawn - drawn)
+    assert new[1] == new[0] + 2
+
+
 def test_static_bands_are_bounded_by_the_configuration(cfg: Config, warm: TicketBands) -> None:
     pinned = warm.pinned_bytes
     for n in range(200, 340):
