@@ -221,8 +221,7 @@ class MasterDaemon:
             self._answer(msg, body)
         if changed:
             self.publish_changes(changed)
-        if self.store.events_added:  # the outbox is read when it may have grown
-            self.publish_events()
+        self.publish_events()
         self.requests.publish()  # SMS stage events
 
     def _apply(self, msg: Message, changed: Changes) -> tuple[dict[str, Any], bool] | None:
@@ -376,9 +375,12 @@ class MasterDaemon:
         for sid in sorted(self._affected_services(changes)):
             self.bus.publish(self.topics.service_state(sid), self.views.service(sid), retain=True)
 
-    def publish_events(self) -> None:
-        """The outbox's events not yet out, and the central feed's changes."""
+    def publish_events(self, *, everything: bool = False) -> None:
+        """The central feed's changes, and the outbox's events not yet out
+        (read when one was added since, or ``everything``)."""
         self.feed.publish()
+        if not (everything or self.store.events_added):
+            return
         inflight = {seq for seq, _ in self._inflight}
         for seq, kind, payload in self.store.unpublished_events():
             if seq not in inflight:
@@ -399,7 +401,7 @@ class MasterDaemon:
         for s in self.config.services:
             self.bus.publish(self.topics.service_state(s.id), self.views.service(s.id), retain=True)
         self._inflight.clear()
-        self.publish_events()
+        self.publish_events(everything=True)
         self.feed.republish()
         self.requests.publish(force=True)  # SMS stage events not yet acknowledged
 
