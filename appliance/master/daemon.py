@@ -61,8 +61,11 @@ class MasterDaemon:
         db_path: str,
         broker_url: str | None = None,
         clock: Clock = time.time,
+        unit: str | None = None,
     ) -> None:
         self.config = config
+        #: This master's unit id (one of ``ha.candidates`` with a standby).
+        self.unit = unit or config.master.unit
         self.clock = clock
         self.store = Store(db_path)
         self.engine = self._load_engine()
@@ -70,7 +73,7 @@ class MasterDaemon:
         self.bus = BusClient(
             config,
             role="master",
-            unit=config.master.unit,
+            unit=self.unit,
             broker_url=broker_url,
             persistent=True,
         )
@@ -84,6 +87,7 @@ class MasterDaemon:
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
         self._last_purge = 0.0
+        self.tick_s = HOUSEKEEPING_S
         self.topics = self.bus.topics
         self.notifier = Notifier()
 
@@ -137,14 +141,14 @@ class MasterDaemon:
             signal.signal(signal.SIGTERM, lambda *_: self.stop())
             signal.signal(signal.SIGINT, lambda *_: self.stop())
         self.start()
-        log.info("master %s serving branch %s", self.config.master.unit, self.config.branch.id)
+        log.info("master %s serving branch %s", self.unit, self.config.branch.id)
         # Ready once the database is open and the bus is started: commands
         # sent before the broker answers wait in the persistent session.
         self.notifier.ready(f"serving branch {self.config.branch.id}")
         try:
             while not self._stop.is_set():
                 self.notifier.alive()
-                controls, batch = self.inbox.take(MAX_BATCH, HOUSEKEEPING_S)
+                controls, batch = self.inbox.take(MAX_BATCH, self.tick_s)
                 try:
                     for task in controls:
                         self._control(task)
@@ -201,7 +205,11 @@ class MasterDaemon:
         except Exception as exc:  # the transaction failed: nothing of the batch holds
             log.exception("could not commit %d command(s)", len(batch))
             self._reload()
-            lost = {"ok": False, "error": {"code": "storage", "message": f"not saved: {exc}"}}
+            code, text = (
+                getattr(exc, "code", "storage"),
+                getattr(exc, "message", f"not saved: {exc}"),
+            )
+            lost = {"ok": False, "error": {"code": code, "message": text}}
             done = {id(m): (a, w) for m, a, w in answers}
             answers = []
             for m in batch:

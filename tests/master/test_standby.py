@@ -1,0 +1,104 @@
+"""The standby master on a real three-member etcd cluster: takeover after a
+kill -9, a paused master fenced, etcd members lost."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.errors import BusError, QueueError
+from appliance.sim.harness.broker import Mosquitto
+from appliance.sim.harness.etcd import EtcdCluster
+from appliance.sim.harness.procs import wait_until
+from tests.support.etcd import HaBranch, ha_branch
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdCluster]:
+    """One cluster for the module; each test's branch has keys of its own."""
+    with EtcdCluster(tmp_path_factory.mktemp("etcd")) as c:
+        yield c
+
+
+def labels(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT label FROM tickets ORDER BY id")]
+
+
+def issue_until_answered(b: HaBranch, cid: str, within_s: float = 20.0) -> dict[str, object]:
+    """A kiosk's retries of one command id until some master answers it."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return b.issue(cid, timeout=1.0)
+        except BusError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_kill_9_of_the_active_master(
+    broker: Mosquitto, cluster: EtcdCluster, tmp_path: Path
+) -> None:
+    with ha_branch(tmp_path, broker.url, cluster) as b:
+        first = b.active()
+        assert first is not None
+        acked = {f"k{i}": b.issue(f"k{i}")["ticket"]["number"] for i in range(5)}
+        b.masters[first].kill()
+        # Retries of new commands (and of an acknowledged one) until the standby serves.
+        for i in range(5, 10):
+            acked[f"k{i}"] = issue_until_answered(b, f"k{i}")["ticket"]["number"]
+        second = b.wait_active()
+        assert second is not None and second != first, b.logs()
+        again = b.issue("k2")  # a kiosk retrying an id the dead master answered
+        assert again["ticket"]["number"] == acked["k2"]
+        numbers = list(acked.values())
+        assert len(set(numbers)) == len(numbers) == 10  # no number issued twice
+        assert numbers == [f"A{i:03d}" for i in range(1, 11)]
+        assert b.status(second)["ha"] == "active" and b.status(second)["log_seq"] >= 10
+    # Every acknowledged ticket is in the new master's database.
+    assert labels(b.dbs[second]) == numbers
+
+
+def test_a_paused_master_is_fenced(broker: Mosquitto, cluster: EtcdCluster, tmp_path: Path) -> None:
+    with ha_branch(tmp_path, broker.url, cluster, lease_s=1.0) as b:
+        first = b.active()
+        assert first is not None
+        b.issue("p0")
+        b.masters[first].signal(signal.SIGSTOP)  # longer than its lease
+        second = b.wait_active(other_than=first)
+        assert second is not None, b.logs()
+        during = [issue_until_answered(b, f"p{i}")["ticket"]["number"] for i in (1, 2)]
+        b.masters[first].signal(signal.SIGCONT)
+        # Commands sent while it slept wait in its session: it tries them, is
+        # refused by etcd (or finds its lease gone first) and steps down.
+        assert wait_until(lambda: b.status(first).get("state") == "standby", 10), b.logs()
+        after = [b.issue(f"q{i}")["ticket"]["number"] for i in range(3)]
+        numbers = ["A001", *during, *after]
+        assert numbers == [f"A{i:03d}" for i in range(1, 7)]
+    assert labels(b.dbs[second]) == numbers
+    # The old master followed the log: the same tickets, nothing of its own.
+    assert wait_until(lambda: labels(b.dbs[first]) == numbers, 5)
+
+
+def test_issue_with_one_etcd_member_down_and_refused_with_two(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    with EtcdCluster(tmp_path / "etcd") as c, ha_branch(tmp_path, broker.url, c) as b:
+        b.issue("e0")
+        c.kill_member(0)
+        assert issue_until_answered(b, "e1")["ticket"]["number"] == "A002"
+        c.kill_member(1)
+        with pytest.raises(QueueError) as refused:
+            b.issue("e2", timeout=15.0)
+        assert refused.value.code == "no_quorum"
+        c.start_member(0)
+        c.start_member(1)
+        c.wait_healthy()
+        # Quorum is back: the same command id is applied now, once.
+        answer = issue_until_answered(b, "e2")
+        assert answer["ticket"]["number"] in ("A003", "A004")
