@@ -105,6 +105,14 @@ class Config:
                 yield f"ha.candidates[{i}]", f"unit id {unit!r} is another unit's"
         if self.master.unit not in self.ha.candidates:
             yield "ha.candidates", f"master.unit {self.master.unit!r} must be a candidate"
+        for i, k in enumerate(self.kiosks):
+            # The master answers no_quorum after ha.request_timeout_s: the kiosk must wait longer.
+            if k.request_timeout_s * k.request_attempts <= self.ha.request_timeout_s:
+                yield (
+                    f"kiosks[{i}].request_timeout_s",
+                    f"request_timeout_s x request_attempts must exceed ha.request_timeout_s"
+                    f" ({self.ha.request_timeout_s:g} s), or the kiosk never sees no_quorum",
+                )
 
     # -- look-ups -----------------------------------------------------------
     def service(self, key: str) -> Service:

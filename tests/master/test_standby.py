@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from appliance.errors import BusError, QueueError
+from appliance.errors import BusError
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import wait_until
 from tests.support.etcd import HaBranch, ha_branch
+from tests.support.kiosk import PIN_BUILDING, Rig, kiosk_unit
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +86,37 @@ def test_a_paused_master_is_fenced(broker: Mosquitto, cluster: EtcdCluster, tmp_
     assert wait_until(lambda: labels(b.dbs[first]) == numbers, 5)
 
 
-def test_issue_with_one_etcd_member_down_and_refused_with_two(
+def test_a_kiosk_issues_with_one_etcd_member_down_and_shows_no_quorum_with_two(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
     with EtcdCluster(tmp_path / "etcd") as c, ha_branch(tmp_path, broker.url, c) as b:
-        b.issue("e0")
-        c.kill_member(0)
-        assert issue_until_answered(b, "e1")["ticket"]["number"] == "A002"
-        c.kill_member(1)
-        with pytest.raises(QueueError) as refused:
-            b.issue("e2", timeout=15.0)
-        assert refused.value.code == "no_quorum"
-        c.start_member(0)
-        c.start_member(1)
-        c.wait_healthy()
-        # Quorum is back: the same command id is applied now, once.
-        answer = issue_until_answered(b, "e2")
-        assert answer["ticket"]["number"] in ("A003", "A004")
+        k = Rig(b, kiosk_unit(request_timeout_s=2.0, request_attempts=3))  # type: ignore[arg-type]
+        try:
+            k.press(PIN_BUILDING)
+            assert k.wait_printed(1, 10)
+            c.kill_member(0)
+            k.clock.advance(3)  # past the kiosk's cooldown
+            k.press(PIN_BUILDING)
+            assert k.wait_printed(2, 15), b.logs()
+            c.kill_member(1)
+            k.clock.advance(3)
+            k.press(PIN_BUILDING)
+            # Two of three down: refused with a code the kiosk shows, nothing printed.
+            k.wait_status("degraded", fault="no_quorum")
+            assert len(k.kiosk.counts.history) == 2
+            c.start_member(0)
+            c.start_member(1)
+            c.wait_healthy()
+            k.clock.advance(3)
+            k.press(PIN_BUILDING)
+            assert k.wait_printed(3, 20), b.logs()
+            printed = [h.result["ticket"]["number"] for h in k.kiosk.counts.history]
+        finally:
+            k.close()
+    active = b.wait_active() or "master"
+    # The refused press was asked again once etcd answered, and voided if it
+    # had been saved after all: no number is both printed and issued twice.
+    assert len(set(printed)) == 3
+    with sqlite3.connect(b.dbs[active]) as conn:
+        states = dict(conn.execute("SELECT label, state FROM tickets"))
+    assert all(states[label] == "waiting" for label in printed)

@@ -118,6 +118,12 @@ def test_the_ha_section_is_checked(tmp_path: Path) -> None:
     paths = {p for p, _ in err.value.problems}
     assert {"ha.endpoints[1]", "ha.endpoints", "ha.candidates[1]", "ha.ca_file"} <= paths
     assert {"ha.lease_s", "ha.candidates"} <= paths  # too short; master.unit is no candidate
+    slow = text.replace("[[kiosks]]", "[[kiosks]]\nrequest_timeout_s = 0.5\nrequest_attempts = 1", 1)
+    ok_ha = '\n[ha]\nendpoints = ["http://10.0.0.1:2379"]\ncandidates = ["master", "master-b"]\n'
+    with pytest.raises(ConfigError) as err:
+        parse_config(slow + ok_ha)
+    assert [p for p, _ in err.value.problems] == ["kiosks[0].request_timeout_s"]
+    assert parse_config(text + ok_ha).ha is not None
     assert parse_config(text).ha is None  # off by default
 
 

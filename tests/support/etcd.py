@@ -45,6 +45,7 @@ class HaBranch:
         with self.config_path.open("a", encoding="utf-8") as f:
             f.write(ha_section(cluster.endpoints, **ha))
         self.config: Config = load_config(self.config_path)
+        self.broker_url = broker_url
         self.topics = Topics(self.config.branch.id)
         self.cluster = cluster
         self.dbs = {u: tmp_path / f"{u}.db" for u in CANDIDATES}
@@ -66,6 +67,9 @@ class HaBranch:
             daemon.start()
         assert self.wait_active() is not None, self.logs()
         return self
+
+    def config_topics(self) -> Topics:
+        return self.topics
 
     def status(self, unit: str) -> dict[str, Any]:
         return self.watch.latest(self.topics.status("master", unit)) or {}
