@@ -60,6 +60,9 @@ setup(
         # The day report's PDF: HTML/CSS laid out with Pango and HarfBuzz (shaped,
         # selectable Arabic text), charts as SVG.
         "weasyprint>=62",
+        # The central store of many branches (appliance/central): PostgreSQL
+        # through psycopg 3; the binary wheel carries its own libpq.
+        "psycopg[binary]>=3.1",
     ],
     extras_require={
         "test": [
