@@ -39,7 +39,7 @@ class Ha:
         maximum=60.0,
     )
     request_timeout_s: float = setting(
-        "Seconds one etcd request may take before the next member is tried; a command"
+        "Seconds an etcd request may take in all, each member tried in turn; a command"
         " that no member commits in time is refused with `no_quorum`.",
         default=3.0,
         minimum=0.5,

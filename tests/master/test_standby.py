@@ -17,6 +17,7 @@ from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import wait_until
 from tests.support.etcd import HaBranch, ha_branch
 from tests.support.kiosk import PIN_BUILDING, Rig, kiosk_unit
+from tests.support.selftest import nidaa, nidaa_json
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,14 @@ def test_kill_9_of_the_active_master(
         numbers = list(acked.values())
         assert len(set(numbers)) == len(numbers) == 10  # no number issued twice
         assert numbers == [f"A{i:03d}" for i in range(1, 11)]
-        assert b.status(second)["ha"] == "active" and b.status(second)["log_seq"] >= 10
+        assert wait_until(lambda: b.status(second).get("log_seq", 0) >= 10, 10)
+        assert b.status(second)["ha"] == "active"
+        # The standby died: `nidaa status` names the active master and etcd's health.
+        common = ("--config", str(b.config_path), "--broker", broker.url)
+        _, out, _ = nidaa("status", *common)
+        assert f"standby: active master {second};" in out and "etcd 3/3 members up" in out
+        _, report = nidaa_json("status", *common)
+        assert report["standby"]["active"] == second and report["standby"]["log_seq"] >= 10
     # Every acknowledged ticket is in the new master's database.
     assert labels(b.dbs[second]) == numbers
 

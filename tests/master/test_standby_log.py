@@ -15,6 +15,7 @@ from appliance.master.standby import Standby
 from appliance.master.store import Store
 from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import wait_until
+from appliance.tech.accounts import accounts
 from tests.support import EXAMPLE_CONFIG, write_config
 from tests.support.etcd import ha_section
 
@@ -118,12 +119,16 @@ def test_the_ha_section_is_checked(tmp_path: Path) -> None:
     paths = {p for p, _ in err.value.problems}
     assert {"ha.endpoints[1]", "ha.endpoints", "ha.candidates[1]", "ha.ca_file"} <= paths
     assert {"ha.lease_s", "ha.candidates"} <= paths  # too short; master.unit is no candidate
-    slow = text.replace("[[kiosks]]", "[[kiosks]]\nrequest_timeout_s = 0.5\nrequest_attempts = 1", 1)
+    slow = text.replace(
+        "[[kiosks]]", "[[kiosks]]\nrequest_timeout_s = 0.5\nrequest_attempts = 1", 1
+    )
     ok_ha = '\n[ha]\nendpoints = ["http://10.0.0.1:2379"]\ncandidates = ["master", "master-b"]\n'
     with pytest.raises(ConfigError) as err:
         parse_config(slow + ok_ha)
     assert [p for p, _ in err.value.problems] == ["kiosks[0].request_timeout_s"]
-    assert parse_config(text + ok_ha).ha is not None
+    with_ha = parse_config(text + ok_ha)
+    # The standby candidate gets a master's broker account from nidaa provision.
+    assert ("master-b", "master") in {(a.username, a.role) for a in accounts(with_ha)}
     assert parse_config(text).ha is None  # off by default
 
 
