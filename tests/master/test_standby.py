@@ -128,3 +128,24 @@ def test_a_kiosk_issues_with_one_etcd_member_down_and_shows_no_quorum_with_two(
     with sqlite3.connect(b.dbs[active]) as conn:
         states = dict(conn.execute("SELECT label, state FROM tickets"))
     assert all(states[label] == "waiting" for label in printed)
+
+
+def test_the_master_pi_lost_with_its_broker(cluster: EtcdCluster, tmp_path: Path) -> None:
+    """Mosquitto on both candidates' Pis: the first Pi (its broker and its
+    master) dies; every unit moves to the second broker and the standby
+    serves; once the first broker is back the units return to it."""
+    with (
+        Mosquitto(tmp_path / "broker-a") as a,
+        Mosquitto(tmp_path / "broker-b") as second_broker,
+        ha_branch(tmp_path, a.url, cluster, fallback_brokers=[second_broker.url]) as b,
+    ):
+        first = b.active()
+        assert first is not None
+        assert b.issue("b0")["ticket"]["number"] == "A001"
+        a.stop(kill=True)
+        b.masters[first].kill()  # the whole Pi
+        assert issue_until_answered(b, "b1", 30)["ticket"]["number"] == "A002", b.logs()
+        a.start()
+        assert wait_until(lambda: b.client.port == a.port, 20)  # back to the first broker
+        second_broker.stop(kill=True)
+        assert issue_until_answered(b, "b2", 30)["ticket"]["number"] == "A003", b.logs()

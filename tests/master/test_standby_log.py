@@ -119,6 +119,14 @@ def test_the_ha_section_is_checked(tmp_path: Path) -> None:
     paths = {p for p, _ in err.value.problems}
     assert {"ha.endpoints[1]", "ha.endpoints", "ha.candidates[1]", "ha.ca_file"} <= paths
     assert {"ha.lease_s", "ha.candidates"} <= paths  # too short; master.unit is no candidate
+    mixed = text.replace(
+        'url = "mqtt://127.0.0.1:1883"',
+        'url = "mqtt://127.0.0.1:1883"\nfallback_urls = ["mqtts://10.0.0.2:8883"]',
+        1,
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(mixed)
+    assert [p for p, _ in err.value.problems] == ["broker.fallback_urls[0]"]
     slow = text.replace(
         "[[kiosks]]", "[[kiosks]]\nrequest_timeout_s = 0.5\nrequest_attempts = 1", 1
     )

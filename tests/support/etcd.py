@@ -40,8 +40,17 @@ class HaBranch:
     """Two master candidates (real processes, one database each) on one
     broker and one etcd cluster, and a client to send commands."""
 
-    def __init__(self, tmp_path: Path, broker_url: str, cluster: EtcdCluster, **ha: Any) -> None:
-        self.config_path = write_config(tmp_path, broker_url)
+    def __init__(
+        self,
+        tmp_path: Path,
+        broker_url: str,
+        cluster: EtcdCluster,
+        fallback_brokers: list[str] | None = None,
+        **ha: Any,
+    ) -> None:
+        url = f'url = "{broker_url}"'
+        more = f"\nfallback_urls = {json.dumps(fallback_brokers)}" if fallback_brokers else ""
+        self.config_path = write_config(tmp_path, broker_url, replace={url: url + more})
         with self.config_path.open("a", encoding="utf-8") as f:
             f.write(ha_section(cluster.endpoints, **ha))
         self.config: Config = load_config(self.config_path)
@@ -108,9 +117,13 @@ class HaBranch:
 
 @contextmanager
 def ha_branch(
-    tmp_path: Path, broker_url: str, cluster: EtcdCluster, **ha: Any
+    tmp_path: Path,
+    broker_url: str,
+    cluster: EtcdCluster,
+    fallback_brokers: list[str] | None = None,
+    **ha: Any,
 ) -> Iterator[HaBranch]:
-    branch = HaBranch(tmp_path, broker_url, cluster, **ha)
+    branch = HaBranch(tmp_path, broker_url, cluster, fallback_brokers, **ha)
     try:
         yield branch.start()
     finally:
