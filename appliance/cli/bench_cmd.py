@@ -36,16 +36,28 @@ def register(sub: Any) -> None:
         help="also time issue and call-next with N past tickets in the database, beside an "
         "empty one",
     )
+    p.add_argument(
+        "--standby",
+        action="store_true",
+        help="only the standby master: issue and call-next with etcd in every commit, beside"
+        " the floor with one etcd transaction (a private three-member cluster; docs/standby.md)",
+    )
     p.set_defaults(func=bench)
 
 
 def bench(args: argparse.Namespace, env: Environment) -> int:
-    result = run_bench(
-        args.config,
-        samples=max(20, args.samples),
-        day_tickets=max(0, args.day_tickets or 0),
-        history=max(0, args.history),
-    )
+    if args.standby:
+        from ..sim.bench.standby import standby_figures
+
+        result = {"samples": max(20, args.samples)}
+        result.update(standby_figures(args.config, result["samples"]))
+    else:
+        result = run_bench(
+            args.config,
+            samples=max(20, args.samples),
+            day_tickets=max(0, args.day_tickets or 0),
+            history=max(0, args.history),
+        )
     if args.json:
         env.json(result)
     else:

@@ -60,13 +60,11 @@ def write_branch(
         )
     }
     if standby is not None:
-        from .chaos_standby import master_units
-
         doc["ha"] = standby.ha_section()
         doc["broker"]["fallback_urls"] = [standby.second_broker.url]
         common = ["--config", str(config_path)]  # no override: units fail over between brokers
-        units = {u: Unit(u, "master", args, units_dir / u) for u, (args, _) in
-                 master_units(common, out).items()}  # fmt: skip
+        units = {u: Unit(u, "master", ["master", *common, "--db", str(out / f"{u}.db"), "--unit", u],
+                         units_dir / u) for u in standby.ha_section()["candidates"]}  # fmt: skip
     base = (doc.get("kiosks") or [None])[0] or _kiosk_from_services(doc)
     doc["kiosks"] = []
     buttons: dict[str, list[int]] = {}

@@ -65,15 +65,6 @@ class Standby:
         return unit if isinstance(unit, str) else None
 
 
-def master_units(common: list[str], out: Path) -> dict[str, tuple[list[str], Path]]:
-    """Each candidate's ``nidaa master`` arguments and database."""
-    units = {}
-    for unit in CANDIDATES:
-        db = out / f"{unit}.db"
-        units[unit] = (["master", *common, "--db", str(db), "--unit", unit], db)
-    return units
-
-
 def newest_db(dbs: list[Path]) -> Path:
     """The candidate database holding the most of the log (both, once settled)."""
 
