@@ -48,7 +48,11 @@ class BusClient:
     """A unit's connection to the branch broker.
 
     ``role`` and ``unit`` name the unit in its status topic; ``client_id``
-    defaults to the unit id, which the broker's ACLs use for reply topics.
+    defaults to the unit id.  :attr:`sender` is the unit id its commands name
+    (``cmd/<sender>/...``) and its reply topic is under
+    (``reply/<sender>/<client id>``): a unit's own id, or for a tool the
+    account it logs in with (the technician's ``tech``), which is all the
+    broker lets it publish under.
     ``persistent`` keeps the MQTT session (and QoS 1 messages queued for the
     unit) across disconnections.  ``presence=False`` is for tools (the
     technician's CLI) that are not units: no status, no Last Will.
@@ -103,7 +107,6 @@ class BusClient:
         self._connect_callbacks: list[Callable[[], None]] = []
         self._pending: dict[bytes, Pending] = {}
         self._health = Presence(role, unit)
-        self.reply_topic = self.topics.reply(self.client_id)
 
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -119,8 +122,12 @@ class BusClient:
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_unrouted
-        self._client.message_callback_add(self.reply_topic, self._on_reply)
         self.username = log_in(self._client, config, credential, tls=tls)
+        #: The unit id this client's commands name: the broker's rules let an
+        #: account publish commands only under its own user name.
+        self.sender = unit if presence else (self.username or unit)
+        self.reply_topic = self.topics.reply(self.sender, self.client_id)
+        self._client.message_callback_add(self.reply_topic, self._on_reply)
         if presence:
             self._client.will_set(
                 self.topics.status(role, unit),

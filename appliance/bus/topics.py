@@ -3,17 +3,25 @@
 All topics live under ``nidaa/<branch>/``.  The layout is chosen so that a
 Mosquitto ACL can grant each role exactly what it needs:
 
-=====================================  =========================================
-``cmd/ticket/<action>``                ticket commands (kiosks: ``issue``, ``void``)
-``cmd/counter/<counter>/<action>``     a counter's commands (that counter only)
-``cmd/queue/<action>``                 read-only queries (``snapshot``)
-``cmd/request/<action>``               SMS request commands (clerks, back office)
-``reply/<client id>``                  answers to one client's requests
-``status/<role>/<unit>``               retained presence and health of a unit
-``state/counter/<counter>``            retained: who is served at a counter
-``state/service/<service>``            retained: waiting count and estimate
-``event/<kind>``                       events with ids (``call``, ``stage``)
-=====================================  =========================================
+==========================================  ======================================
+``cmd/<unit>/ticket/<action>``              ticket commands (kiosks: ``issue``, ``void``)
+``cmd/<unit>/counter/<counter>/<action>``   a counter's commands (its unit: that counter only)
+``cmd/<unit>/queue/<action>``               read-only queries (``snapshot``)
+``cmd/<unit>/request/<action>``             SMS request commands (clerks, back office, gateway)
+``reply/<unit>/<client id>``                answers to one client's requests
+``status/<role>/<unit>``                    retained presence and health of a unit
+``state/counter/<counter>``                 retained: who is served at a counter
+``state/service/<service>``                 retained: waiting count and estimate
+``event/<kind>``                            events with ids (``call``, ``stage``)
+==========================================  ======================================
+
+**The second level of a command topic is the sending unit's id**, and the
+broker lets each unit's account publish only under its own
+(``cmd/k1/...`` for kiosk ``k1``): the master takes the requester from that
+level, never from the payload or the reply topic.  A request's reply topic
+must be under the same unit (``reply/k1/k1``; the technician's tools, which
+connect with ids of their own, ``reply/tech/<client id>``); the master
+refuses any other before applying anything.
 """
 
 from __future__ import annotations
@@ -35,12 +43,31 @@ COUNTER_ACTIONS = (
 )
 QUEUE_ACTIONS = ("snapshot",)
 EVENT_KINDS = ("call", "stage")
+#: Command groups but ``counter``, whose topics name the counter too.
+COMMAND_GROUPS = ("ticket", "queue", "request")
 
 
 def _check_level(value: str, what: str) -> str:
     if not value or any(ch in value for ch in "/+#\x00"):
         raise ValueError(f"{what} {value!r} cannot be used in an MQTT topic")
     return value
+
+
+@dataclass(frozen=True)
+class CommandTopic:
+    """A command topic, split: who sent it, and what it asks."""
+
+    unit: str
+    group: str
+    action: str
+    counter: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``ticket/issue``, ``counter/w1/call-next``: the command without its sender."""
+        if self.counter is not None:
+            return f"{self.group}/{self.counter}/{self.action}"
+        return f"{self.group}/{self.action}"
 
 
 @dataclass(frozen=True)
@@ -57,25 +84,31 @@ class Topics:
         return f"{ROOT}/{self.branch}"
 
     # -- commands ---------------------------------------------------------
-    def ticket_cmd(self, action: str) -> str:
-        return f"{self.base}/cmd/ticket/{_check_level(action, 'action')}"
+    # ``unit`` is the sender: the broker lets a unit publish only under its own.
+    def ticket_cmd(self, unit: str, action: str) -> str:
+        return f"{self._cmd(unit)}/ticket/{_check_level(action, 'action')}"
 
-    def counter_cmd(self, counter: str, action: str) -> str:
+    def counter_cmd(self, unit: str, counter: str, action: str) -> str:
         counter = _check_level(counter, "counter id")
-        return f"{self.base}/cmd/counter/{counter}/{_check_level(action, 'action')}"
+        return f"{self._cmd(unit)}/counter/{counter}/{_check_level(action, 'action')}"
 
-    def queue_cmd(self, action: str) -> str:
-        return f"{self.base}/cmd/queue/{_check_level(action, 'action')}"
+    def queue_cmd(self, unit: str, action: str) -> str:
+        return f"{self._cmd(unit)}/queue/{_check_level(action, 'action')}"
 
-    def request_cmd(self, action: str) -> str:
-        return f"{self.base}/cmd/request/{_check_level(action, 'action')}"
+    def request_cmd(self, unit: str, action: str) -> str:
+        return f"{self._cmd(unit)}/request/{_check_level(action, 'action')}"
+
+    def _cmd(self, unit: str) -> str:
+        return f"{self.base}/cmd/{_check_level(unit, 'unit id')}"
 
     @property
     def all_commands(self) -> str:
         return f"{self.base}/cmd/#"
 
-    def reply(self, client_id: str) -> str:
-        return f"{self.base}/reply/{_check_level(client_id, 'client id')}"
+    def reply(self, unit: str, client_id: str) -> str:
+        """Where the master answers ``client_id``, a client of ``unit``."""
+        unit = _check_level(unit, "unit id")
+        return f"{self.base}/reply/{unit}/{_check_level(client_id, 'client id')}"
 
     # -- presence ---------------------------------------------------------
     def status(self, role: str, unit: str) -> str:
@@ -105,16 +138,16 @@ class Topics:
         return f"{self.base}/event/{_check_level(kind, 'event kind')}"
 
     # -- ACL filters -------------------------------------------------------
-    # Filters for the broker's acl_file (appliance/tech/accounts.py), kept
-    # here so that the ACL follows any change of the layout above.  They
-    # contain wildcards or Mosquitto's %c substitution: never publish to them.
-    def counter_cmds(self, counter: str) -> str:
-        """Every command of one counter."""
-        return f"{self.base}/cmd/counter/{_check_level(counter, 'counter id')}/+"
+    # Filters for the broker's rules (appliance/tech/accounts.py), kept here
+    # so that the rules follow any change of the layout above.  They contain
+    # wildcards: never publish to them.
+    def unit_cmds(self, unit: str) -> str:
+        """Every command a unit may send (the technician's lane)."""
+        return f"{self._cmd(unit)}/#"
 
-    @property
-    def all_request_cmds(self) -> str:
-        return f"{self.base}/cmd/request/+"
+    def counter_cmds(self, unit: str, counter: str) -> str:
+        """Every command of one counter, sent by ``unit``."""
+        return f"{self._cmd(unit)}/counter/{_check_level(counter, 'counter id')}/+"
 
     def role_status(self, role: str) -> str:
         """The status of every unit of one role."""
@@ -128,10 +161,14 @@ class Topics:
     def all_topics(self) -> str:
         return f"{self.base}/#"
 
-    @property
-    def own_reply(self) -> str:
-        """The reply topic of whichever client reads it (Mosquitto's %c)."""
-        return f"{self.base}/reply/%c"
+    # -- the layout before per-unit command topics -------------------------
+    # Used by the security drill alone, as a unit still running that release
+    # would send them: the broker's rules refuse them (CHANGELOG.md).
+    def legacy_ticket_cmd(self, action: str) -> str:
+        return f"{self.base}/cmd/ticket/{_check_level(action, 'action')}"
+
+    def legacy_reply(self, client_id: str) -> str:
+        return f"{self.base}/reply/{_check_level(client_id, 'client id')}"
 
     # -- benchmark ----------------------------------------------------------
     @property
@@ -140,22 +177,33 @@ class Topics:
         return f"{self.base}/bench/echo"
 
     # -- parsing ----------------------------------------------------------
-    def parse_command(self, topic: str) -> tuple[str, str, str | None]:
-        """Split a command topic into ``(group, action, counter)``.
+    def parse_command(self, topic: str) -> CommandTopic:
+        """Split a command topic into its sender, group, action and counter.
 
-        ``group`` is ``ticket``, ``counter``, ``queue`` or ``request``;
-        ``counter`` is set only for counter commands.  Raises ``ValueError``
-        for a topic that is not a command of this branch.
+        Raises ``ValueError`` for a topic that is not a command of this
+        branch (the layout before per-unit command topics included).
         """
         prefix = f"{self.base}/cmd/"
         if not topic.startswith(prefix):
             raise ValueError(f"not a command topic of branch {self.branch!r}: {topic!r}")
         parts = topic[len(prefix) :].split("/")
-        if parts[0] == "counter" and len(parts) == 3:
-            return "counter", parts[2], parts[1]
-        if parts[0] in ("ticket", "queue", "request") and len(parts) == 2:
-            return parts[0], parts[1], None
+        if all(parts):
+            if len(parts) == 4 and parts[1] == "counter":
+                return CommandTopic(parts[0], "counter", parts[3], parts[2])
+            if len(parts) == 3 and parts[1] in COMMAND_GROUPS:
+                return CommandTopic(parts[0], parts[1], parts[2])
         raise ValueError(f"unknown command topic {topic!r}")
+
+    def reply_unit(self, topic: str | None) -> str | None:
+        """The unit a reply topic belongs to (``reply/<unit>/<client id>``,
+        no wildcard), or None for any other topic."""
+        prefix = f"{self.base}/reply/"
+        if not topic or not topic.startswith(prefix):
+            return None
+        parts = topic[len(prefix) :].split("/")
+        if len(parts) != 2 or not all(parts) or any(ch in topic for ch in "+#\x00"):
+            return None
+        return parts[0]
 
     def parse_status(self, topic: str) -> tuple[str, str]:
         """``status/<role>/<unit>`` → ``(role, unit)``."""

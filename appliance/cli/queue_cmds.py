@@ -57,7 +57,7 @@ def ticket_issue(args: argparse.Namespace, env: Environment) -> int:
         try:
             result = send(
                 bus,
-                bus.topics.ticket_cmd("issue"),
+                bus.topics.ticket_cmd(bus.sender, "issue"),
                 args,
                 service=args.service,
                 priority=args.priority,
@@ -87,7 +87,7 @@ def counter_action(args: argparse.Namespace, env: Environment) -> int:
             )
             return ExitCode.USAGE
         extra = {"service": args.service} if args.action == "transfer" else {}
-        result = send(bus, bus.topics.counter_cmd(counter, args.action), args, **extra)
+        result = send(bus, bus.topics.counter_cmd(bus.sender, counter, args.action), args, **extra)
     if args.json:
         env.json(result)
     elif "counter" in result:
@@ -103,7 +103,7 @@ def counter_action(args: argparse.Namespace, env: Environment) -> int:
 
 def queue_snapshot(args: argparse.Namespace, env: Environment) -> int:
     with tool_client(args) as (_cfg, bus):
-        snap = send(bus, bus.topics.queue_cmd("snapshot"), args)
+        snap = send(bus, bus.topics.queue_cmd(bus.sender, "snapshot"), args)
     if args.json:
         env.json(snap)
         return ExitCode.OK

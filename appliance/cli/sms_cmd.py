@@ -102,14 +102,16 @@ def request_register(args: argparse.Namespace, env: Environment) -> int:
     if args.ref:
         payload["ref"] = args.ref
     with tool_client(args) as (_cfg, bus):
-        result = send(bus, bus.topics.request_cmd("register"), args, **payload)
+        result = send(bus, bus.topics.request_cmd(bus.sender, "register"), args, **payload)
     _show_request(args, env, result)
     return ExitCode.OK
 
 
 def request_stage(args: argparse.Namespace, env: Environment) -> int:
     with tool_client(args) as (_cfg, bus):
-        result = send(bus, bus.topics.request_cmd("stage"), args, ref=args.ref, stage=args.stage)
+        result = send(
+            bus, bus.topics.request_cmd(bus.sender, "stage"), args, ref=args.ref, stage=args.stage
+        )
     _show_request(args, env, result)
     return ExitCode.OK
 
@@ -119,7 +121,7 @@ def sms_test(args: argparse.Namespace, env: Environment) -> int:
     if number is None:
         return ExitCode.USAGE
     with tool_client(args) as (_cfg, bus):
-        result = send(bus, bus.topics.request_cmd("test"), args, phone=number)
+        result = send(bus, bus.topics.request_cmd(bus.sender, "test"), args, phone=number)
     if args.json:
         env.json(result)
     else:

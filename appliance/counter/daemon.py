@@ -206,7 +206,7 @@ class CounterDaemon:
             if job is None:
                 return
             body = {"id": new_command_id(self.unit.unit), **job.payload}
-            topic = self.topics.counter_cmd(self.counter, job.action)
+            topic = self.topics.counter_cmd(self.bus.sender, self.counter, job.action)
             outcome: dict[str, Any] | str
             try:
                 # The same id on every attempt: the master applies it once.

@@ -222,7 +222,7 @@ class KioskDaemon:
         self.journal.asked(command)
         try:
             result = self.bus.request(
-                self.topics.ticket_cmd("issue"),
+                self.topics.ticket_cmd(self.bus.sender, "issue"),
                 command,
                 timeout=self.unit.request_timeout_s,
                 attempts=self.unit.request_attempts,
@@ -296,7 +296,7 @@ class KioskDaemon:
         for command in self._orphans:
             try:
                 result = self.bus.request(
-                    self.topics.ticket_cmd("issue"),
+                    self.topics.ticket_cmd(self.bus.sender, "issue"),
                     command,
                     timeout=self.unit.request_timeout_s,
                     attempts=1,
@@ -333,7 +333,7 @@ class KioskDaemon:
         for command, request_id in self._pending_voids:
             try:
                 self.bus.request(
-                    self.topics.ticket_cmd("void"),
+                    self.topics.ticket_cmd(self.bus.sender, "void"),
                     command,
                     timeout=self.unit.request_timeout_s,
                     attempts=self.unit.request_attempts,

@@ -1,10 +1,15 @@
 """Who asks, and what they may do: the master's least-authority checks.
 
-The requester of a command is the last level of its ResponseTopic: the ACL
-lets a client read only ``reply/<its client id>``, so a unit that names
-another's gets no answer.  A unit of the branch may name only its own reply
-topic, for commands its role may send; requesters that are no unit of the
-branch (tools, made-up names) share one lane and one rate limit.
+The requester of a command is the unit its topic names
+(``cmd/<unit>/...``): the broker lets each unit's account publish commands
+only under its own unit id, so that level is proved by the password, never
+taken from the payload or the reply topic.  The reply topic must be the
+requester's own (``reply/<unit>/<client id>``), or the request is refused
+before anything is applied.  A unit's role bounds the commands it may send
+(a kiosk takes and voids tickets, a counter unit acts for its own counter).
+Units that are no unit of the branch (tools on an open broker, such as the
+demo's) share one lane and one rate limit; on a provisioned broker only the
+master's account could publish under such a name.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..bus.client import Message
-from ..bus.topics import Topics
+from ..bus.topics import CommandTopic, Topics
 from ..config.branch import Config
 from ..errors import QueueError
 from ..queue import QueueEngine, TicketState
@@ -23,6 +28,15 @@ from .store import Store
 #: The lane and rate-limit bucket of requesters that are not units of the branch.
 UNLISTED = "*"
 
+#: The commands each role may send, by group (the technician and master: all).
+ROLE_GROUPS: dict[str, tuple[str, ...]] = {
+    "kiosk": ("ticket", "queue"),
+    "counter": ("counter", "request", "queue"),
+    "backoffice": ("request", "queue"),
+    "sms-gateway": ("request",),
+    "display": ("queue",),
+}
+
 
 class Authority:
     def __init__(self, config: Config, store: Store, topics: Topics) -> None:
@@ -31,48 +45,49 @@ class Authority:
         self.topics = topics
         self.rate = RateLimit(config.master.tickets_per_minute)
         self.roles = {a.username: a.role for a in accounts(config)}
-        # A counter unit's client id, and the counter's own user name.
+        # A counter unit's id, and the counter's own id as a unit name.
         self.counter_of = {c.id: c.id for c in config.counters}
         self.counter_of.update({u.unit: u.counter for u in config.counter_units})
         self.roles.update(dict.fromkeys(self.counter_of, "counter"))
-        self._reply_prefix = f"{topics.base}/reply/"
+
+    def command(self, msg: Message) -> CommandTopic | None:
+        """The command ``msg``'s topic names, with its sender; None if none."""
+        try:
+            return self.topics.parse_command(msg.topic)
+        except ValueError:
+            return None
 
     def lane(self, msg: Message) -> tuple[str, str]:
-        """Where ``msg`` waits (appliance/master/inbox.py): by counter or requester."""
-        try:
-            group, _, counter = self.topics.parse_command(msg.topic)
-        except ValueError:
+        """Where ``msg`` waits (appliance/master/inbox.py): by kind and sender."""
+        cmd = self.command(msg)
+        if cmd is None:
             return ("other", "")
-        if counter is not None:
-            return (group, counter)
-        return (group, self.unit(self.requester(msg) or ""))
+        return (cmd.group, self.unit(cmd.unit))
 
-    def requester(self, msg: Message) -> str | None:
-        """The last level of the request's reply topic, if it is a reply topic
-        of this branch (one level, no wildcard); otherwise None."""
-        topic = msg.response_topic
-        if not topic or not topic.startswith(self._reply_prefix):
-            return None
-        unit = topic[len(self._reply_prefix) :]
-        if not unit or any(ch in unit for ch in "/+#\x00"):
-            return None
-        return unit
+    def replies_to_sender(self, msg: Message) -> bool:
+        """Whether ``msg`` names a reply topic of its sender's own: the only
+        place the master answers (one level below ``reply/<unit>/``)."""
+        cmd = self.command(msg)
+        return cmd is not None and self.topics.reply_unit(msg.response_topic) == cmd.unit
 
     def unit(self, requester: str) -> str:
-        """The branch's unit a requester is, or one name for all the others:
-        made-up reply topics share one lane and one rate limit."""
+        """The branch's unit a requester is, or one name for all the others."""
         return requester if requester in self.roles else UNLISTED
 
-    def may_ask(self, group: str, counter: str | None, requester: str) -> bool:
-        """Whether a reply topic naming ``requester`` fits the command: a unit
-        of the branch names only its own, for commands its role may send
-        (a kiosk cannot have the master answer on a counter's reply topic)."""
-        role = self.roles.get(requester)
-        if role is None or role in ("technician", "master") or group == "queue":
+    def may_send(self, cmd: CommandTopic) -> bool:
+        """Whether the sender's role may send this command (a kiosk takes
+        tickets, a counter unit acts for its own counter, only the gateway
+        acknowledges stage events); the broker's rules say the same."""
+        role = self.roles.get(cmd.unit)
+        if role is None or role in ("technician", "master"):
             return True
-        if group == "counter":
-            return self.counter_of.get(requester) == counter
-        return role in {"ticket": ("kiosk",), "request": ("counter", "backoffice")}.get(group, ())
+        if cmd.group not in ROLE_GROUPS.get(role, ()):
+            return False
+        if cmd.group == "counter":
+            return self.counter_of.get(cmd.unit) == cmd.counter
+        if cmd.group == "request":
+            return (cmd.action == "ack") == (role == "sms-gateway")
+        return True
 
     def check(
         self,

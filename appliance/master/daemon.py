@@ -198,7 +198,7 @@ class MasterDaemon:
                         log.exception("command on %s failed; state reloaded", msg.topic)
                         self._reload()
                         failed = QueueError("internal", f"the master could not apply it: {exc!r}")
-                        has_reply = self.authority.requester(msg) is not None
+                        has_reply = self.authority.replies_to_sender(msg)
                         applied = (self._refusal(msg, failed), False) if has_reply else None
                     if applied is not None:
                         answers.append((msg, *applied))
@@ -214,7 +214,7 @@ class MasterDaemon:
             answers = []
             for m in batch:
                 body, wrote = done.get(id(m), (lost, True))
-                if id(m) in done or self.authority.requester(m) is not None:
+                if id(m) in done or self.authority.replies_to_sender(m):
                     answers.append((m, lost if wrote else body, wrote))
             changed = Changes()
         for msg, body, _ in answers:
@@ -234,20 +234,25 @@ class MasterDaemon:
                 log.warning("retained command on %s ignored and cleared", msg.topic)
                 self.bus.publish(msg.topic, b"", retain=True)
             return None
-        try:
-            group, action, counter = self.topics.parse_command(msg.topic)
-            command = self.commands.get((group, action))
-        except ValueError:
-            group = action = ""
-            counter = command = None
-        requester = self.authority.requester(msg)
+        # The requester is the unit the topic names: the broker lets a unit
+        # publish only under its own id (appliance/master/authority.py).
+        cmd = self.authority.command(msg)
+        command = self.commands.get((cmd.group, cmd.action)) if cmd is not None else None
+        if cmd is None:
+            log.warning("message on %s refused: not a command topic", msg.topic)
+            return None
         if command is not None and command.answerless:
-            requester = ""
-        elif requester is None or not self.authority.may_ask(group, counter, requester):
+            if not self.authority.may_send(cmd):
+                log.warning("command on %s refused: not for a %s", msg.topic, cmd.unit)
+                return None
+        elif not self.authority.replies_to_sender(msg):
             # Nowhere of the requester's own to answer: refused, nothing applied.
             log.warning("command on %s refused: reply topic %r", msg.topic, msg.response_topic)
             return None
+        group, action, counter, requester = cmd.group, cmd.action, cmd.counter, cmd.unit
         try:
+            if not self.authority.may_send(cmd):
+                raise QueueError("forbidden", f"unit {requester!r} may not send {cmd.name}")
             if len(msg.payload) > MAX_PAYLOAD:
                 raise QueueError("too_large", f"payload over {MAX_PAYLOAD} bytes")
             if command is None:
@@ -266,7 +271,7 @@ class MasterDaemon:
                 raise QueueError("unknown_counter", f"no counter {counter!r} in this branch")
         except QueueError as exc:
             return self._refusal(msg, exc), False
-        name = f"{group}/{counter}/{action}" if counter else f"{group}/{action}"
+        name = cmd.name
         if not command.mutates:
             call = Call(self.engine, self.views, args, counter, self.clock(), cid)
             return {"ok": True, "result": command.handler(call).result}, False

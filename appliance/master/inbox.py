@@ -1,13 +1,13 @@
 """The master's inbox: commands wait in one lane per unit and are taken fairly.
 
-paho's network thread files each command under its *lane*: a counter's
-commands under the counter (the topic names it and the broker's ACL lets only
-that counter write there), every other command under the requester, the last
-level of its reply topic.  The worker takes a batch by turns: one command of
-each kind (counter, ticket, request, queue) in rotation, and within a kind
-one per unit in rotation.  So 3,000 requests from one kiosk wait behind each
-other, never in front of a clerk's call-next; and a kiosk that names a new
-reply topic for every request only fills the ``ticket`` kind's turns.
+paho's network thread files each command under its *lane*: its kind and
+its sender, the unit its topic names (``cmd/<unit>/...``, a level the
+broker lets only that unit's account write).  The worker takes a batch by
+turns: one command of each kind (counter, ticket, request, queue) in
+rotation, and within a kind one per unit in rotation.  So 3,000 requests
+from one kiosk wait behind each other, never in front of a clerk's
+call-next nor another kiosk's ticket, and a kiosk cannot file its flood
+under another unit's name.
 
 A per-unit rate limit (:class:`RateLimit`) refuses a kiosk's tickets past
 ``master.tickets_per_minute`` before anything is applied.

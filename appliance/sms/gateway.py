@@ -141,7 +141,7 @@ class Gateway:
         body: dict[str, Any] = {"id": new_command_id(self.settings.unit), "event": event_id}
         if error:
             body["error"] = error
-        self.bus.publish(self.bus.topics.request_cmd("ack"), body, qos=1)
+        self.bus.publish(self.bus.topics.request_cmd(self.bus.sender, "ack"), body, qos=1)
 
     # -- status ------------------------------------------------------------------------
     def publish_status(self, force: bool = False) -> None:

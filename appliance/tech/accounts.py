@@ -1,8 +1,9 @@
 """The branch's MQTT accounts and what each role may do on the bus.
 
 One account per unit, named by its unit id: **the unit id is the MQTT user
-name, the client id, the name of its credential file and the last level of
-its status topic** (``status/counter/counter-w1``), so provision, the broker's
+name, the client id, the name of its credential file, the last level of
+its status topic** (``status/counter/counter-w1``) **and the sender level of
+its command topics** (``cmd/counter-w1/...``), so provision, the broker's
 rules, ``nidaa install``, the daemons and ``nidaa status`` all know a unit by
 the one id of its configuration section (``[[counter_units]] unit``,
 ``[[kiosks]] unit``, ``[[displays]] id``, ``[sms] unit``, ``[master] unit``).
@@ -115,36 +116,42 @@ def accounts(cfg: Config) -> list[Account]:
     return found
 
 
-def _clerk_requests(t: Topics) -> list[tuple[Access, str]]:
+def _clerk_requests(t: Topics, unit: str) -> list[tuple[Access, str]]:
     """SMS request commands for clerks and the back office: not ``ack``."""
-    return [("write", t.request_cmd(a)) for a in ("register", "stage", "test")]
+    return [("write", t.request_cmd(unit, a)) for a in ("register", "stage", "test")]
 
 
 def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
-    """The topics ``acc`` may use, beyond reading its own replies."""
+    """The topics ``acc`` may use, beyond reading its own replies.
+
+    Every command topic names its sender (``cmd/<unit>/...``): an account
+    may write commands only under its own user name, so the master knows
+    who asks from the topic alone (appliance/master/authority.py)."""
     t = topics
+    me = acc.username
     own_status = t.status(acc.role, acc.username)
     master_up = ("read", t.role_status("master"))  # every unit shows whether the master is up
     if acc.role == "master":
         # The master answers every client and owns all state.
         return [("readwrite", t.all_topics)]
     if acc.role == "technician":
-        # Diagnoses everything, including the broker's own statistics.
-        return [("readwrite", t.all_topics), ("read", "$SYS/#")]
+        # Diagnoses everything, including the broker's own statistics, and
+        # sends commands in its own lane only.
+        return [("read", t.all_topics), ("read", "$SYS/#"), ("write", t.unit_cmds(me))]
     if acc.role == "kiosk":
         return [
-            ("write", t.ticket_cmd("issue")),
-            ("write", t.ticket_cmd("void")),
+            ("write", t.ticket_cmd(me, "issue")),
+            ("write", t.ticket_cmd(me, "void")),
             ("readwrite", own_status),
             master_up,
         ]
     if acc.role == "counter":
         counter = acc.counter or acc.username
         return [
-            ("write", t.counter_cmds(counter)),
+            ("write", t.counter_cmds(me, counter)),
             # Clerks register SMS requests and their stages (issue 6); only the
             # gateway may acknowledge stage events (docs/sms.md).
-            *_clerk_requests(t),
+            *_clerk_requests(t, me),
             ("read", t.counter_state(counter)),
             ("read", t.all_service_states),
             ("readwrite", own_status),
@@ -162,13 +169,13 @@ def rules(topics: Topics, acc: Account) -> list[tuple[Access, str]]:
         # Acknowledges each stage event once it is in its outbox (docs/sms.md).
         return [
             ("read", t.event("stage")),
-            ("write", t.request_cmd("ack")),
+            ("write", t.request_cmd(me, "ack")),
             ("readwrite", own_status),
             master_up,
         ]
     if acc.role == "backoffice":
         return [
-            *_clerk_requests(t),
+            *_clerk_requests(t, me),
             ("read", t.all_service_states),
             ("readwrite", own_status),
             master_up,

@@ -79,7 +79,7 @@ def _acls(access: Access, topic: str) -> list[dict[str, Any]]:
 
 def role_acls(topics: Topics, acc: Account) -> list[dict[str, Any]]:
     """The plugin's ACL entries of one account: its rules and its own replies."""
-    entries = [("read", topics.reply(acc.client_id))] if acc.client_id else []
+    entries = [("read", topics.reply(acc.username, acc.client_id))] if acc.client_id else []
     out: list[dict[str, Any]] = []
     for access, topic in [*entries, *rules(topics, acc)]:
         out += _acls(access, topic)

@@ -51,7 +51,7 @@ def test_a_restarted_kiosk_voids_the_number_it_was_given(tmp_path: Path, broker:
     out (journal: asked), and while printing A002 (journal: printing)."""
     journal = tmp_path / "k1.journal"
     with running_branch(tmp_path, broker.url) as branch:
-        topic = branch.config_topics().ticket_cmd("issue")
+        topic = branch.config_topics().ticket_cmd("k1", "issue")
         lost, printing = command("k1-lost"), command("k1-printing")
         # The kiosk's life before the power cut: its own client id asked.
         before = BusClient(branch.config, role="kiosk", unit="k1", presence=False)

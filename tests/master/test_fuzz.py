@@ -28,6 +28,7 @@ from tests.support.master import OfflineMaster
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)
+U = "fuzz"  # no unit of the branch: a tool on an open broker
 NOW = 1796032800.0  # 2026-11-30 10:00 Cairo
 
 json_scalars = st.one_of(
@@ -46,8 +47,8 @@ json_values = st.recursive(
     max_leaves=12,
 )
 command_topics = st.sampled_from(
-    [T.ticket_cmd("issue"), T.ticket_cmd("void"), T.queue_cmd("snapshot"), f"{T.base}/cmd/ticket/x"]
-    + [T.counter_cmd(c, a) for c in ("w1", "w2", "w5", "zz") for a in
+    [T.ticket_cmd(U, "issue"), T.ticket_cmd(U, "void"), T.queue_cmd(U, "snapshot"), T.ticket_cmd(U, "x")]
+    + [T.counter_cmd(U, c, a) for c in ("w1", "w2", "w5", "zz") for a in
        ("call-next", "recall", "no-show", "done", "transfer", "pause", "resume", "feedback")]
 )  # fmt: skip
 ids = st.sampled_from(["p1", "p2", "p3", "p4"]) | st.text(min_size=1, max_size=10)
@@ -90,7 +91,7 @@ def test_no_command_sequence_crashes_or_half_writes(
     master = RecordingMaster(db)
     for topic, payload, step in commands:
         master.now += step
-        reply = f"{T.base}/reply/fuzz"
+        reply = T.reply(U, "fuzz")
         master.handle(Message(topic=topic, payload=payload, response_topic=reply, correlation=b"c"))
     assert len(master.answers) == len(commands), "every command gets exactly one answer"
     for answer in master.answers:

@@ -42,7 +42,7 @@ class Master(MasterDaemon):
 
 def command(topic: str, requester: str, **body: Any) -> Message:
     payload = json.dumps({"id": f"{requester}-{len(body)}-{topic[-8:]}", **body}).encode()
-    return Message(topic, payload, response_topic=T.reply(requester), correlation=b"c")
+    return Message(topic, payload, response_topic=T.reply(requester, requester), correlation=b"c")
 
 
 def test_commands_waiting_together_commit_together_and_are_answered_after(
@@ -50,7 +50,7 @@ def test_commands_waiting_together_commit_together_and_are_answered_after(
 ) -> None:
     master = Master(tmp_path / "master.db")
     for k in range(8):
-        msg = command(T.ticket_cmd("issue"), f"tool{k}", service="building")
+        msg = command(T.ticket_cmd(f"tool{k}", "issue"), f"tool{k}", service="building")
         master.inbox.put(master.authority.lane(msg), msg)
     controls, batch = master.inbox.take(64, 0)
     assert controls == [] and len(batch) == 8
@@ -68,7 +68,9 @@ def test_a_failed_commit_answers_every_command_of_the_batch_with_an_error(
     tmp_path: Path,
 ) -> None:
     master = Master(tmp_path / "master.db")
-    batch = [command(T.ticket_cmd("issue"), f"tool{k}", service="building") for k in range(3)]
+    batch = [
+        command(T.ticket_cmd(f"tool{k}", "issue"), f"tool{k}", service="building") for k in range(3)
+    ]
     real = master.store.db
 
     class FailingCommit:
@@ -94,11 +96,11 @@ def test_a_failed_commit_answers_every_command_of_the_batch_with_an_error(
 
 def test_one_units_flood_never_goes_before_another_units_command() -> None:
     inbox = Inbox()
-    flood = [command(T.ticket_cmd("issue"), "k1", service="building") for _ in range(3000)]
+    flood = [command(T.ticket_cmd("k1", "issue"), "k1", service="building") for _ in range(3000)]
     for msg in flood:
         inbox.put(("ticket", "k1"), msg)
-    call = command(T.counter_cmd("w1", "call-next"), "w1")
-    inbox.put(("counter", "w1"), call)
+    call = command(T.counter_cmd("counter-w1", "w1", "call-next"), "counter-w1")
+    inbox.put(("counter", "counter-w1"), call)
     _, first = inbox.take(2, 0)
     assert call in first  # taken at the next turn, not after 3,000
     _, rest = inbox.take(5000, 0)

@@ -122,8 +122,8 @@ def test_bad_commands_get_an_error_and_change_nothing(
         t = b.config_topics()
         b.issue("A")
         before = db_rows(b.db, "SELECT * FROM tickets")
-        topic = f"{t.base}/cmd/{'/'.join(topic_args)}"
         reply = Watcher(b.config)
+        topic = f"{t.base}/cmd/{reply.bus.sender}/{'/'.join(topic_args)}"
         reply.watch(reply.bus.reply_topic)
         props = properties(PacketTypes.PUBLISH)
         props.ResponseTopic = reply.bus.reply_topic

@@ -26,7 +26,8 @@ from tests.support.master import OfflineMaster
 
 CONFIG = load_config(EXAMPLE_CONFIG)
 T = Topics(CONFIG.branch.id)
-REPLY = T.reply("atomic-test")
+UNIT = "atomic-test"  # no unit of the branch: a tool on an open broker
+REPLY = T.reply(UNIT, UNIT)
 NOW = 1_800_000_000.0
 
 
@@ -125,34 +126,34 @@ def test_a_failure_at_any_step_of_any_command_leaves_memory_equal_to_the_databas
     ids = iter(range(1_000))
 
     def ok(topic: str, **body: Any) -> dict[str, Any]:
-        seen.add(topic.removeprefix(f"{T.base}/cmd/"))
+        seen.add(T.parse_command(topic).name)
         answer = run(master, db, topic, {"id": f"c{next(ids)}", **body})
         assert answer is not None and answer["ok"], (topic, answer)
         return dict(answer["result"])
 
     building = "building"
-    first = ok(T.ticket_cmd("issue"), service=building)["ticket"]
-    second = ok(T.ticket_cmd("issue"), service=building, priority=True)["ticket"]
-    ok(T.ticket_cmd("void"), ticket_id=second["id"], reason="print failed")
-    assert ok(T.counter_cmd("w1", "call-next"))["ticket"]["id"] == first["id"]
-    request = ok(T.request_cmd("register"), ticket=first["number"], phone="010 1234 5678")
+    first = ok(T.ticket_cmd(UNIT, "issue"), service=building)["ticket"]
+    second = ok(T.ticket_cmd(UNIT, "issue"), service=building, priority=True)["ticket"]
+    ok(T.ticket_cmd(UNIT, "void"), ticket_id=second["id"], reason="print failed")
+    assert ok(T.counter_cmd(UNIT, "w1", "call-next"))["ticket"]["id"] == first["id"]
+    request = ok(T.request_cmd(UNIT, "register"), ticket=first["number"], phone="010 1234 5678")
     ref = request["request"]["ref"]
-    stage = ok(T.request_cmd("stage"), ref=ref, stage="ready")
-    ok(T.request_cmd("test"), phone="010 1234 5678")
+    stage = ok(T.request_cmd(UNIT, "stage"), ref=ref, stage="ready")
+    ok(T.request_cmd(UNIT, "test"), phone="010 1234 5678")
     seen.add("request/ack")
-    run(master, db, T.request_cmd("ack"), {"event": stage["event"]})
-    ok(T.counter_cmd("w1", "recall"))
-    ok(T.counter_cmd("w1", "done"))
-    ok(T.counter_cmd("w1", "feedback"), ticket_id=first["id"], rating="satisfied")
-    ok(T.ticket_cmd("issue"), service=building)
-    ok(T.counter_cmd("w2", "call-next"))
-    ok(T.counter_cmd("w2", "transfer"), service="reconcile")
-    ok(T.ticket_cmd("issue"), service=building)
-    ok(T.counter_cmd("w3", "call-next"))
-    ok(T.counter_cmd("w3", "no-show"))
-    ok(T.counter_cmd("w4", "pause"))
-    ok(T.counter_cmd("w4", "resume"))
-    ok(T.queue_cmd("snapshot"))
+    run(master, db, T.request_cmd(UNIT, "ack"), {"event": stage["event"]})
+    ok(T.counter_cmd(UNIT, "w1", "recall"))
+    ok(T.counter_cmd(UNIT, "w1", "done"))
+    ok(T.counter_cmd(UNIT, "w1", "feedback"), ticket_id=first["id"], rating="satisfied")
+    ok(T.ticket_cmd(UNIT, "issue"), service=building)
+    ok(T.counter_cmd(UNIT, "w2", "call-next"))
+    ok(T.counter_cmd(UNIT, "w2", "transfer"), service="reconcile")
+    ok(T.ticket_cmd(UNIT, "issue"), service=building)
+    ok(T.counter_cmd(UNIT, "w3", "call-next"))
+    ok(T.counter_cmd(UNIT, "w3", "no-show"))
+    ok(T.counter_cmd(UNIT, "w4", "pause"))
+    ok(T.counter_cmd(UNIT, "w4", "resume"))
+    ok(T.queue_cmd(UNIT, "snapshot"))
     every = {f"{g}/{a}" for g, a in master.commands}
     every = {c for c in every if not c.startswith("counter/")}
     every |= {f"counter/{a}" for g, a in master.commands if g == "counter"}

@@ -23,7 +23,8 @@ def test_mosquitto_rr_issues_a_ticket_and_mosquitto_sub_sees_the_state(
         rr = subprocess.run(
             [
                 "mosquitto_rr", "-p", str(broker.port), "-h", "127.0.0.1", "-q", "1",
-                "-t", t.ticket_cmd("issue"), "-e", t.reply("rr-client"), "-i", "rr-client",
+                "-t", t.ticket_cmd("rr-client", "issue"), "-e", t.reply("rr-client", "rr-client"),
+                "-i", "rr-client",
                 "-m", json.dumps({"id": "rr-1", "service": "C", "priority": False}),
                 "-W", "10",
             ],

@@ -41,22 +41,23 @@ def hot_commands(master: Master) -> list[str]:
 
     def send(topic: str, **body: Any) -> dict[str, Any]:
         payload = json.dumps({"id": f"q{next(ids)}", **body}).encode()
-        asker = "k1" if "/cmd/ticket/" in topic else "w1"  # each its own reply topic
-        master.handle(Message(topic, payload, response_topic=T.reply(asker), correlation=b"c"))
+        asker = T.parse_command(topic).unit  # each its own reply topic
+        reply = T.reply(asker, asker)
+        master.handle(Message(topic, payload, response_topic=reply, correlation=b"c"))
         answer = master.answers[-1]
         assert answer["ok"], answer
         return dict(answer["result"])
 
     master.store.db.set_trace_callback(statements.append)
-    first = send(T.ticket_cmd("issue"), service="building")["ticket"]
-    send(T.request_cmd("register"), ticket=first["number"], phone="010 1234 5678")
-    send(T.ticket_cmd("issue"), service="building")
-    send(T.counter_cmd("w1", "call-next"))
-    send(T.counter_cmd("w1", "done"))
-    third = send(T.ticket_cmd("issue"), service="building")["ticket"]
-    send(T.ticket_cmd("void"), ticket_id=third["id"], reason="paper jam")
-    send(T.counter_cmd("w1", "call-next"))
-    send(T.counter_cmd("w1", "transfer"), service="reconcile")
+    first = send(T.ticket_cmd("k1", "issue"), service="building")["ticket"]
+    send(T.request_cmd("counter-w1", "register"), ticket=first["number"], phone="010 1234 5678")
+    send(T.ticket_cmd("k1", "issue"), service="building")
+    send(T.counter_cmd("counter-w1", "w1", "call-next"))
+    send(T.counter_cmd("counter-w1", "w1", "done"))
+    third = send(T.ticket_cmd("k1", "issue"), service="building")["ticket"]
+    send(T.ticket_cmd("k1", "void"), ticket_id=third["id"], reason="paper jam")
+    send(T.counter_cmd("counter-w1", "w1", "call-next"))
+    send(T.counter_cmd("counter-w1", "w1", "transfer"), service="reconcile")
     master.store.db.set_trace_callback(None)
     return statements
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.sim.demo import attacks
+from appliance.sim.demo import attacks, impersonation
 from appliance.sim.demo.drill import Attempt, Drill
 from tests.support import EXAMPLE_CONFIG
 
@@ -32,6 +32,28 @@ def held(results: list[Attempt]) -> None:
 
 def test_replies_go_only_to_the_requesters_own_reply_topic(drill: Drill) -> None:
     held(attacks.reply_injection(drill))
+
+
+def test_a_kiosk_cannot_send_on_another_units_command_topic(drill: Drill) -> None:
+    held(impersonation.other_command_topic(drill))
+
+
+def test_a_kiosk_cannot_void_another_kiosks_ticket_by_naming_its_reply_topic(
+    drill: Drill,
+) -> None:
+    """On the release before, the requester was the reply topic's last level:
+    this void went through, blind."""
+    (result,) = impersonation.void_as_other(drill)
+    held([result])
+    assert "the ticket is waiting" in result.result
+
+
+def test_a_flood_in_another_kiosks_name_fills_no_lane_or_limit_of_its_own(
+    drill: Drill,
+) -> None:
+    (result,) = impersonation.flood_as_other(drill)
+    held([result])
+    assert result.result.endswith("own request: issued")
 
 
 def test_retained_commands_are_never_applied_live_or_after_a_restart(drill: Drill) -> None:

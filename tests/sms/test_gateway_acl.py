@@ -61,10 +61,12 @@ def test_stage_sms_under_the_broker_acl(tmp_path: Path) -> None:
             try:
                 t = kiosk.topics
                 body: dict[str, Any] = {"id": new_command_id("k1"), "service": "A"}
-                ticket = kiosk.request(t.ticket_cmd("issue"), body, timeout=5, attempts=4)
+                ticket = kiosk.request(t.ticket_cmd("k1", "issue"), body, timeout=5, attempts=4)
                 body = {"id": new_command_id("counter-w1"), "ticket": ticket["ticket"]["number"],
                         "phone": "010 1234 5678", "ref": "ACL-1"}  # fmt: skip
-                answer = clerk.request(t.request_cmd("register"), body, timeout=5, attempts=3)
+                answer = clerk.request(
+                    t.request_cmd("counter-w1", "register"), body, timeout=5, attempts=3
+                )
                 assert answer["request"]["phone"] == "+20 10* *** **78"
                 assert sim.wait_for("messages", 1, timeout=20), gateway.log()
                 assert sim.messages == [

@@ -138,14 +138,17 @@ class Branch:
 
     def issue(self, service: str = "A", priority: bool = False, **kw: Any) -> dict[str, Any]:
         return self.cmd(
-            self.config_topics().ticket_cmd("issue"), service=service, priority=priority, **kw
+            self.config_topics().ticket_cmd(self.client.sender, "issue"),
+            service=service,
+            priority=priority,
+            **kw,
         )
 
     def counter(self, counter: str, action: str, **kw: Any) -> dict[str, Any]:
-        return self.cmd(self.config_topics().counter_cmd(counter, action), **kw)
+        return self.cmd(self.config_topics().counter_cmd(self.client.sender, counter, action), **kw)
 
     def snapshot(self) -> dict[str, Any]:
-        return self.cmd(self.config_topics().queue_cmd("snapshot"))
+        return self.cmd(self.config_topics().queue_cmd(self.client.sender, "snapshot"))
 
     def close(self) -> None:
         self.client.stop()

@@ -156,13 +156,38 @@ def assert_dropped(tech: Client, sender: Client, denied: str, allowed: str) -> N
 def test_kiosk_issues_tickets_but_cannot_call_next(connect: Connect, tech: Client) -> None:
     kiosk = connect("k1")
     assert kiosk.connected
-    assert_dropped(tech, kiosk, T.counter_cmd("w1", "call-next"), T.ticket_cmd("issue"))
-    assert_dropped(tech, kiosk, T.counter_state("w1"), T.ticket_cmd("void"))
+    call = T.counter_cmd("k1", "w1", "call-next")
+    assert_dropped(tech, kiosk, call, T.ticket_cmd("k1", "issue"))
+    assert_dropped(tech, kiosk, T.counter_state("w1"), T.ticket_cmd("k1", "void"))
+
+
+def test_a_unit_publishes_commands_only_under_its_own_unit_id(
+    connect: Connect, tech: Client
+) -> None:
+    """The master takes the requester from the command topic: a kiosk's
+    password cannot send in another unit's name, nor in the layout of the
+    release before (a unit not yet upgraded is refused too)."""
+    kiosk, own = connect("k1"), T.ticket_cmd("k1", "issue")
+    for other in (
+        T.ticket_cmd("counter-w1", "issue"),
+        T.counter_cmd("counter-w1", "w1", "call-next"),
+        T.request_cmd("sms1", "ack"),
+        T.queue_cmd("tech", "snapshot"),
+        T.legacy_ticket_cmd("issue"),
+    ):
+        assert_dropped(tech, kiosk, other, own)
+
+
+def test_the_technician_writes_only_in_its_own_lane(connect: Connect, tech: Client) -> None:
+    tool = connect("tech", client_id="tech-tool-1")
+    own = T.queue_cmd("tech", "snapshot")
+    for other in (T.ticket_cmd("k1", "issue"), T.counter_state("w1"), T.event("call")):
+        assert_dropped(tech, tool, other, own)
 
 
 def test_display_cannot_issue_a_ticket_but_reads_state(connect: Connect, tech: Client) -> None:
     display, master = connect("d1"), connect("master")
-    assert_dropped(tech, display, T.ticket_cmd("issue"), T.status("display", "d1"))
+    assert_dropped(tech, display, T.ticket_cmd("d1", "issue"), T.status("display", "d1"))
     assert not display.subscribe(T.all_states)[0].is_failure
     master.publish(T.counter_state("w2"), b'{"state": "idle"}')
     assert display.topics_until(T.counter_state("w2")) == [T.counter_state("w2")]
@@ -170,19 +195,21 @@ def test_display_cannot_issue_a_ticket_but_reads_state(connect: Connect, tech: C
 
 def test_counter_acts_only_for_itself(connect: Connect, tech: Client) -> None:
     w2 = connect("counter-w2")  # the counter unit at window w2
-    assert_dropped(tech, w2, T.counter_cmd("w1", "call-next"), T.counter_cmd("w2", "call-next"))
-    assert_dropped(tech, w2, T.ticket_cmd("issue"), T.counter_cmd("w2", "recall"))
+    own = T.counter_cmd("counter-w2", "w2", "call-next")
+    assert_dropped(tech, w2, T.counter_cmd("counter-w2", "w1", "call-next"), own)
+    assert_dropped(tech, w2, T.ticket_cmd("counter-w2", "issue"), own)
 
 
 def test_replies_reach_only_their_client(connect: Connect) -> None:
     kiosk, w1, master = connect("k1"), connect("counter-w1"), connect("master")
-    assert not kiosk.subscribe(T.reply("k1"))[0].is_failure
-    w1.subscribe(T.reply("k1"))  # granted or refused: it must never see k1's answers
+    mine = T.reply("k1", "k1")
+    assert not kiosk.subscribe(mine)[0].is_failure
+    w1.subscribe(mine)  # granted or refused: it must never see k1's answers
     assert not w1.subscribe(T.counter_state("w1"))[0].is_failure
-    master.publish(T.reply("k1"), b'{"ok": true}')
+    master.publish(mine, b'{"ok": true}')
     master.publish(T.counter_state("w1"), b'{"state": "idle"}')
-    assert kiosk.topics_until(T.reply("k1")) == [T.reply("k1")]
-    assert T.reply("k1") not in w1.topics_until(T.counter_state("w1"))
+    assert kiosk.topics_until(mine) == [mine]
+    assert mine not in w1.topics_until(T.counter_state("w1"))
 
 
 def test_sms_gateway_reads_stage_events_not_calls(connect: Connect) -> None:
@@ -214,8 +241,8 @@ def test_tls_listener_refuses_plain_text_and_serves_tls(branch: Branch, tech: Cl
     secure = Client(branch.tls_port, cred["username"], cred["password"], ca_pem=cred["ca_pem"])
     try:
         assert secure.connected
-        secure.publish(T.ticket_cmd("issue"))
-        assert tech.topics_until(T.ticket_cmd("issue"))[-1] == T.ticket_cmd("issue")
+        secure.publish(T.ticket_cmd("k1", "issue"))
+        assert tech.topics_until(T.ticket_cmd("k1", "issue"))[-1] == T.ticket_cmd("k1", "issue")
     finally:
         secure.close()
 
@@ -272,7 +299,7 @@ def test_a_denied_command_is_named_not_authorized(branch: Branch) -> None:
     try:
         assert bus.wait_connected(TIMEOUT)
         with pytest.raises(AuthError, match=r"[Nn]ot authorized"):
-            bus.request(T.counter_cmd("w1", "call-next"), {"id": "k1-x"}, timeout=TIMEOUT)
+            bus.request(T.counter_cmd("k1", "w1", "call-next"), {"id": "k1-x"}, timeout=TIMEOUT)
     finally:
         bus.stop()
     stranger = BusClient(cfg, role="kiosk", unit="master", credential=cred, presence=False,

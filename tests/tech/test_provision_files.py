@@ -66,14 +66,29 @@ def test_a_unit_id_used_twice_is_a_config_error(example_config_text: str) -> Non
 def test_counter_rules_name_only_its_own_counter() -> None:
     t = Topics("b")
     rule_topics = [topic for _, topic in rules(t, Account("counter-w3", "counter", counter="w3"))]
-    assert t.counter_cmds("w3") in rule_topics
+    assert t.counter_cmds("counter-w3", "w3") in rule_topics
     assert not any("/w1" in topic for topic in rule_topics)
     kiosk = rules(t, Account("k1", "kiosk"))
     assert {topic for access, topic in kiosk if "w" in access} >= {
-        t.ticket_cmd("issue"),
-        t.ticket_cmd("void"),
+        t.ticket_cmd("k1", "issue"),
+        t.ticket_cmd("k1", "void"),
     }
-    assert not any("cmd/counter" in topic for _, topic in kiosk)
+    assert not any("/counter/" in topic for _, topic in kiosk)
+
+
+def test_every_account_writes_commands_only_under_its_own_unit_id() -> None:
+    """The master takes the requester from the command topic's unit level:
+    no account but the master's may write commands under another's."""
+    t = Topics("b")
+    cfg = load_config(EXAMPLE_CONFIG)
+    for acc in accounts(cfg):
+        writes = [topic for access, topic in rules(t, acc) if "w" in access]
+        commands = [topic for topic in writes if topic.startswith(f"{t.base}/cmd/")]
+        if acc.role == "master":
+            assert writes == [t.all_topics]
+            continue
+        assert all(topic.startswith(f"{t.base}/cmd/{acc.username}/") for topic in commands)
+        assert all("/cmd/" in topic or "/status/" in topic for topic in writes), acc
 
 
 def test_secrets_are_owner_only_and_second_run_keeps_passwords(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def bench_counter(samples: int = 40, config: Path = EXAMPLE) -> dict[str, float]
                 for _ in range(samples):
                     # Retried with the same id until the master is up and answers.
                     tool.request(
-                        tool.topics.ticket_cmd("issue"),
+                        tool.topics.ticket_cmd(tool.sender, "issue"),
                         {"id": new_command_id("bench"), "service": service, "priority": False},
                         timeout=1,
                         attempts=20,

@@ -179,7 +179,9 @@ def _wait_ready(
     def master_answers() -> bool:
         try:
             tool.request(
-                tool.topics.queue_cmd("snapshot"), {"id": new_command_id("day")}, timeout=1
+                tool.topics.queue_cmd(tool.sender, "snapshot"),
+                {"id": new_command_id("day")},
+                timeout=1,
             )
             return True
         except NidaaError:

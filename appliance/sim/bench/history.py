@@ -95,7 +95,7 @@ def _issue_and_call(
 
         def answers() -> bool:
             try:
-                ask(t.queue_cmd("snapshot"))
+                ask(t.queue_cmd(client.sender, "snapshot"))
                 return True
             except Exception:
                 return False
@@ -107,11 +107,11 @@ def _issue_and_call(
         issue, call = [], []
         for _ in range(samples):
             t0 = time.perf_counter()
-            ask(t.ticket_cmd("issue"), service=service)
+            ask(t.ticket_cmd(client.sender, "issue"), service=service)
             issue.append(time.perf_counter() - t0)
         for n in range(samples):
             t0 = time.perf_counter()
-            ask(t.counter_cmd(counters[n % len(counters)], "call-next"))
+            ask(t.counter_cmd(client.sender, counters[n % len(counters)], "call-next"))
             call.append(time.perf_counter() - t0)
     finally:
         client.stop()

@@ -110,7 +110,7 @@ def run_bench(
         try:
             assert client.wait_connected(10)
             t = client.topics
-            ready = wait_until(lambda: _answers(client, t.queue_cmd("snapshot")), 20)
+            ready = wait_until(lambda: _answers(client, t.queue_cmd(client.sender, "snapshot")), 20)
             if not ready:
                 raise RuntimeError(f"the master did not start:\n{master.log()}")
 
@@ -119,7 +119,9 @@ def run_bench(
 
             def issue() -> None:
                 client.request(
-                    t.ticket_cmd("issue"), {"id": new_command_id("b"), "service": "A"}, timeout=5
+                    t.ticket_cmd(client.sender, "issue"),
+                    {"id": new_command_id("b"), "service": "A"},
+                    timeout=5,
                 )
 
             counters = [c.id for c in cfg.counters if cfg.services[0].id in c.services]
@@ -128,7 +130,9 @@ def run_bench(
                 cid = counters[call.n % len(counters)]  # type: ignore[attr-defined]
                 call.n += 1  # type: ignore[attr-defined]
                 client.request(
-                    t.counter_cmd(cid, "call-next"), {"id": new_command_id("b")}, timeout=5
+                    t.counter_cmd(client.sender, cid, "call-next"),
+                    {"id": new_command_id("b")},
+                    timeout=5,
                 )
 
             call.n = 0  # type: ignore[attr-defined]
@@ -198,7 +202,7 @@ def _throughput(cfg: Config, url: str, *, clients: int, per_client: int) -> floa
         barrier.wait()
         for _ in range(per_client):
             bus.request(
-                bus.topics.ticket_cmd("issue"),
+                bus.topics.ticket_cmd(bus.sender, "issue"),
                 {"id": new_command_id(bus.unit), "service": "B"},
                 timeout=10,
             )

@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 
 from ...bus.client import BusClient, new_command_id
 from .drill import VOID_WINDOW_S, Attempt, Drill, Raw
+from .impersonation import flood_as_other, other_command_topic, void_as_other
 
 FLOOD = 3000
 
@@ -52,15 +53,18 @@ def reply_injection(d: Drill) -> list[Attempt]:
     t = d.topics
     targets = [
         t.event("call"), t.counter_state("w1"), t.status("master", d.config.master.unit),
-        t.request_cmd("ack"), f"{t.base}/reply/#", t.reply("counter-w1"), "elsewhere/x",
+        t.request_cmd("sms1", "ack"), f"{t.base}/reply/#", t.reply("counter-w1", "counter-w1"),
+        "elsewhere/x",
     ]  # fmt: skip
     raw = d.raw("k1")
     before = d.waiting()
     service = d.service("w1")
     for target in targets:
-        raw.publish(t.ticket_cmd("issue"), {"id": new_command_id("k1"), "service": service}, target)
+        raw.publish(
+            t.ticket_cmd("k1", "issue"), {"id": new_command_id("k1"), "service": service}, target
+        )
     # The same kiosk's proper request after them: answered once they were handled.
-    own = raw.ask(t.ticket_cmd("issue"), _issue(service), t.reply("k1"))
+    own = raw.ask(t.ticket_cmd("k1", "issue"), _issue(service), t.reply("k1", "k1"))
     raw.close()
     answered = [x for x in targets if any(b'"ok"' in p for p in d.seen_on(x))]
     applied = d.waiting() - before - (own == "ok")
@@ -82,9 +86,11 @@ def retained(d: Drill) -> list[Attempt]:
     t = d.topics
     kiosk, counter = d.raw("k1"), d.raw("counter-w2")
     before = d.waiting()
-    kiosk.publish(t.ticket_cmd("issue"), _issue(d.service("w2")), t.reply("k1"), retain=True)
-    counter.publish(t.counter_cmd("w2", "call-next"), {"id": new_command_id("counter-w2")},
-                    t.reply("counter-w2"), retain=True)  # fmt: skip
+    kiosk.publish(
+        t.ticket_cmd("k1", "issue"), _issue(d.service("w2")), t.reply("k1", "k1"), retain=True
+    )
+    counter.publish(t.counter_cmd("counter-w2", "w2", "call-next"), {"id": new_command_id("counter-w2")},
+                    t.reply("counter-w2", "counter-w2"), retain=True)  # fmt: skip
     time.sleep(1.0)
     kiosk.close()
     counter.close()
@@ -115,10 +121,10 @@ def voids(d: Drill) -> list[Attempt]:
     out = []
 
     def issue(bus: BusClient) -> dict[str, Any]:
-        return dict(d.ask(bus, t.ticket_cmd("issue"), service=service)["ticket"])
+        return dict(d.ask(bus, t.ticket_cmd(bus.sender, "issue"), service=service)["ticket"])
 
     def void(ticket: dict[str, Any]) -> str:
-        answer = d.ask(kiosk, t.ticket_cmd("void"), ticket_id=ticket["id"], reason="drill")
+        answer = d.ask(kiosk, t.ticket_cmd("k1", "void"), ticket_id=ticket["id"], reason="drill")
         return str(answer.get("error") or answer["ticket"]["state"])
 
     got = void(issue(d.tech))
@@ -128,7 +134,7 @@ def voids(d: Drill) -> list[Attempt]:
     for _ in range(100):  # w2 calls until the kiosk's ticket is at its window
         if d.ticket_state(mine["id"]) == "called":
             break
-        d.ask(clerk, t.counter_cmd("w2", "call-next"))
+        d.ask(clerk, t.counter_cmd("counter-w2", "w2", "call-next"))
     got = void(mine)
     what = "kiosk voids its own ticket being served"
     out.append(Attempt(4, what, f"refused `{got}`" if got != "voided" else got, got != "voided"))
@@ -147,28 +153,28 @@ def bad_messages(d: Drill) -> list[Attempt]:
     """6: a lone surrogate, deep nesting, one id for two bodies."""
     t = d.topics
     raw = d.raw("k1")
-    reply = t.reply("k1")
+    reply = t.reply("k1", "k1")
     out = []
-    issued = d.ask(d.tech, t.ticket_cmd("issue"), service=d.service("w1"))["ticket"]
+    issued = d.ask(d.tech, t.ticket_cmd("tech", "issue"), service=d.service("w1"))["ticket"]
     # The ticket is the technician's: the void is tried through the technician too
     # (a kiosk may not void it at all), with a reason no database can store.
     void = {"id": new_command_id("t"), "ticket_id": issued["id"], "reason": "\udfff"}
     body = json.dumps(void).encode()  # JSON allows it: "\\udfff"
-    got = _tech_raw(d, t.ticket_cmd("void"), body)
+    got = _tech_raw(d, t.ticket_cmd("tech", "void"), body)
     state = d.ticket_state(issued["id"])
     d.restart_master()
-    again = d.ask(d.tech, t.ticket_cmd("void"), ticket_id=issued["id"], reason="drill")
+    again = d.ask(d.tech, t.ticket_cmd("tech", "void"), ticket_id=issued["id"], reason="drill")
     held = got == "bad_request" and state == "waiting" and "ticket" in again
     result = f"answer `{got}`; in the database: {state}; a proper void afterwards: " + (
         "voided" if "ticket" in again else str(again.get("error"))
     )
     out.append(Attempt(6, "void with a lone surrogate (`\\udfff`) in its reason", result, held))
     deep = b'{"id": "deep", "service": ' + b"[" * 30000 + b"]" * 30000 + b"}"
-    got = raw.ask(t.ticket_cmd("issue"), deep, reply)
+    got = raw.ask(t.ticket_cmd("k1", "issue"), deep, reply)
     out.append(Attempt(6, "JSON nested 30,000 deep (60 KB)", f"answer `{got}`", got == "bad_json"))
     cid = new_command_id("k1")
-    first = raw.ask(t.ticket_cmd("issue"), _issue(d.service("w1"), cid), reply)
-    second = raw.ask(t.ticket_cmd("issue"), _issue(d.service("w4"), cid), reply)
+    first = raw.ask(t.ticket_cmd("k1", "issue"), _issue(d.service("w1"), cid), reply)
+    second = raw.ask(t.ticket_cmd("k1", "issue"), _issue(d.service("w4"), cid), reply)
     raw.close()
     held = first == "ok" and second == "id_reused"
     out.append(Attempt(6, "one command id, two bodies", f"answers `{first}`, `{second}`", held))
@@ -179,7 +185,7 @@ def _tech_raw(d: Drill, topic: str, payload: bytes) -> str:
     raw = Raw(d, "tech", client_id="tech-raw")
     raw.connect(d.port)
     try:
-        return raw.ask(topic, payload, d.topics.reply("tech-raw"))
+        return raw.ask(topic, payload, d.topics.reply("tech", "tech-raw"))
     finally:
         raw.close()
 
@@ -188,15 +194,15 @@ def flood(d: Drill) -> list[Attempt]:
     """5: one kiosk sends 3,000 ticket requests at once; a clerk presses next."""
     t = d.topics
     raw = d.raw("k1")
-    raw.c.subscribe(t.reply("k1"), qos=1)
+    raw.c.subscribe(t.reply("k1", "k1"), qos=1)
     clerk = d.client("counter-w1", "counter")
-    d.ask(clerk, t.counter_cmd("w1", "call-next"))  # warm
+    d.ask(clerk, t.counter_cmd("counter-w1", "w1", "call-next"))  # warm
     time.sleep(0.3)
     service = d.service("w1")
     for _ in range(FLOOD):
-        raw.publish(t.ticket_cmd("issue"), _issue(service), t.reply("k1"))
+        raw.publish(t.ticket_cmd("k1", "issue"), _issue(service), t.reply("k1", "k1"))
     t0 = time.perf_counter()
-    d.ask(clerk, t.counter_cmd("w1", "call-next"))
+    d.ask(clerk, t.counter_cmd("counter-w1", "w1", "call-next"))
     call_ms = (time.perf_counter() - t0) * 1000
     before_call = raw.messages.qsize()
     replies: list[mqtt.MQTTMessage] = []
@@ -228,8 +234,16 @@ def sms_copies(d: Drill) -> list[Attempt]:
     time.sleep(0.3)
     gw.close()
     clerk = d.client("counter-w1", "counter")
-    number = d.ask(d.tech, t.ticket_cmd("issue"), service=d.service("w1"))["ticket"]["number"]
-    d.ask(clerk, t.request_cmd("register"), ticket=number, phone="010 1234 5678", ref="DRILL-1")
+    number = d.ask(d.tech, t.ticket_cmd("tech", "issue"), service=d.service("w1"))["ticket"][
+        "number"
+    ]
+    d.ask(
+        clerk,
+        t.request_cmd("counter-w1", "register"),
+        ticket=number,
+        phone="010 1234 5678",
+        ref="DRILL-1",
+    )
     time.sleep(6)  # six resend intervals with the gateway away
     back = Raw(d, unit)
     back.connect(d.port, clean=False, expiry=86400)
@@ -291,7 +305,8 @@ def _memory_cap() -> None:
 
 
 ATTEMPTS: list[Callable[[Drill], list[Attempt]]] = [
-    takeover, reply_injection, retained, voids, bad_messages, flood, sms_copies, configs,
+    takeover, other_command_topic, reply_injection, retained, voids, void_as_other,
+    bad_messages, flood, flood_as_other, sms_copies, configs,
 ]  # fmt: skip
 
 

@@ -163,18 +163,20 @@ def back_office(
     try:
         while not halt.wait(rng.uniform(1.0, 2.5)):
             n += 1
-            issued = ask(t.ticket_cmd("issue"), service=rng.choice(cfg.services).id)
+            issued = ask(t.ticket_cmd(bus.sender, "issue"), service=rng.choice(cfg.services).id)
             ticket = issued.get("ticket") if issued else None
             if not isinstance(ticket, dict):
                 continue
             ref = f"CH-{n:04d}"
             phone = f"+20100{rng.randrange(10**7):07d}"  # simulated citizens only
-            if ask(t.request_cmd("register"), ticket=ticket["number"], phone=phone, ref=ref):
+            if ask(
+                t.request_cmd(bus.sender, "register"), ticket=ticket["number"], phone=phone, ref=ref
+            ):
                 people.registered.append(ref)
             waiting = people.registered[:-1]  # each request is ready once
             if waiting and rng.random() < 0.7:
                 ready = waiting[rng.randrange(len(waiting))]
                 people.registered.remove(ready)
-                ask(t.request_cmd("stage"), ref=ready, stage="ready")
+                ask(t.request_cmd(bus.sender, "stage"), ref=ready, stage="ready")
     finally:
         bus.stop()

@@ -176,7 +176,7 @@ class DayPeople:
         phone = f"+2010{i:08d}"  # a simulated citizen's number
         try:
             tool.request(
-                tool.topics.request_cmd("register"),
+                tool.topics.request_cmd(tool.sender, "register"),
                 {"id": new_command_id("day"), "ticket": number, "phone": phone,
                  "ref": f"DAY-{i:04d}"},
                 timeout=5,

@@ -35,8 +35,25 @@ from ..harness.broker import Mosquitto, free_port
 from ..harness.procs import Daemon, wait_until
 
 #: Seconds a kiosk may void its ticket in the drill (short, to try "too late").
-#: Seconds a kiosk may void its ticket in the drill (short, to try "too late").
 VOID_WINDOW_S = 2.0
+
+
+#: The second kiosk the drill's branch gets (the victim of impersonation).
+SECOND_KIOSK = """
+[[kiosks]]
+unit = "k2"
+pin_factory = "mock"
+journal = "{journal}"
+buttons = [{{ pin = 5, service = "{service}", label_ar = "خدمة" }}]
+
+[kiosks.printer]
+backend = "simulated"
+"""
+
+
+def _first_service(text: str) -> str:
+    after = text.split("[[services]]", 1)[1]
+    return after.split('id = "', 1)[1].split('"', 1)[0]
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,8 @@ class Drill:
         text = config.read_text(encoding="utf-8")
         text = text.replace("[master]\n", f"[master]\nvoid_window_s = {VOID_WINDOW_S}\n", 1)
         text = text.replace("[sms]\n", "[sms]\nresend_unacked_s = 1\n", 1)
+        # A second kiosk, whose name a stolen k1 password tries to use.
+        text += SECOND_KIOSK.format(service=_first_service(text), journal=workdir / "k2.journal")
         self.base = workdir / "branch.toml"
         self.base.write_text(text, encoding="utf-8")
         self.config: Config = load_config(self.base)
@@ -208,7 +227,7 @@ class Drill:
             return {"error": exc.code}
 
     def wait_master(self) -> None:
-        snapshot = self.topics.queue_cmd("snapshot")
+        snapshot = self.topics.queue_cmd(self.tech.sender, "snapshot")
 
         def answers() -> bool:
             try:
@@ -229,7 +248,9 @@ class Drill:
 
     def waiting(self) -> int:
         snap = self.tech.request(
-            self.topics.queue_cmd("snapshot"), {"id": new_command_id("tech")}, timeout=10
+            self.topics.queue_cmd(self.tech.sender, "snapshot"),
+            {"id": new_command_id("tech")},
+            timeout=10,
         )
         return sum(s["waiting"] for s in snap["services"])
 

@@ -95,20 +95,26 @@ class _PhoneCitizens(Actor):
             try:
                 n += 1
                 service = self.rng.choice(self.config.services)
-                issued: Any = self.request(t.ticket_cmd("issue"), service=service.id)
+                issued: Any = self.request(
+                    t.ticket_cmd(self.bus.sender, "issue"), service=service.id
+                )
                 if issued:
                     self.issued += 1
                     ticket = issued["ticket"]
                     phone = f"+20100{self.rng.randrange(10**7):07d}"  # simulated citizens only
-                    self.request(t.request_cmd("register"), ticket=ticket["number"],
+                    self.request(t.request_cmd(self.bus.sender, "register"), ticket=ticket["number"],
                                  phone=phone, ref=f"DEMO-{n:03d}")  # fmt: skip
                     self.waiting[ticket["id"]] = f"DEMO-{n:03d}"
                 for tid in [tid for tid in self.waiting if tid in self.called]:
                     ref = self.waiting.pop(tid)
-                    self.request(t.request_cmd("stage"), ref=ref, stage="received")
+                    self.request(t.request_cmd(self.bus.sender, "stage"), ref=ref, stage="received")
                     self.received.append(ref)
                 if len(self.received) > 1:
-                    self.request(t.request_cmd("stage"), ref=self.received.pop(0), stage="ready")
+                    self.request(
+                        t.request_cmd(self.bus.sender, "stage"),
+                        ref=self.received.pop(0),
+                        stage="ready",
+                    )
             except QueueError as exc:  # the demo goes on; the log says why
                 log.warning("demo SMS citizen refused: %s", exc)
         self.bus.stop()
