@@ -101,7 +101,10 @@ class HaBranch:
     def issue(self, cid: str | None = None, timeout: float = 2.0, attempts: int = 1) -> Any:
         body = {"id": cid or new_command_id("t"), "service": "A", "priority": False}
         return self.client.request(
-            self.topics.ticket_cmd("issue"), body, timeout=timeout, attempts=attempts
+            self.topics.ticket_cmd(self.client.sender, "issue"),
+            body,
+            timeout=timeout,
+            attempts=attempts,
         )
 
     def logs(self) -> str:

@@ -70,7 +70,7 @@ def standby_figures(config_path: Path, samples: int, workdir: Path | None = None
         try:
             assert client.wait_connected(10)
             t = client.topics
-            if not wait_until(lambda: _answers(client, t.queue_cmd("snapshot")), 30):
+            if not wait_until(lambda: _answers(client, t.queue_cmd(client.sender, "snapshot")), 30):
                 raise RuntimeError("no master answered:\n" + "\n".join(m.log() for m in masters))
 
             def request(topic: str, **body: Any) -> None:
@@ -86,9 +86,13 @@ def standby_figures(config_path: Path, samples: int, workdir: Path | None = None
             if not wait_until(lambda: _answers(client, t.bench_echo), 10):
                 raise RuntimeError("the echo with etcd did not answer")
             etcd_floor_s = _timed(samples, floor)
-            issue_s = _timed(samples, lambda: request(t.ticket_cmd("issue"), service="A"))
+            issue_s = _timed(
+                samples, lambda: request(t.ticket_cmd(client.sender, "issue"), service="A")
+            )
             counter = cfg.counters[0].id
-            call_s = _timed(samples, lambda: request(t.counter_cmd(counter, "call-next")))
+            call_s = _timed(
+                samples, lambda: request(t.counter_cmd(client.sender, counter, "call-next"))
+            )
             result: dict[str, Any] = {
                 "standby_floor_plain_ms": percentile_ms(floor_s, 50),
                 "standby_floor_ms": percentile_ms(etcd_floor_s, 50),
