@@ -92,7 +92,6 @@ class BusClient:
         url = broker_url or (credential.broker_url if credential else "") or config.broker.url
         try:
             self.host, self.port, tls = parse_broker_url(url)
-            # Later brokers in order (a standby branch's second broker); not for an override.
             self.brokers = BrokerList([url, *(() if broker_url else config.broker.fallback_urls)])
         except ValueError as exc:
             raise ConfigError([("broker.url", str(exc))]) from None
@@ -144,8 +143,7 @@ class BusClient:
 
     def _connect_to(self, host: str, port: int) -> None:
         props = properties(PacketTypes.CONNECT)
-        if self.persistent:
-            props.SessionExpiryInterval = SESSION_EXPIRY
+        props.SessionExpiryInterval = SESSION_EXPIRY if self.persistent else 0
         self.host, self.port = host, port
         keepalive, clean = self.config.broker.keepalive_s, not self.persistent
         self._client.connect_async(host, port, keepalive, clean_start=clean, properties=props)
@@ -221,8 +219,7 @@ class BusClient:
         return refusal_text(self.username, self.host, self.port, self.client_id, self.refused)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        if self.brokers.should_move():
-            self._connect_to(*self.brokers.advance())
+        self.brokers.failed(self._connect_to)
         if not self._unreachable_logged:
             self._unreachable_logged = True
             log.error(
@@ -251,8 +248,7 @@ class BusClient:
         if self._connected.is_set():
             log.warning("lost the broker (%s); reconnecting", reason)
         self._connected.clear()
-        if self.brokers.should_move():
-            self._connect_to(*self.brokers.advance())
+        self.brokers.failed(self._connect_to)
 
     def _on_unrouted(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         log.debug("message on %s with no handler", msg.topic)

@@ -63,6 +63,11 @@ class BrokerList:
     def current(self) -> tuple[str, int]:
         return self.addresses[self.index]
 
+    def failed(self, connect: Callable[[str, int], None]) -> None:
+        """The connection failed or was lost: ``connect`` to the next broker, if any."""
+        if self.should_move():
+            connect(*self.advance())
+
     def advance(self) -> tuple[str, int]:
         """The next broker to try after the current one failed."""
         self.index = (self.index + 1) % len(self.urls)

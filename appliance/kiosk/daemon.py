@@ -85,6 +85,8 @@ class KioskDaemon:
         self._rate_fault: str = ""
         #: The masters' etcd cluster has no quorum (a standby branch): nothing is issued.
         self._quorum_fault: str = ""
+        #: Refusals after which the ticket may exist all the same (a standby branch's).
+        self._uncertain = ("no_quorum", "storage") if config.ha is not None else ()
         self._printer_status: PrinterStatus | None = None
         # Void commands not yet answered, each with the request it undoes.
         self._pending_voids: list[tuple[dict[str, Any], str]] = []
@@ -235,11 +237,11 @@ class KioskDaemon:
             self._refuse(f"master unreachable: {exc}")
             return
         except QueueError as exc:
-            if exc.code == "no_quorum":
-                # Maybe saved after all once etcd answers: asked again later,
-                # and voided if it was (as for a master that did not answer).
+            if exc.code in self._uncertain:
+                # Maybe saved after all (a standby master's etcd answered late):
+                # asked again later, and voided if it was (as for no answer).
                 self._orphans.append(command)
-                self._quorum_fault = exc.message
+                self._quorum_fault = exc.message if exc.code == "no_quorum" else ""
             else:
                 self.journal.settled(request_id)  # refused: nothing was issued
             # Past its tickets a minute the master refuses this kiosk: a fault
@@ -305,7 +307,7 @@ class KioskDaemon:
                 still.append(command)
                 continue
             except QueueError as exc:
-                if exc.code == "no_quorum":
+                if exc.code in self._uncertain:
                     still.append(command)
                 else:
                     self.journal.settled(command["id"])  # refused: nothing was issued

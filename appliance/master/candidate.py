@@ -69,9 +69,13 @@ class CandidateMaster(MasterDaemon):
     def handle_batch(self, batch: list[Message]) -> None:
         if not self.standby.leading:
             return  # the active master answers these
-        super().handle_batch(batch)
-        if self.standby.behind:
+        # A commit that failed may have reached the log: take it first, so a
+        # kiosk asking again with the same id gets that first answer.  Not
+        # while etcd was just unreachable (the command would wait twice).
+        quiet_s = time.monotonic() - self.standby.unreachable_at
+        if self.standby.behind and quiet_s > self.standby.ha.request_timeout_s:
             self._resync()
+        super().handle_batch(batch)
         if not self.standby.leading:
             self._step_down()
 
@@ -137,6 +141,7 @@ class CandidateMaster(MasterDaemon):
             self.standby.catch_up()
             self.standby.behind = False
         except NidaaError as exc:
+            self.standby.unreachable_at = time.monotonic()
             log.warning("could not catch up with the log: %s", exc)
         self._reload()
 

@@ -83,8 +83,11 @@ class Standby:
         self.leader_unit: str | None = None
         #: Commits this master tried after losing leadership, refused by etcd.
         self.zombie_refused = 0
-        #: An entry of ours reached etcd although its request failed: follow first.
+        #: An entry of ours may have reached etcd although its request failed
+        #: (or did): follow the log before the next commit.
         self.behind = False
+        #: When etcd last could not be reached (monotonic seconds).
+        self.unreachable_at = float("-inf")
         self.snapshot_seq = 0
         self._pos_sent = -1
         self.why_not = "not elected yet"
@@ -222,7 +225,9 @@ class Standby:
             )
         except EtcdUnavailable as exc:
             self.behind = True  # it may still land: compare with the log before the next
+            self.unreachable_at = time.monotonic()
             raise no_quorum(exc) from None
+        self.unreachable_at = float("-inf")  # etcd answered: a resync can go ahead
         if not result.succeeded:
             leader, logged = result.kvs(0), result.kvs(1)
             if logged and logged[0].value == entry:

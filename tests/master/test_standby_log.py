@@ -3,6 +3,7 @@ commit refused, a standby following, compaction and a snapshot restored."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,31 @@ def test_claim_commit_follow_and_a_zombie_refused(cluster: EtcdCluster, tmp_path
     b.resign()
     for s in (a, b):
         s.close()
+
+
+def test_an_entry_that_landed_after_its_request_failed_is_caught_up(
+    cluster: EtcdCluster, tmp_path: Path
+) -> None:
+    """etcd may commit a transaction whose answer never came (no_quorum at the
+    master): the next commit finds the log ahead, is refused, and the master
+    takes the entry before committing anything else."""
+    cfg = ha_config(tmp_path, cluster)
+    a = candidate(cfg, tmp_path, "master")
+    assert a.campaign()
+    add_sequence(a, "2026-04-01", 1)
+    # What the lost request had written: entry 2, the rows it carried.
+    landed = {"seq": 2, "unit": "master", "changes": [["sequences", ["2026-04-02", "building"],
+              ["2026-04-02", "building", 5]]]}  # fmt: skip
+    a.etcd.put(a.log_key(2), json.dumps(landed).encode())
+    with pytest.raises(QueueError) as refused:
+        add_sequence(a, "2026-04-03", 9)
+    assert refused.value.code == "storage" and a.behind and a.leading
+    a.catch_up()
+    assert sequences(a) == [("2026-04-01", 1), ("2026-04-02", 5)] and a.position == 2
+    add_sequence(a, "2026-04-03", 9)
+    assert a.position == 3
+    a.resign()
+    a.close()
 
 
 def test_compaction_and_a_new_standby_from_the_snapshot(
