@@ -11,11 +11,12 @@ BIN    := $(VENV)/bin
 # WeasyPrint (the day report's PDF) and poppler-utils (pdftotext, pdftoppm:
 # the tests read the PDF's text back), etcd (the standby master's three-member
 # cluster), PostgreSQL (the central store of many branches) and Chromium (the
-# central dashboard is tested in a real browser).  The tests start private
+# central dashboard is tested in a real browser, driven through its
+# chromedriver).  The tests start private
 # instances of each on free ports in temporary folders.
 APT_PACKAGES := mosquitto mosquitto-clients systemd openssl libraqm0 libfribidi0 libharfbuzz0b fonts-noto-core libusb-1.0-0 \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils \
-	etcd-server etcd-client postgresql chromium
+	etcd-server etcd-client postgresql chromium chromium-driver
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-deps test lint demo bench clean

