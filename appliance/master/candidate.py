@@ -90,11 +90,12 @@ class CandidateMaster(MasterDaemon):
             super().republish()
 
     def _control(self, task: str) -> None:
-        if task.startswith("gateway:") and not self.standby.leading:
+        if self.standby.leading:
+            super()._control(task)
+        elif task.startswith("gateway:"):
             _, online, unit = task.split(":", 2)
             self.requests.gateways[unit] = online == "1"  # sent once active
-            return
-        super()._control(task)
+        # A standby neither republishes nor replays the central feed.
 
     # -- the tick ---------------------------------------------------------------------
     def housekeeping(self) -> None:

@@ -29,6 +29,7 @@ from ..queue import Changes, QueueEngine
 from ..systemd import Notifier
 from .authority import Authority
 from .commands import COMMANDS, Call, command_id, parse_args
+from .feed import Feed
 from .inbox import Inbox
 from .requests import Requests
 from .store import Store
@@ -44,8 +45,6 @@ CALL_EXPIRY_S = 120
 GATEWAY_ROLE = "sms-gateway"
 
 MAX_PAYLOAD = 64 * 1024
-HOUSEKEEPING_S = 1.0
-
 
 #: Commands taken into one transaction at most (group commit).
 MAX_BATCH = 64
@@ -53,6 +52,8 @@ MAX_BATCH = 64
 
 class MasterDaemon:
     """The branch's single writer of queue state."""
+
+    tick_s = 1.0  #: seconds between housekeeping rounds (at most)
 
     def __init__(
         self,
@@ -64,8 +65,7 @@ class MasterDaemon:
         unit: str | None = None,
     ) -> None:
         self.config = config
-        #: This master's unit id (one of ``ha.candidates`` with a standby).
-        self.unit = unit or config.master.unit
+        self.unit = unit or config.master.unit  # one of ha.candidates with a standby
         self.clock = clock
         self.store = Store(db_path)
         self.engine = self._load_engine()
@@ -81,13 +81,13 @@ class MasterDaemon:
         self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
         self.commands = {**COMMANDS, **self.requests.commands()}
         self.inbox = Inbox()
+        self.feed = Feed(config, self.store, self.bus)  # the central store's (docs/central.md)
         self.authority = Authority(config, self.store, self.bus.topics)
         #: Command ids applied in the transaction being built (group commit).
         self._batch_ids: set[str] = set()
         self._inflight: list[tuple[int, MQTTMessageInfo]] = []
         self._stop = threading.Event()
         self._last_purge = 0.0
-        self.tick_s = HOUSEKEEPING_S
         self.topics = self.bus.topics
         self.notifier = Notifier()
 
@@ -122,7 +122,11 @@ class MasterDaemon:
         )
         if self.config.sms is not None:
             self.bus.subscribe(self.topics.role_status(GATEWAY_ROLE), self._gateway_status)
+        self.bus.subscribe(self.topics.sync("replay"), self._replay_request)
         self.bus.start()
+
+    def _replay_request(self, msg: Message) -> None:
+        self.inbox.put_control("replay:" + msg.payload[:200].decode("utf-8", "replace"))
 
     def _gateway_status(self, msg: Message) -> None:
         try:
@@ -166,6 +170,8 @@ class MasterDaemon:
     def _control(self, task: str) -> None:
         if task == "republish":
             self.republish()
+        elif task.startswith("replay:"):
+            self.feed.replay(task.removeprefix("replay:").encode())
         elif task.startswith("gateway:"):
             _, online, unit = task.split(":", 2)
             self.requests.gateway_status(unit, online == "1")
@@ -205,11 +211,8 @@ class MasterDaemon:
         except Exception as exc:  # the transaction failed: nothing of the batch holds
             log.exception("could not commit %d command(s)", len(batch))
             self._reload()
-            code, text = (
-                getattr(exc, "code", "storage"),
-                getattr(exc, "message", f"not saved: {exc}"),
-            )
-            lost = {"ok": False, "error": {"code": code, "message": text}}
+            why = getattr(exc, "message", f"not saved: {exc}")  # a standby's no_quorum too
+            lost = {"ok": False, "error": {"code": getattr(exc, "code", "storage"), "message": why}}
             done = {id(m): (a, w) for m, a, w in answers}
             answers = []
             for m in batch:
@@ -298,7 +301,7 @@ class MasterDaemon:
                 changes = self.engine.take_changes()
                 answer = {"ok": True, "result": outcome.result}
                 events = [self.views.call_event(t, now) for t in outcome.calls]
-                self.store.write_changes(self.engine.state, changes)
+                self.store.write_changes(self.engine.state, changes, action=name, now=now)
                 issued = outcome.result.get("ticket") if name == "ticket/issue" else None
                 self.store.record_command(
                     cid,
@@ -340,7 +343,7 @@ class MasterDaemon:
             return
         try:
             with self.store.transaction():
-                self.store.write_changes(self.engine.state, changes)
+                self.store.write_changes(self.engine.state, changes, action="day/close", now=now)
         except Exception:
             self._reload()
             raise
@@ -349,6 +352,7 @@ class MasterDaemon:
         log.info("new business day: %d ticket(s) of earlier days closed", len(voided))
         if changed is None:
             self.publish_changes(changes)
+            self.publish_events()
         else:
             changed.merge(changes)
 
@@ -375,6 +379,8 @@ class MasterDaemon:
             self.bus.publish(self.topics.service_state(sid), self.views.service(sid), retain=True)
 
     def publish_events(self) -> None:
+        """The outbox's events not yet out, and the central feed's changes."""
+        self.feed.publish()
         inflight = {seq for seq, _ in self._inflight}
         for seq, kind, payload in self.store.unpublished_events():
             if seq not in inflight:
@@ -396,6 +402,7 @@ class MasterDaemon:
             self.bus.publish(self.topics.service_state(s.id), self.views.service(s.id), retain=True)
         self._inflight.clear()
         self.publish_events()
+        self.feed.republish()
         self.requests.publish(force=True)  # SMS stage events not yet acknowledged
 
     def housekeeping(self) -> None:
