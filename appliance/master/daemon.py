@@ -379,13 +379,10 @@ class MasterDaemon:
             self.bus.publish(self.topics.service_state(sid), self.views.service(sid), retain=True)
 
     def publish_events(self, *, everything: bool = False) -> None:
-        """The central feed's changes, and the outbox's events not yet out
-        (read when one was added since, or ``everything``)."""
+        """The central feed's changes, and the outbox's events not yet out."""
         self.feed.publish()
-        if not (everything or self.store.events_added):
-            return
         inflight = {seq for seq, _ in self._inflight}
-        for seq, kind, payload in self.store.unpublished_events():
+        for seq, kind, payload in self.store.unpublished_events(if_added=not everything):
             if seq not in inflight:
                 props = None
                 if kind == "call":

@@ -258,7 +258,13 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    def unpublished_events(self) -> list[tuple[int, str, dict[str, Any]]]:
+    def unpublished_events(
+        self, *, if_added: bool = False
+    ) -> list[tuple[int, str, dict[str, Any]]]:
+        """The outbox's unpublished events; with ``if_added``, none unless an
+        event was added since the outbox was last read."""
+        if if_added and not self.events_added:
+            return []
         self.events_added = 0
         rows = self.db.execute(
             "SELECT seq, kind, payload FROM events WHERE published = 0 ORDER BY seq"
