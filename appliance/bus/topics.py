@@ -13,7 +13,12 @@ Mosquitto ACL can grant each role exactly what it needs:
 ``state/counter/<counter>``                 retained: who is served at a counter
 ``state/service/<service>``                 retained: waiting count and estimate
 ``event/<kind>``                            events with ids (``call``, ``stage``)
+``sync/<kind>``                             the central store's feed (``change``,
+                                            ``head``, ``branch``) and ``replay``
 ==========================================  ======================================
+
+The central broker carries each bridged branch under ``branches/<branch>/``
+(:class:`CentralTopics`, docs/central.md).
 
 **The second level of a command topic is the sending unit's id**, and the
 broker lets each unit's account publish only under its own
@@ -43,6 +48,13 @@ COUNTER_ACTIONS = (
 )
 QUEUE_ACTIONS = ("snapshot",)
 EVENT_KINDS = ("call", "stage")
+#: The central feed: numbered ticket changes, the last number (retained),
+#: the branch's names and services (retained), and the centre's replay requests.
+SYNC_KINDS = ("change", "head", "branch", "replay")
+#: What a branch's bridge carries to the central broker, and the one path back.
+SYNC_OUT = ("change", "head", "branch")
+SYNC_IN = ("replay",)
+CENTRAL_ROOT = "branches"
 #: Command groups but ``counter``, whose topics name the counter too.
 COMMAND_GROUPS = ("ticket", "queue", "request")
 
@@ -137,6 +149,12 @@ class Topics:
     def event(self, kind: str) -> str:
         return f"{self.base}/event/{_check_level(kind, 'event kind')}"
 
+    # -- the central store's feed ---------------------------------------------
+    def sync(self, kind: str) -> str:
+        if kind not in SYNC_KINDS:
+            raise ValueError(f"no sync topic {kind!r}")
+        return f"{self.base}/sync/{kind}"
+
     # -- ACL filters -------------------------------------------------------
     # Filters for the broker's rules (appliance/tech/accounts.py), kept here
     # so that the rules follow any change of the layout above.  They contain
@@ -214,3 +232,47 @@ class Topics:
         if len(parts) != 2:
             raise ValueError(f"not a status topic: {topic!r}")
         return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class CentralTopics:
+    """Topics of one branch on the central broker: the branch's ``nidaa/<b>/``
+    remapped by its bridge to ``branches/<b>/``; ``branch="+"`` gives the
+    filters a central consumer subscribes to."""
+
+    branch: str
+
+    def __post_init__(self) -> None:
+        if self.branch != "+":
+            _check_level(self.branch, "branch id")
+
+    @property
+    def base(self) -> str:
+        return f"{CENTRAL_ROOT}/{self.branch}"
+
+    def sync(self, kind: str) -> str:
+        if kind not in SYNC_KINDS:
+            raise ValueError(f"no sync topic {kind!r}")
+        return f"{self.base}/sync/{kind}"
+
+    @property
+    def link(self) -> str:
+        """The bridge's connection notification: retained ``1``, Last Will ``0``."""
+        return f"{self.base}/link"
+
+    @staticmethod
+    def shared(group: str, topic_filter: str) -> str:
+        """An MQTT v5 shared subscription: each message to one member of ``group``."""
+        return f"$share/{_check_level(group, 'group')}/{topic_filter}"
+
+    @staticmethod
+    def parse(topic: str) -> tuple[str, str]:
+        """``branches/<b>/sync/<kind>`` → ``(b, kind)``; ``branches/<b>/link`` →
+        ``(b, "link")``.  ``ValueError`` for anything else."""
+        parts = topic.split("/")
+        ok = len(parts) == 4 and parts[0] == CENTRAL_ROOT and parts[1] and parts[2] == "sync"
+        if ok and parts[3] in SYNC_KINDS:
+            return parts[1], parts[3]
+        if len(parts) == 3 and parts[0] == CENTRAL_ROOT and parts[2] == "link" and parts[1]:
+            return parts[1], "link"
+        raise ValueError(f"not a central topic: {topic!r}")

@@ -81,8 +81,19 @@ CREATE TABLE events (
 CREATE INDEX events_at ON events (at);
 """
 
+# v2: what the consumer needs to resync: the branch master's last number as
+# last heard (`head_seq`) and when a replay was last asked (one consumer
+# asks, whichever many run); when each change reached the centre and
+# whether it came live or replayed (the lag figures).
+_V2 = """
+ALTER TABLE branches ADD COLUMN head_seq bigint NOT NULL DEFAULT 0;
+ALTER TABLE branches ADD COLUMN replay_asked_at timestamptz;
+ALTER TABLE events ADD COLUMN received_at timestamptz NOT NULL DEFAULT clock_timestamp();
+ALTER TABLE events ADD COLUMN replayed boolean NOT NULL DEFAULT false
+"""
+
 #: Migrations in order; ``central_schema.version`` counts those applied.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
 
 
 def apply_schema(conn: psycopg.Connection[Any]) -> int:

@@ -36,10 +36,30 @@ def register(sub: Any) -> None:
         help="also time issue and call-next with N past tickets in the database, beside an "
         "empty one",
     )
+    p.add_argument(
+        "--central",
+        action="store_true",
+        help="instead: how many busy branches (a ticket every 10 s) one central consumer "
+        "keeps up with, lag p99 under 2 s (docs/central.md)",
+    )
+    p.add_argument("--step-s", type=float, default=30.0, help=argparse.SUPPRESS)
     p.set_defaults(func=bench)
 
 
 def bench(args: argparse.Namespace, env: Environment) -> int:
+    if args.central:
+        import tempfile
+
+        from ..sim.central.bench import run_central_bench
+
+        with tempfile.TemporaryDirectory(prefix="nidaa-central-bench-") as tmp:
+            central = run_central_bench(Path(tmp), step_s=args.step_s, log=env.err)
+        if args.json:
+            env.json(central)
+        else:
+            for key, value in central.items():
+                env.out(f"{key:<28} {value}")
+        return ExitCode.OK
     result = run_bench(
         args.config,
         samples=max(20, args.samples),

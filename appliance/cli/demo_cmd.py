@@ -47,6 +47,16 @@ def register(sub: Any) -> None:
         "provisioned Mosquitto and the real master",
     )
     p.add_argument(
+        "--central",
+        action="store_true",
+        help="many branches bridged to a central broker, the central service and a private "
+        "PostgreSQL; links cut, the consumer and PostgreSQL restarted, one bridge queue "
+        "overflowed; every branch's database compared with the central copy (docs/central.md)",
+    )
+    p.add_argument(
+        "--branches", type=int, default=3, metavar="N", help="with --central: branches (default 3)"
+    )
+    p.add_argument(
         "--report",
         type=Path,
         metavar="MD",
@@ -80,6 +90,8 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
         return chaos(args, env)
     if args.attacks:
         return attacks(args, env)
+    if args.central:
+        return central(args, env)
     options = DemoOptions(
         config=args.config, out=args.out, minutes=args.minutes, seed=args.seed,
         per_hour=args.arrivals, live=not args.json,
@@ -136,6 +148,27 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
             mark = "  ✗" if key in broken else ""
             env.out(f"{key:<24} {value}{mark}")
     return ExitCode.OK if not broken else ExitCode.ERROR
+
+
+def central(args: argparse.Namespace, env: Environment) -> int:
+    from ..sim.central.demo import CentralDemoOptions, run_central_demo
+
+    if not 1 <= args.branches <= 200:
+        env.err("--branches must be from 1 to 200")
+        return ExitCode.USAGE
+    seconds = args.minutes * 60
+    options = CentralDemoOptions(
+        out=args.out, branches=args.branches, seconds=seconds, seed=args.seed,
+        cut_s=min(20.0, 0.3 * seconds),
+    )  # fmt: skip
+    result = run_central_demo(options, log=env.err if args.json else env.out)
+    if args.json:
+        env.json(result)
+    else:
+        for key, value in result.items():
+            env.out(f"{key:<26} {value}")
+    lost = result["tickets_missing_central"] or result["tickets_mismatched"]
+    return ExitCode.ERROR if lost else ExitCode.OK
 
 
 def attacks(args: argparse.Namespace, env: Environment) -> int:

@@ -30,6 +30,7 @@ from .env import Environment, ExitCode
 # Modules that add subcommands, in the order `nidaa --help` lists them.
 COMMAND_MODULES = [
     "appliance.cli.master_cmd",
+    "appliance.cli.central_cmd",
     "appliance.cli.queue_cmds",
     "appliance.cli.config_cmd",
     "appliance.cli.demo_cmd",

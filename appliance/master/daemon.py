@@ -29,6 +29,7 @@ from ..queue import Changes, QueueEngine
 from ..systemd import Notifier
 from .authority import Authority
 from .commands import COMMANDS, Call, command_id, parse_args
+from .feed import Feed
 from .inbox import Inbox
 from .requests import Requests
 from .store import Store
@@ -78,6 +79,7 @@ class MasterDaemon:
         self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
         self.commands = {**COMMANDS, **self.requests.commands()}
         self.inbox = Inbox()
+        self.feed = Feed(config, self.store, self.bus)  # the central store's (docs/central.md)
         self.authority = Authority(config, self.store, self.bus.topics)
         #: Command ids applied in the transaction being built (group commit).
         self._batch_ids: set[str] = set()
@@ -118,7 +120,11 @@ class MasterDaemon:
         )
         if self.config.sms is not None:
             self.bus.subscribe(self.topics.role_status(GATEWAY_ROLE), self._gateway_status)
+        self.bus.subscribe(self.topics.sync("replay"), self._replay_request)
         self.bus.start()
+
+    def _replay_request(self, msg: Message) -> None:
+        self.inbox.put_control("replay:" + msg.payload[:200].decode("utf-8", "replace"))
 
     def _gateway_status(self, msg: Message) -> None:
         try:
@@ -162,6 +168,8 @@ class MasterDaemon:
     def _control(self, task: str) -> None:
         if task == "republish":
             self.republish()
+        elif task.startswith("replay:"):
+            self.feed.replay(task.removeprefix("replay:").encode())
         elif task.startswith("gateway:"):
             _, online, unit = task.split(":", 2)
             self.requests.gateway_status(unit, online == "1")
@@ -290,7 +298,7 @@ class MasterDaemon:
                 changes = self.engine.take_changes()
                 answer = {"ok": True, "result": outcome.result}
                 events = [self.views.call_event(t, now) for t in outcome.calls]
-                self.store.write_changes(self.engine.state, changes)
+                self.store.write_changes(self.engine.state, changes, action=name, now=now)
                 issued = outcome.result.get("ticket") if name == "ticket/issue" else None
                 self.store.record_command(
                     cid,
@@ -332,7 +340,7 @@ class MasterDaemon:
             return
         try:
             with self.store.transaction():
-                self.store.write_changes(self.engine.state, changes)
+                self.store.write_changes(self.engine.state, changes, action="day/close", now=now)
         except Exception:
             self._reload()
             raise
@@ -341,6 +349,7 @@ class MasterDaemon:
         log.info("new business day: %d ticket(s) of earlier days closed", len(voided))
         if changed is None:
             self.publish_changes(changes)
+            self.publish_events()
         else:
             changed.merge(changes)
 
@@ -367,6 +376,8 @@ class MasterDaemon:
             self.bus.publish(self.topics.service_state(sid), self.views.service(sid), retain=True)
 
     def publish_events(self) -> None:
+        """The outbox's events not yet out, and the central feed's changes."""
+        self.feed.publish()
         inflight = {seq for seq, _ in self._inflight}
         for seq, kind, payload in self.store.unpublished_events():
             if seq not in inflight:
@@ -388,6 +399,7 @@ class MasterDaemon:
             self.bus.publish(self.topics.service_state(s.id), self.views.service(s.id), retain=True)
         self._inflight.clear()
         self.publish_events()
+        self.feed.republish()
         self.requests.publish(force=True)  # SMS stage events not yet acknowledged
 
     def housekeeping(self) -> None:

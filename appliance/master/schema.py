@@ -115,6 +115,34 @@ CREATE INDEX sms_requests_created ON sms_requests(created_at)
 """
 
 
+# v4: the central store's feed, one numbered row per change of a ticket
+# (issue, call, recall, serve, no-show, transfer, void, rating), written in
+# the same transaction as the change.  Its numbers have no holes (a rolled
+# back transaction gives its numbers back), so the centre knows from a gap
+# that it missed something and asks for it again (docs/central.md).  The
+# ticket is copied as it was after the change, without any phone number.
+# Tickets of an older database enter the feed once, as `backfill`.
+_V4 = """
+CREATE TABLE ticket_changes (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id INTEGER NOT NULL,
+    kind      TEXT    NOT NULL,
+    at        REAL    NOT NULL,
+    ticket    TEXT    NOT NULL
+);
+CREATE INDEX ticket_changes_ticket ON ticket_changes(ticket_id);
+INSERT INTO ticket_changes (ticket_id, kind, at, ticket)
+    SELECT id, 'backfill', COALESCE(finished_at, called_at, issued_at), json_object(
+        'id', id, 'number', number, 'label', label, 'service', service,
+        'priority', json(CASE WHEN priority THEN 'true' ELSE 'false' END),
+        'business_day', business_day, 'state', state, 'issued_at', issued_at,
+        'first_called_at', first_called_at, 'called_at', called_at,
+        'served_at', served_at, 'finished_at', finished_at, 'counter', counter,
+        'recalls', recalls, 'rating', rating)
+    FROM tickets ORDER BY id
+"""
+
+
 def run_script(db: sqlite3.Connection, script: str) -> None:
     """Run DDL statements inside the caller's transaction (``executescript``
     would commit on its own)."""
@@ -128,4 +156,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], object]] = [
     lambda db: run_script(db, _V1),
     lambda db: run_script(db, _V2),
     lambda db: run_script(db, _V3),
+    lambda db: run_script(db, _V4),
 ]

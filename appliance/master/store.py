@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import NidaaError
 from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
+from . import change
 from .schema import MIGRATIONS
 
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
@@ -150,8 +151,12 @@ class Store:
         state.next_ticket_id = (top or 0) + 1
         return state
 
-    def write_changes(self, state: EngineState, changes: Changes) -> None:
-        """Write exactly the rows ``changes`` names (inside a transaction)."""
+    def write_changes(
+        self, state: EngineState, changes: Changes, *, action: str = "", now: float = 0.0
+    ) -> None:
+        """Write exactly the rows ``changes`` names (inside a transaction),
+        and one numbered change per ticket for the central feed: what
+        ``action`` (the command, or ``day/close``) did to it."""
         # Rows are updated in place (an upsert), never deleted and inserted
         # again: with foreign keys on, a delete makes SQLite look for rows
         # that name the old one.
@@ -161,6 +166,10 @@ class Store:
             row["state"] = str(t.state)
             row["priority"] = int(t.priority)
             self.db.execute(_UPSERT_TICKET, [row[c] for c in TICKET_COLUMNS])
+            self.db.execute(
+                "INSERT INTO ticket_changes (ticket_id, kind, at, ticket) VALUES (?, ?, ?, ?)",
+                (tid, change.change_kind(t, action), now, json.dumps(change.feed_ticket(t))),
+            )
         for cid in sorted(changes.counters):
             c = state.counters[cid]
             self.db.execute(
@@ -249,6 +258,23 @@ class Store:
             self.db.executemany(
                 "UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs]
             )
+
+
+    # -- the central feed (appliance/master/feed.py) -------------------------
+    def last_change_seq(self) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM ticket_changes").fetchone()
+        return int(row[0] or 0)
+
+    def ticket_changes(self, first: int, limit: int) -> list[tuple[int, int, str, float, str]]:
+        """Up to ``limit`` changes from number ``first`` on, in order."""
+        return [
+            (int(seq), int(tid), str(kind), float(at), str(ticket))
+            for seq, tid, kind, at, ticket in self.db.execute(
+                "SELECT seq, ticket_id, kind, at, ticket FROM ticket_changes"
+                " WHERE seq >= ? ORDER BY seq LIMIT ?",
+                (first, limit),
+            )
+        ]
 
 
 def ticket_from_row(row: tuple[Any, ...]) -> Ticket:

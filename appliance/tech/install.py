@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..central.config import load_central_config
 from ..config.branch import load_config
 from ..errors import HardwareError, NidaaError
 from . import libraries
@@ -94,6 +95,8 @@ def _read_manifest(path: Path) -> dict[str, list[str]]:
 
 
 CREDENTIALS = ETC / "credentials"
+#: The central consumers' credential (nidaa provision --central-broker).
+CONSUMER = "central"
 COMMAND_LINK = Path("usr/local/bin/nidaa")
 #: Roles whose daemon takes ``--unit`` (the others have one unit per branch).
 UNIT_OPTION = ("kiosk", "counter", "display")
@@ -130,6 +133,12 @@ def check_role(opts: InstallOptions) -> str:
     """The unit id this Pi runs for ``opts.role``; raises before any change."""
     if opts.role not in ROLES:
         raise NidaaError(f"unknown role {opts.role!r}: choose one of {', '.join(ROLES)}")
+    if opts.role == "central":
+        consumer = load_central_config(opts.config).central.consumer
+        if opts.credentials is not None and not (opts.credentials / f"{CONSUMER}.toml").is_file():
+            raise NidaaError(f"no credential {CONSUMER}.toml in {opts.credentials} "
+                             "(made by nidaa provision --central-broker)")  # fmt: skip
+        return consumer
     cfg = load_config(opts.config)  # ConfigError lists every problem
     unit = _pick_unit(opts, [a.username for a in accounts(cfg) if a.role == opts.role])
     absent = libraries.missing(libraries.needed(cfg, opts.role, unit))
@@ -206,7 +215,7 @@ def install(opts: InstallOptions, system: System) -> Outcome:
             system.chown(path, *owner)
             out.did(f"owner {':'.join(owner)} on {path}")
 
-    branch = etc / "branch.toml"
+    branch = etc / ("central.toml" if opts.role == "central" else "branch.toml")
     if write_atomic(branch, Path(opts.config).read_bytes(), 0o640):
         out.did(f"configuration {branch}")
     if system.owner(branch) != ("root", USER):
@@ -214,7 +223,10 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         out.did(f"owner root:{USER} on {branch}")
 
     if opts.credentials is not None:
-        _install_credential(opts, unit_id, system, out)
+        _install_credential(opts, CONSUMER if opts.role == "central" else unit_id, system, out)
+    if opts.role == "central":
+        out.notes.append("the central PostgreSQL database and its user, and [central] database "
+                         "in /etc/nidaa/central.toml (docs/central.md)")  # fmt: skip
     env = _under(root, env_file(opts.role))
     if write_atomic(env, env_text(opts.role, unit_id), 0o644):
         out.did(f"unit {unit_id} in {env}")

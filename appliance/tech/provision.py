@@ -103,26 +103,33 @@ def find_plugin() -> Path:
 
 def _ensure_tls(out: Path, cfg: Config, opts: ProvisionOptions) -> list[Path]:
     """Branch CA and server certificate, made once (or again with rotate)."""
+    host, _, _ = parse_broker_url(cfg.broker.url)
+    return ensure_tls(out, cfg.branch.id, [host, *opts.tls_hosts], rotate=opts.rotate)
+
+
+def ensure_tls(out: Path, owner: str, hosts: list[str], *, rotate: bool) -> list[Path]:
+    """A CA (``ca.key``, ``ca.crt``) and a server certificate signed by it for
+    ``hosts`` (the first is its common name) and localhost, made once (or
+    again with ``rotate``).  ``owner`` names the CA: a branch, or the centre."""
     openssl = _tool("openssl", "openssl")
     ca_key, ca_crt = out / "ca.key", out / "ca.crt"
     srv_key, srv_crt = out / "server.key", out / "server.crt"
     made: list[Path] = []
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    branch = cfg.branch.id
-    if opts.rotate or not (ca_key.exists() and ca_crt.exists()):
+    if rotate or not (ca_key.exists() and ca_crt.exists()):
         with tempfile.TemporaryDirectory(dir=out, prefix=".ca-") as tmp:
             key, crt = Path(tmp) / "ca.key", Path(tmp) / "ca.crt"
             _run(
                 [openssl, "req", "-x509", *ec, "-keyout", str(key), "-out", str(crt),
-                 "-days", "3650", "-subj", f"/O=Nidaa/CN=Nidaa {branch} CA"],
+                 "-days", "3650", "-subj", f"/O=Nidaa/CN=Nidaa {owner} CA"],
                 "making the CA",
             )  # fmt: skip
             write_atomic(ca_key, key.read_bytes(), SECRET)
             write_atomic(ca_crt, crt.read_bytes(), 0o644)
         made += [ca_key, ca_crt]
     if made or not (srv_key.exists() and srv_crt.exists()):
-        host, _, _ = parse_broker_url(cfg.broker.url)
-        names = dict.fromkeys([host, "localhost", "127.0.0.1", *opts.tls_hosts])
+        host = hosts[0]
+        names = dict.fromkeys([host, "localhost", "127.0.0.1", *hosts[1:]])
         san = ",".join(
             f"IP:{n}" if n.replace(".", "").isdigit() or ":" in n else f"DNS:{n}" for n in names
         )

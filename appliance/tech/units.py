@@ -20,6 +20,8 @@ UNITS: dict[str, str] = {
     "counter": "nidaa-counter.service",
     "display": "nidaa-display.service",
     "sms-gateway": "nidaa-sms-gateway.service",
+    # The centre of many branches (docs/central.md): not a branch's Pi.
+    "central": "nidaa-central.service",
 }
 ROLES = tuple(UNITS)
 
@@ -30,6 +32,7 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     "counter": ("gpio", "dialout"),
     "display": ("video", "render", "audio"),
     "sms-gateway": ("dialout",),
+    "central": (),
 }
 
 #: The master Pi also hosts the branch's broker; its drop-in lives here.

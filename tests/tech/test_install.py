@@ -280,3 +280,28 @@ def test_a_run_stopped_midway_is_completed_by_the_next(tmp_path: Path) -> None:
     install(opts(clean), LinkedVenvImage(clean))
     assert tree(broken) == tree(clean)
     assert install(opts(broken), LinkedVenvImage(broken)).unchanged
+
+
+def test_the_central_service_installs_with_its_own_file_and_credential(tmp_path: Path) -> None:
+    central = tmp_path / "central.toml"
+    central.write_text('[central]\ndatabase = "dbname=nidaa"\nconsumer = "central-2"\n'
+                       '[[branches]]\nid = "giza-dokki"\n')  # fmt: skip
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    root = tmp_path / "root"
+    system = RecordingSystem()
+    missing = InstallOptions(role="central", config=central, root=root, credentials=creds)
+    with pytest.raises(NidaaError, match=r"central\.toml"):
+        install(missing, system)
+    assert not root.exists()
+    (creds / "central.toml").write_text('username = "central"\npassword = "x"\n')
+    outcome = install(missing, system)
+    assert system.enabled == {"nidaa-central.service"}
+    assert (root / "etc/nidaa/central.toml").read_bytes() == central.read_bytes()
+    assert not (root / "etc/nidaa/branch.toml").exists()
+    cred = root / "etc/nidaa/credentials/central.toml"
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    unit = (root / "etc/systemd/system/nidaa-central.service").read_text()
+    assert "nidaa central --config /etc/nidaa/central.toml" in unit
+    assert any("PostgreSQL" in note for note in outcome.notes)
+    assert install(missing, system).unchanged

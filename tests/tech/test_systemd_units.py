@@ -85,4 +85,5 @@ def test_unit_runs_as_nidaa_watched_and_hardened(role: str) -> None:
     exec_start = s["ExecStart"][0].split()
     assert exec_start[0] == "/opt/nidaa/venv/bin/nidaa"
     assert exec_start[1] == role.split("-")[0] or exec_start[1] == role
-    assert "--config /etc/nidaa/branch.toml" in s["ExecStart"][0]
+    config = "central.toml" if role == "central" else "branch.toml"  # the centre is no branch
+    assert f"--config /etc/nidaa/{config}" in s["ExecStart"][0]
