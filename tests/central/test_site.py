@@ -4,10 +4,15 @@ cuts, a dropping bridge queue and a consumer killed mid-stream."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from appliance.central.config import load_central_config
+from appliance.central.consumer import CentralConsumer
 from appliance.sim.central.site import CentralSite
 from appliance.sim.harness.procs import wait_until
 from tests.support.central_site import Clerk
@@ -67,3 +72,30 @@ def test_a_cut_link_an_overflowing_queue_and_a_killed_consumer_lose_nothing(
     finally:
         for c in clerks.values():
             c.close()
+
+
+def test_two_consumers_share_the_changes_through_a_shared_subscription(tmp_path: Path) -> None:
+    with CentralSite(tmp_path, ["b1"], consumers=0) as site:
+        cfg = load_central_config(site.central_conf)
+        consumers = [
+            CentralConsumer(replace(cfg, central=replace(cfg.central, consumer=f"central-{i}")))
+            for i in (1, 2)
+        ]
+        threads = [threading.Thread(target=c.run, daemon=True) for c in consumers]
+        for th in threads:
+            th.start()
+        clerk = Clerk(site, "b1")
+        try:
+            assert all(c.connected.wait(15) for c in consumers)
+            for _ in range(15):
+                clerk.issue("A")
+            assert site.converged(30), site.compare()
+            applied = [c.stats.applied for c in consumers]
+            assert all(n > 0 for n in applied), applied  # each took a share
+            assert sum(applied) >= 15
+        finally:
+            clerk.close()
+            for c in consumers:
+                c.stop()
+            for th in threads:
+                th.join(10)
