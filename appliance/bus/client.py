@@ -32,6 +32,7 @@ from ..config.branch import Config
 from ..errors import AuthError, BusError, ConfigError, QueueError
 from .account import connect_error, log_in, refusal_text
 from .credential import Credential, unit_credential
+from .failover import BrokerList
 from .message import Message, encode, new_command_id, utc_now_iso
 from .presence import Presence
 from .topics import Topics
@@ -91,6 +92,7 @@ class BusClient:
         url = broker_url or (credential.broker_url if credential else "") or config.broker.url
         try:
             self.host, self.port, tls = parse_broker_url(url)
+            self.brokers = BrokerList([url, *(() if broker_url else config.broker.fallback_urls)])
         except ValueError as exc:
             raise ConfigError([("broker.url", str(exc))]) from None
         #: Why the broker last refused the connection, if it did (CONNACK reason).
@@ -136,17 +138,15 @@ class BusClient:
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
         """Connect in the background; reconnects by itself for ever."""
-        props = properties(PacketTypes.CONNECT)
-        if self.persistent:
-            props.SessionExpiryInterval = SESSION_EXPIRY
-        self._client.connect_async(
-            self.host,
-            self.port,
-            keepalive=self.config.broker.keepalive_s,
-            clean_start=not self.persistent,
-            properties=props,
-        )
+        self._connect_to(*self.brokers.current)
         self._client.loop_start()
+
+    def _connect_to(self, host: str, port: int) -> None:
+        props = properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY if self.persistent else 0
+        self.host, self.port = host, port
+        keepalive, clean = self.config.broker.keepalive_s, not self.persistent
+        self._client.connect_async(host, port, keepalive, clean_start=clean, properties=props)
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -172,6 +172,7 @@ class BusClient:
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
         self._connected.clear()
+        self.brokers.close()
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -191,6 +192,7 @@ class BusClient:
             return
         self.refused = ""
         self._unreachable_logged = False
+        self.brokers.watch_first(lambda: self.brokers.go_back(client, self._connect_to))
         subs = [(self.reply_topic, SubscribeOptions(qos=1))]
         with self._lock:
             subs += list(self._subscriptions.items())
@@ -217,6 +219,7 @@ class BusClient:
         return refusal_text(self.username, self.host, self.port, self.client_id, self.refused)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self.brokers.failed(self._connect_to)
         if not self._unreachable_logged:
             self._unreachable_logged = True
             log.error(
@@ -245,6 +248,7 @@ class BusClient:
         if self._connected.is_set():
             log.warning("lost the broker (%s); reconnecting", reason)
         self._connected.clear()
+        self.brokers.failed(self._connect_to)
 
     def _on_unrouted(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         log.debug("message on %s with no handler", msg.topic)

@@ -80,6 +80,12 @@ class Broker:
     password_file: str = setting(
         "File holding this unit's MQTT password (kept out of the branch file).", default=""
     )
+    fallback_urls: list[str] = setting(
+        "Further brokers, in order, for a branch with a standby master (docs/standby.md): a"
+        " unit moves to the next when its broker is unreachable, and back to `url` once it"
+        " answers again. Same scheme as `url`.",
+        default_factory=list,
+    )
     ca_file: str = setting("CA certificate for an mqtts:// broker.", default="")
     credentials_dir: str = setting(
         "Folder of this Pi's per-unit credential files (`<unit>.toml`, made by nidaa "
@@ -96,6 +102,14 @@ class Broker:
             parse_broker_url(self.url)
         except ValueError as exc:
             yield "url", str(exc)
+        for i, url in enumerate(self.fallback_urls):
+            try:
+                tls = parse_broker_url(url)[2]
+            except ValueError as exc:
+                yield f"fallback_urls[{i}]", str(exc)
+                continue
+            if tls != self.url.startswith("mqtts://"):
+                yield f"fallback_urls[{i}]", "every broker of a branch uses the same scheme as url"
 
 
 def parse_broker_url(url: str) -> tuple[str, int, bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -49,6 +49,10 @@ class Store:
         self.path = Path(path)
         self._savepoints = 0
         self._broken = False
+        #: Called inside every replicated transaction just before it commits
+        #: (the standby master's etcd log, appliance/master/standby.py); an
+        #: exception from it rolls the transaction back.
+        self.before_commit: Callable[[], None] | None = None
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -81,8 +85,12 @@ class Store:
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, replicate: bool = True) -> Iterator[sqlite3.Connection]:
         """One durable transaction: everything inside commits or nothing does.
+
+        ``replicate=False``: bookkeeping a standby may miss (an event marked
+        published, which it would publish once more), sent with the next
+        replicated transaction rather than on its own.
 
         Inside another transaction (the master's group commit) it is a
         savepoint: its writes are undone on an exception, and become durable
@@ -112,6 +120,8 @@ class Store:
             yield self.db
             if self._broken:
                 raise StoreError("a failed command could not be undone alone")
+            if replicate and self.before_commit is not None:
+                self.before_commit()
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:  # also when COMMIT itself failed
@@ -254,7 +264,7 @@ class Store:
     def mark_published(self, seqs: list[int]) -> None:
         if not seqs:
             return
-        with self.transaction():
+        with self.transaction(replicate=False):
             self.db.executemany(
                 "UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs]
             )
