@@ -4,10 +4,14 @@ faults, and details of its own (``nidaa status`` shows them)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .message import utc_now_iso
+
+if TYPE_CHECKING:
+    from ..config.branch import Config
+    from .topics import Topics
 
 
 class Presence:
@@ -40,3 +44,27 @@ class Presence:
             ts=utc_now_iso(),
         )
         return payload
+
+
+class MasterWatch:
+    """Whether the branch has an active master, from the masters' status topics.
+
+    One master: its status says ``online``.  With a standby (``[ha]``) any
+    candidate may be the active one (``online``); the others say ``standby``.
+    """
+
+    def __init__(self, units: list[str]) -> None:
+        self.units = list(units)
+        self._online: dict[str, bool] = {}
+
+    @classmethod
+    def of(cls, config: Config) -> MasterWatch:
+        return cls(config.ha.candidates if config.ha is not None else [config.master.unit])
+
+    def topics(self, topics: Topics) -> list[str]:
+        return [topics.status("master", unit) for unit in self.units]
+
+    def update(self, unit: str, state: str | None) -> bool:
+        """Record one master's state (None: no status); whether one is active now."""
+        self._online[unit] = state == "online"
+        return any(self._online.values())

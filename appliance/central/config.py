@@ -17,6 +17,7 @@ from ..config import schema
 from ..config.core import ID, check_name, parse_broker_url
 from ..config.schema import duplicates, setting
 from ..errors import ConfigError
+from .web.accounts import DashboardSection
 
 #: A central file is small; anything larger is not one.
 MAX_BYTES = 1024 * 1024
@@ -59,6 +60,15 @@ class CentralSection:
         minimum=0.1,
         maximum=600,
     )
+
+    def password(self) -> str | None:
+        """The PostgreSQL password from ``database_password_file`` (None: none)."""
+        if not self.database_password_file:
+            return None
+        try:
+            return Path(self.database_password_file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError([("central.database_password_file", str(exc))]) from None
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,10 @@ class CentralConfig:
         "The branches, as [[branches]] tables (each gets a bridge account on the central "
         "broker from `nidaa provision --central-broker`).",
         default_factory=list,
+    )
+    dashboard: DashboardSection = setting(
+        "The web dashboard this consumer serves (docs/central.md, \"The dashboard\").",
+        default_factory=DashboardSection,
     )
 
     def check(self) -> Iterator[tuple[str, str]]:

@@ -28,7 +28,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -106,13 +105,7 @@ class CentralConsumer:
     ) -> None:
         self.config = config
         c = config.central
-        password = None
-        if c.database_password_file:
-            try:
-                password = Path(c.database_password_file).read_text().strip()
-            except OSError as exc:
-                raise ConfigError([("central.database_password_file", str(exc))]) from None
-        self.store = CentralStore(database or c.database, password=password)
+        self.store = CentralStore(database or c.database, password=c.password())
         self.stats = Stats()
         self._waiting: queue.Queue[tuple[str, str, bytes]] = queue.Queue(MAX_WAITING)
         self._stop = threading.Event()

@@ -7,8 +7,12 @@ screens watching.
 
 Definitions (docs/central.md says the same):
 
-* **today** is the calendar day in the centre's time zone; the figures are
-  those of the tickets of that business day;
+* **today** is, for each branch, its latest business day with a ticket, of
+  the calendar day in the centre's time zone or the day before (a branch's
+  business day starts at its own ``day_reset_hour``, which the centre does
+  not know: after midnight it is still yesterday's until the reset); until
+  a branch's first ticket of a new day, its figures are the previous day's,
+  and the page says which day they are;
 * **waiting now**: today's tickets in state ``waiting``; the **longest
   current wait** is now − the issue time of the oldest of them;
 * **average wait** = first call − issue, over today's tickets called so far;
@@ -24,7 +28,7 @@ Nothing here writes; every query reads only the contract's columns
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,6 +83,7 @@ class BranchNow:
     link_since: datetime | None
     last_seen: datetime | None
     services: tuple[ServiceNow, ...] = ()
+    day: date | None = None  #: the business day of the figures (None: no ticket lately)
 
     @property
     def name(self) -> str:
@@ -133,7 +138,7 @@ FROM services
 """
 
 _TODAY = """
-SELECT t.branch, t.service,
+SELECT t.branch, t.service, t.business_day,
        count(*),
        count(*) FILTER (WHERE t.state = 'waiting'),
        min(t.issued_at) FILTER (WHERE t.state = 'waiting'),
@@ -147,9 +152,12 @@ SELECT t.branch, t.service,
        count(*) FILTER (WHERE t.rating = 'satisfied'),
        count(*) FILTER (WHERE t.rating = 'neutral'),
        count(*) FILTER (WHERE t.rating = 'unsatisfied')
-FROM tickets t LEFT JOIN services s ON s.branch = t.branch AND s.service = t.service
-WHERE t.business_day = %(day)s
-GROUP BY t.branch, t.service
+FROM tickets t
+JOIN (SELECT branch, max(business_day) AS day FROM tickets
+      WHERE business_day BETWEEN %(since)s AND %(day)s GROUP BY branch) d
+  ON d.branch = t.branch AND d.day = t.business_day
+LEFT JOIN services s ON s.branch = t.branch AND s.service = t.service
+GROUP BY t.branch, t.service, t.business_day
 """
 
 
@@ -164,23 +172,26 @@ def snapshot(
         names = {
             (b, s): (ar, en, target) for b, s, ar, en, target in conn.execute(_SERVICES)
         }
-        figures = conn.execute(_TODAY, {"day": day, "target": target_wait_s}).fetchall()
+        figures = conn.execute(
+            _TODAY, {"day": day, "since": day - timedelta(days=1), "target": target_wait_s}
+        ).fetchall()
     services: dict[str, dict[str, ServiceNow]] = {}
     for (b, s), (ar, en, target) in names.items():
         services.setdefault(b, {})[s] = ServiceNow(s, ar, en, target or target_wait_s)
-    for row in figures:
-        b, s = row[0], row[1]
+    days: dict[str, date] = {}
+    for b, s, branch_day, *row in figures:
+        days[b] = branch_day
         known = services.setdefault(b, {}).get(s) or ServiceNow(s, "", "", target_wait_s)
         services[b][s] = ServiceNow(
             s, known.name_ar, known.name_en, known.target_wait_s,
-            tickets=row[2], waiting=row[3], oldest_waiting=row[4], served=row[5],
-            no_shows=row[6], called=row[7], wait_s_total=float(row[8]), within_target=row[9],
-            satisfied=row[10], neutral=row[11], unsatisfied=row[12],
+            tickets=row[0], waiting=row[1], oldest_waiting=row[2], served=row[3],
+            no_shows=row[4], called=row[5], wait_s_total=float(row[6]), within_target=row[7],
+            satisfied=row[8], neutral=row[9], unsatisfied=row[10],
         )  # fmt: skip
     out = tuple(
         BranchNow(
             b, ar, en, bool(online), since, seen,
-            tuple(services.get(b, {})[k] for k in sorted(services.get(b, {}))),
+            tuple(services.get(b, {})[k] for k in sorted(services.get(b, {}))), days.get(b),
         )
         for b, ar, en, online, since, seen in branches
     )

@@ -37,6 +37,12 @@ def register(sub: Any) -> None:
         "empty one",
     )
     p.add_argument(
+        "--standby",
+        action="store_true",
+        help="only the standby master: issue and call-next with etcd in every commit, beside"
+        " the floor with one etcd transaction (a private three-member cluster; docs/standby.md)",
+    )
+    p.add_argument(
         "--central",
         action="store_true",
         help="instead: how many busy branches (a ticket every 10 s) one central consumer "
@@ -60,12 +66,18 @@ def bench(args: argparse.Namespace, env: Environment) -> int:
             for key, value in central.items():
                 env.out(f"{key:<28} {value}")
         return ExitCode.OK
-    result = run_bench(
-        args.config,
-        samples=max(20, args.samples),
-        day_tickets=max(0, args.day_tickets or 0),
-        history=max(0, args.history),
-    )
+    if args.standby:
+        from ..sim.bench.standby import standby_figures
+
+        result = {"samples": max(20, args.samples)}
+        result.update(standby_figures(args.config, result["samples"]))
+    else:
+        result = run_bench(
+            args.config,
+            samples=max(20, args.samples),
+            day_tickets=max(0, args.day_tickets or 0),
+            history=max(0, args.history),
+        )
     if args.json:
         env.json(result)
     else:

@@ -41,6 +41,13 @@ def register(sub: Any) -> None:
         help="with --chaos: mean seconds between faults (default 4)",
     )
     p.add_argument(
+        "--standby",
+        action="store_true",
+        help="with --chaos: two master candidates on a three-member etcd cluster and a broker"
+        " on each candidate's Pi; the active master killed, paused past its lease, its whole Pi"
+        " lost, etcd members killed (docs/standby.md)",
+    )
+    p.add_argument(
         "--attacks",
         action="store_true",
         help="the security drill: issue 12's attempts with stolen unit credentials against a "
@@ -85,6 +92,9 @@ def demo(args: argparse.Namespace, env: Environment) -> int:
         logging.getLogger("appliance").setLevel(logging.WARNING)
     if args.minutes <= 0 or args.arrivals <= 0:
         env.err("--minutes and --arrivals must be positive")
+        return ExitCode.USAGE
+    if args.standby and not args.chaos:
+        env.err("--standby goes with --chaos")
         return ExitCode.USAGE
     if args.chaos:
         return chaos(args, env)
@@ -133,6 +143,7 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
         seconds=args.minutes * 60,
         seed=args.seed,
         fault_every_s=args.fault_every,
+        standby=args.standby,
     )
     result = run_chaos(options, log=(lambda line: None) if args.json else env.out)
     broken = [k for k in MUST_BE_ZERO if result.get(k)]
@@ -188,6 +199,8 @@ def attacks(args: argparse.Namespace, env: Environment) -> int:
 def _command(args: argparse.Namespace) -> str:
     """The command line that reproduces the run (for the report)."""
     words = ["nidaa demo --chaos", f"--minutes {args.minutes:g}", f"--seed {args.seed}"]
+    if args.standby:
+        words.insert(1, "--standby")
     if args.fault_every != 4.0:
         words.append(f"--fault-every {args.fault_every:g}")
     if args.config != EXAMPLE:

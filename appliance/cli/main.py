@@ -47,7 +47,7 @@ COMMAND_MODULES = [
 ]
 
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
-4 broker or master unreachable, 5 refused by the master, 6 hardware fault,
+4 broker, master or central store unreachable, 5 refused by the master, 6 hardware fault,
 7 not authorized by the broker (credential, client id or topic)"""
 
 

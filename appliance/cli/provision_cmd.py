@@ -108,6 +108,12 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         "(nidaa install --credentials), nidaa.conf to /etc/mosquitto/conf.d/ on the master; "
         "credentials/tech.toml is the technician's"
     )
+    if cfg.ha is not None:
+        env.out(
+            "etcd (docs/standby.md): on each member's Pi etcd/<member>.env as /etc/default/etcd"
+            " and etcd/ca.crt, <member>.crt, <member>.key in /etc/nidaa/etcd; on each master"
+            " candidate etcd/ca.crt, client.crt, client.key in /etc/nidaa/etcd"
+        )
     return ExitCode.OK
 
 

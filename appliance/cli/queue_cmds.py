@@ -144,8 +144,11 @@ def status(args: argparse.Namespace, env: Environment) -> int:
             if seen and time.monotonic() - last[0] > 0.3:
                 break
     units = sorted(seen.values(), key=lambda u: (str(u.get("role")), str(u.get("unit"))))
+    standby = standby_summary(units) if cfg.ha is not None else None
     if args.json:
-        env.json({"branch": cfg.branch.id, "units": units})
+        env.json(
+            {"branch": cfg.branch.id, "units": units, **({"standby": standby} if standby else {})}
+        )
     else:
         tz = cfg.branch.timezone
         if not units:
@@ -158,7 +161,16 @@ def status(args: argparse.Namespace, env: Environment) -> int:
                 f"{u.get('role', '?'):<12} {u.get('unit', '?'):<14} {u.get('state', '?'):<9} "
                 f"v{u.get('version', '?'):<8} last seen {_local(u.get('ts'), tz)}  {faults}"
             )
-    unhealthy = [u for u in units if u.get("state") != "online"]
+        if standby is not None:
+            lag = ", ".join(f"{u} {n} entries behind" for u, n in standby["lag"].items())
+            env.out(
+                f"standby: active master {standby['active'] or 'NONE'}; {lag or 'no standby lag known'};"
+                f" etcd {standby['etcd_up']}/{standby['etcd_members']} members up"
+            )
+    # A standby master is healthy while it says so.
+    unhealthy = [u for u in units if u.get("state") not in ("online", "standby")]
+    if standby is not None and standby["active"] is None:
+        unhealthy.append({"unit": "no active master"})
     return ExitCode.OK if not unhealthy else ExitCode.HARDWARE
 
 
@@ -172,3 +184,17 @@ def _local(ts: Any, timezone: str) -> str:
     except (ValueError, TypeError):
         return str(ts)
     return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def standby_summary(units: list[dict[str, Any]]) -> dict[str, Any]:
+    """The active master, the standbys' lag and etcd's health, from the masters' statuses."""
+    masters = [u for u in units if u.get("role") == "master" and u.get("state") != "offline"]
+    active = next((u for u in masters if u.get("state") == "online"), None)
+    source = active or (masters[0] if masters else {})
+    return {
+        "active": active.get("unit") if active else None,
+        "lag": dict(active.get("lag") or {}) if active else {},
+        "log_seq": source.get("log_seq"),
+        "etcd_up": source.get("etcd_up", "?"),
+        "etcd_members": source.get("etcd_members", "?"),
+    }

@@ -32,6 +32,7 @@ from .core import (
     find_counter,
     find_service,
 )
+from .ha import Ha
 from .schema import setting
 
 #: A branch file is a few kilobytes; past this it is not one (``/dev/zero``).
@@ -60,6 +61,10 @@ class Config:
     kiosks: list[KioskUnit] = setting("Kiosk units, as [[kiosks]] tables.", default_factory=list)
     displays: list[DisplayUnit] = setting("Hall display units.", default_factory=list)
     sms: SmsGateway | None = setting("The SMS gateway unit (none: no SMS).", default=None)
+    ha: Ha | None = setting(
+        "A standby master on a three-member etcd cluster (none: one master, no etcd).",
+        default=None,
+    )
 
     def check(self) -> Iterator[tuple[str, str]]:
         yield from check_core(self.services, self.counters, self.policy)
@@ -69,6 +74,7 @@ class Config:
         yield from check_displays(self.displays, self)
         yield from check_sms(self)
         yield from self._check_unit_ids()
+        yield from self._check_candidates()
 
     def _check_unit_ids(self) -> Iterator[tuple[str, str]]:
         """A unit id is an MQTT user name and client id: one unit per id,
@@ -85,6 +91,28 @@ class Config:
                 yield path, f"unit id {unit!r} is already used by {seen[unit]}: unit ids are unique"
             else:
                 seen[unit] = path
+
+    def _check_candidates(self) -> Iterator[tuple[str, str]]:
+        """Candidates are master units: none may be another role's unit id."""
+        if self.ha is None:
+            return
+        others = {k.unit for k in self.kiosks} | {u.unit for u in self.counter_units}
+        others |= {d.id for d in self.displays} | {"tech", "backoffice"}
+        if self.sms is not None:
+            others.add(self.sms.unit)
+        for i, unit in enumerate(self.ha.candidates):
+            if unit in others:
+                yield f"ha.candidates[{i}]", f"unit id {unit!r} is another unit's"
+        if self.master.unit not in self.ha.candidates:
+            yield "ha.candidates", f"master.unit {self.master.unit!r} must be a candidate"
+        for i, k in enumerate(self.kiosks):
+            # The master answers no_quorum after ha.request_timeout_s: the kiosk must wait longer.
+            if k.request_timeout_s * k.request_attempts <= self.ha.request_timeout_s:
+                yield (
+                    f"kiosks[{i}].request_timeout_s",
+                    f"request_timeout_s x request_attempts must exceed ha.request_timeout_s"
+                    f" ({self.ha.request_timeout_s:g} s), or the kiosk never sees no_quorum",
+                )
 
     # -- look-ups -----------------------------------------------------------
     def service(self, key: str) -> Service:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bus.client import BusClient, Message, new_command_id
+from ..bus.presence import MasterWatch
 from ..config.branch import Config
 from ..drivers.buttons import pin_factory as shared_pin_factory
 from ..drivers.sign import Display, open_display
@@ -70,6 +71,7 @@ class CounterDaemon:
         self._halt = threading.Event()
         self._state: dict[str, Any] | None = None
         self._master_online = False
+        self._masters = MasterWatch.of(config)  # with a standby, any candidate
         self._connected = False
         self._last_next: float | None = None
         self._finished: tuple[int, float] | None = None  # (ticket id, when) for feedback
@@ -85,7 +87,8 @@ class CounterDaemon:
     def start(self) -> CounterDaemon:
         t = self.topics
         self.bus.subscribe(t.counter_state(self.counter), self._on_state)
-        self.bus.subscribe(t.status("master", self.config.master.unit), self._on_master)
+        for master_topic in self._masters.topics(t):
+            self.bus.subscribe(master_topic, self._on_master)
         self.bus.set_status("online", **self._details())
         self.bus.start()
         if self.keeper is not None:
@@ -246,7 +249,8 @@ class CounterDaemon:
 
     def _on_master(self, msg: Message) -> None:
         try:
-            online = msg.json().get("state") == "online"
+            state = msg.json().get("state") if msg.payload else None
+            online = self._masters.update(self.topics.parse_status(msg.topic)[1], state)
         except ValueError:
             return
         with self._lock:

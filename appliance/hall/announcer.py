@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,10 @@ class Spoken:
 
 _STOP = object()
 
+#: Announcements, faults and latencies kept for tests, the demo and the
+#: benchmark: the latest ones only (a hall display runs for months).
+KEPT = 256
+
 
 class Announcer:
     """Owns the speaker; :meth:`submit` never blocks."""
@@ -58,14 +63,17 @@ class Announcer:
         self.speaker = speaker
         self.on_spoken = on_spoken
         self.on_fault = on_fault
-        self.spoken: list[Spoken] = []
-        self.faults: list[str] = []
+        self.spoken: deque[Spoken] = deque(maxlen=KEPT)
+        self.faults: deque[str] = deque(maxlen=KEPT)
         self._queue: queue.Queue[object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
         self._idle = threading.Condition()
         self._pending = 0
-        #: Milliseconds from each call's arrival to its first sample, in order.
-        self.latencies_ms: list[float] = []
+        #: Milliseconds from each call's arrival to its first sample, in order
+        #: (the latest :data:`KEPT`).
+        self.latencies_ms: deque[float] = deque(maxlen=KEPT)
+        #: Announcements started so far.
+        self.started = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -83,7 +91,7 @@ class Announcer:
     def wait_started(self, count: int, timeout: float) -> bool:
         """Wait until ``count`` announcements have started playing."""
         with self._idle:
-            return self._idle.wait_for(lambda: len(self.latencies_ms) >= count, timeout)
+            return self._idle.wait_for(lambda: self.started >= count, timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.speaker.close()
@@ -118,6 +126,7 @@ class Announcer:
             started.append((time.monotonic() - call.received) * 1000)
             with self._idle:
                 self.latencies_ms.append(started[0])
+                self.started += 1
                 self._idle.notify_all()
 
         self.speaker.play(pcm, on_start=on_start)

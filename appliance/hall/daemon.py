@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from ..arabic import ARABIC_FONTS, FONT_DIRS, ArabicRenderer, find_font
 from ..bus.client import BusClient, Message
+from ..bus.presence import MasterWatch
 from ..config.branch import Config
 from ..drivers.sound import Speaker, open_speaker
 from ..errors import HardwareError
@@ -83,6 +84,7 @@ class HallDisplay:
         #: a process nobody waits on (`nidaa display --headless`) keeps none.
         self.keep_frames = keep_frames
         self.faults: list[dict[str, str]] = []
+        self._masters = MasterWatch.of(cfg)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._frame_lock = threading.Condition()
@@ -214,9 +216,14 @@ class HallDisplay:
 
     def _on_status(self, msg: Message) -> None:
         assert self.bus is not None
-        role, _unit = self.bus.topics.parse_status(msg.topic)
-        if role == "master" and msg.payload:
-            self.state.set_master(msg.json().get("state") != "offline")
+        role, unit = self.bus.topics.parse_status(msg.topic)
+        if role != "master" or not msg.payload:
+            return
+        state = msg.json().get("state")
+        if self.cfg.ha is None:
+            self.state.set_master(state != "offline")
+        elif unit in self._masters.units:  # a standby: while one candidate is active
+            self.state.set_master(self._masters.update(unit, state))
 
     # -- drawing ------------------------------------------------------------
     def draw(self, snap: HallSnapshot, mono: float, wall: dt.datetime) -> None:

@@ -53,8 +53,10 @@ FLASH_PERIOD = 0.5  # seconds per on/off phase
 BASE_W, BASE_H = 1920, 1080
 # Drawn texts are kept up to this many bytes of pixels (least recently used
 # first out).  Ticket numbers are not among them (the glyph atlas draws
-# them): what varies is the services' waiting counts and estimates.
-TEXT_CACHE_BYTES = 16 * 1024 * 1024
+# them): what varies is the services' waiting counts and estimates.  Every
+# page of the example branch's panel with its strip takes about 6 MB; a
+# frame draws one page, so the rest is room for the day's counts.
+TEXT_CACHE_BYTES = 8 * 1024 * 1024
 FIT_CACHE = 4096
 
 

@@ -45,8 +45,11 @@ log = logging.getLogger(__name__)
 #: White rows above and below a drawing on its own canvas: ink there would
 #: have spilt onto a neighbour in a full render.
 SPILL_ROWS = 48
-#: Drawings kept besides the pinned ones (people-ahead lines, recent numbers).
+#: Drawings kept besides the pinned ones (recent numbers, times of day).
 RECENT = 128
+#: People ahead (0 up to this) and minutes of wait (1 up to this) whose lines
+#: are drawn at start and kept: nearly every ticket of a day says one of them.
+QUEUE_LINES = 100
 
 Key = tuple[Hashable, ...]
 
@@ -59,6 +62,9 @@ class _Uncacheable(Exception):
 class _Drawing:
     rows: bytes  #: from the drawing's first row to its last row of ink
     advance: int  #: rows the page moves down (the ink may go further, into a gap)
+    #: Columns from the first to past the last pixel it touched at all (grey
+    #: included), or None when it touched none.
+    columns: tuple[int, int] | None = None
 
 
 def _freeze(value: Any) -> Hashable:
@@ -86,6 +92,9 @@ class _BandPage(_Page):
         self.parts: list[bytes] = []
         self.keys: list[Key] = []
         self._filled = 0  # rows already in parts
+        #: Rows from, rows to, columns of each drawing laid; drawings beside.
+        self._spans: list[tuple[int, int, tuple[int, int] | None]] = []
+        self._beside: list[tuple[int, _Drawing]] = []
 
     # A drawing outside a band method: this ticket cannot be joined from bands.
     @property
@@ -101,20 +110,43 @@ class _BandPage(_Page):
     ) -> None:
         key: Key = (method.__name__, _freeze(args), _freeze(kwargs))
         drawing = self.cache.rows_for(key, lambda page: method(page, *args, **kwargs))
+        self.keys.append(key)
+        if getattr(method, "beside", False):
+            self._beside.append((self.y, drawing))
+            return
         if self.y < self._filled:
             raise _Uncacheable(f"{key[0]} starts on ink the drawing above left below it")
         if self.y > self._filled:  # gaps: white rows
             self.parts.append(bytes((self.y - self._filled) * self.row_bytes))
         self.parts.append(drawing.rows)
-        self.keys.append(key)
         self._filled = self.y + len(drawing.rows) // self.row_bytes
+        self._spans.append((self.y, self._filled, drawing.columns))
         self.y += drawing.advance
 
     def rows(self) -> bytes:
         end = self.y + self.margin
         if end < self._filled:
             raise _Uncacheable("ink below the end of the ticket")
-        return b"".join(self.parts) + bytes((end - self._filled) * self.row_bytes)
+        rows = b"".join(self.parts) + bytes((end - self._filled) * self.row_bytes)
+        return self._lay_beside(rows, end) if self._beside else rows
+
+    def _lay_beside(self, rows: bytes, end: int) -> bytes:
+        """Lay each drawing beside onto the rows: as a full render draws it
+        when the two never touch the same pixel (checked by columns)."""
+        out = bytearray(rows)
+        spans = list(self._spans)
+        for y, drawing in self._beside:
+            bottom = y + len(drawing.rows) // self.row_bytes
+            if bottom > end:
+                raise _Uncacheable("a drawing beside goes below the end of the ticket")
+            for top, low, columns in spans:
+                if top < bottom and y < low and _touch(columns, drawing.columns):
+                    raise _Uncacheable("a drawing beside touches its neighbour")
+            spans.append((y, bottom, drawing.columns))
+            start, stop = y * self.row_bytes, bottom * self.row_bytes
+            merged = int.from_bytes(out[start:stop]) | int.from_bytes(drawing.rows)
+            out[start:stop] = merged.to_bytes(stop - start)
+        return bytes(out)
 
 
 class TicketBands:
@@ -156,11 +188,31 @@ class TicketBands:
                     a, b = self._lay_out(first).keys, self._lay_out(second).keys
                 except _Uncacheable:
                     continue
-                with self._lock:
-                    for key in set(a) & set(b):
-                        drawing = self._recent.pop(key, None)
-                        if drawing is not None:
-                            self._pinned[key] = drawing
+                self._pin(set(a) & set(b))
+        self._warm_queue_lines()
+
+    def _warm_queue_lines(self) -> None:
+        """Draw and keep the people-ahead and wait lines of :data:`QUEUE_LINES`
+        tickets: the same ticket with only those varied, its other drawings
+        ready, leaves exactly those lines new."""
+        if not self.config.services:
+            return
+        # Without a reference: no QR code to make for each.
+        face = replace(sample_face(self.config, self.config.services[0].id), reference="")
+        try:
+            known = set(self._lay_out(face).keys)
+            for n in range(QUEUE_LINES + 1):
+                varied = replace(face, people_ahead=n, wait_minutes=float(max(1, n)))
+                self._pin(set(self._lay_out(varied).keys) - known)
+        except _Uncacheable:
+            return
+
+    def _pin(self, keys: set[Key]) -> None:
+        with self._lock:
+            for key in keys:
+                drawing = self._recent.pop(key, None)
+                if drawing is not None:
+                    self._pinned[key] = drawing
 
     def for_config(self, config: Config) -> TicketBands:
         """This cache if ``config`` is the one it was built for, else a new one."""
@@ -241,9 +293,18 @@ class TicketBands:
             raise _Uncacheable(f"{key[0]} draws above its rows")
         # Ink below the advance (a box's last row) is kept with the drawing;
         # the page must then leave it a gap (checked when joining).
-        box = ImageOps.invert(image.crop((0, canvas.y, self.width, image.height))).getbbox()
+        below = image.crop((0, canvas.y, self.width, image.height))
+        inked = below.getextrema()[0] < 255  # type: ignore[operator]
+        box = ImageOps.invert(below).getbbox() if inked else None
         bottom = canvas.y + (box[3] if box is not None else 0)
-        return _Drawing(ink_rows(image.crop((0, SPILL_ROWS, self.width, bottom))), advance)
+        inked = image.crop((0, SPILL_ROWS, self.width, bottom))
+        touched = ImageOps.invert(inked).getbbox() if bottom > SPILL_ROWS else None
+        columns = (touched[0], touched[2]) if touched is not None else None
+        return _Drawing(ink_rows(inked), advance, columns)
+
+
+def _touch(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    return a is not None and b is not None and a[0] < b[1] and b[0] < a[1]
 
 
 def _varied(face: TicketFace) -> TicketFace:

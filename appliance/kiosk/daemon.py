@@ -24,6 +24,7 @@ from typing import Any
 
 from ..arabic import ArabicRenderer, default_renderer
 from ..bus.client import BusClient, Message, new_command_id
+from ..bus.presence import MasterWatch
 from ..config.branch import Config
 from ..drivers.buttons import ButtonBoard, ButtonEvent, pin_factory
 from ..drivers.printer import Printer, PrinterStatus
@@ -78,9 +79,14 @@ class KioskDaemon:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._master_online: bool | None = None  # None: no presence seen yet
+        self._masters = MasterWatch.of(config)  # with a standby, any candidate
         self._master_failed = False  # the last request got no answer
         self._print_fault: str = ""
         self._rate_fault: str = ""
+        #: The masters' etcd cluster has no quorum (a standby branch): nothing is issued.
+        self._quorum_fault: str = ""
+        #: Refusals after which the ticket may exist all the same (a standby branch's).
+        self._uncertain = ("no_quorum", "storage") if config.ha is not None else ()
         self._printer_status: PrinterStatus | None = None
         # Void commands not yet answered, each with the request it undoes.
         self._pending_voids: list[tuple[dict[str, Any], str]] = []
@@ -118,8 +124,8 @@ class KioskDaemon:
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
-        master_topic = self.topics.status("master", self.config.master.unit)
-        self.bus.subscribe(master_topic, self._on_master_status)
+        for master_topic in self._masters.topics(self.topics):
+            self.bus.subscribe(master_topic, self._on_master_status)
         self.bus.start()
         self._worker = threading.Thread(target=self._work, name="kiosk-worker", daemon=True)
         self._worker.start()
@@ -164,7 +170,8 @@ class KioskDaemon:
 
     def _on_master_status(self, msg: Message) -> None:
         try:
-            online = msg.json().get("state") == "online"
+            state = msg.json().get("state") if msg.payload else None
+            online = self._masters.update(self.topics.parse_status(msg.topic)[1], state)
         except ValueError:
             return
         if online and self._master_online is False:
@@ -230,14 +237,20 @@ class KioskDaemon:
             self._refuse(f"master unreachable: {exc}")
             return
         except QueueError as exc:
-            self.journal.settled(request_id)  # refused: nothing was issued
+            if exc.code in self._uncertain:
+                # Maybe saved after all (a standby master's etcd answered late):
+                # asked again later, and voided if it was (as for no answer).
+                self._orphans.append(command)
+                self._quorum_fault = exc.message if exc.code == "no_quorum" else ""
+            else:
+                self.journal.settled(request_id)  # refused: nothing was issued
             # Past its tickets a minute the master refuses this kiosk: a fault
             # on its status until a ticket is issued again.
             self._rate_fault = exc.message if exc.code == "rate_limited" else ""
             self._refuse(f"master refused: {exc.message} ({exc.code})")
             return
         self._master_failed = False
-        self._rate_fault = ""
+        self._rate_fault = self._quorum_fault = ""
         self._print(press, result, request_id)
 
     def _print(self, press: _Press, result: dict[str, Any], request_id: str) -> None:
@@ -293,8 +306,11 @@ class KioskDaemon:
             except BusError:
                 still.append(command)
                 continue
-            except QueueError:
-                self.journal.settled(command["id"])  # refused: nothing was issued
+            except QueueError as exc:
+                if exc.code in self._uncertain:
+                    still.append(command)
+                else:
+                    self.journal.settled(command["id"])  # refused: nothing was issued
                 continue
             self._master_failed = False
             ticket = result.get("ticket")
@@ -358,6 +374,8 @@ class KioskDaemon:
             faults.append({"code": "print_failed", "message": self._print_fault})
         if self._rate_fault:
             faults.append({"code": "rate_limited", "message": self._rate_fault})
+        if self._quorum_fault:
+            faults.append({"code": "no_quorum", "message": self._quorum_fault})
         if self._pending_voids or self._orphans:
             ids = ", ".join(str(c["ticket_id"]) for c, _ in self._pending_voids)
             waiting = f"tickets to void: {ids}" if ids else "unanswered ticket requests"

@@ -36,11 +36,17 @@ def qr_image(data: str, target: int) -> Image.Image:
     code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(data)
     code.best_fit(start=code.version)
-    code.mask_pattern = best_mask(code)
-    code.make(fit=False)
+    mask, rows = _best(code)
+    # The chosen symbol is the scored one with its format (and version)
+    # information written in, as qrcode's make() would write them.
+    n, border = code.modules_count, 2
+    code.mask_pattern = mask
+    code.modules = [[(r >> (n - 1 - c)) & 1 == 1 for c in range(n)] for r in rows]
+    code.setup_type_info(False, mask)
+    if code.version >= 7:
+        code.setup_type_number(False)
     # qrcode's own image draws a rectangle per dark module; blowing the
     # module matrix up by whole dots gives the same pixels.
-    n, border = code.modules_count, 2
     box = max(2, target // (n + 2 * border))
     matrix = Image.frombytes(
         "L", (n, n), b"".join(bytes(0 if v else 255 for v in row) for row in code.modules)
@@ -55,18 +61,38 @@ def qr_image(data: str, target: int) -> Image.Image:
 
 def best_mask(code: Any) -> int:
     """The mask qrcode's ``best_mask_pattern`` would choose for ``code``."""
+    return _best(code)[0]
+
+
+def _best(code: Any) -> tuple[int, list[int]]:
+    """The best mask and its symbol's rows, format information left blank."""
     code.makeImpl(True, 0)
     n = code.modules_count
     base = [_row_int(row) for row in code.modules]
-    data = _data_rows(code)
-    flips = [[d & (m0 ^ mk) for d, m0, mk in zip(data, _mask_rows(n, 0), _mask_rows(n, k), strict=True)]
-             for k in range(8)]  # fmt: skip
-    best, best_score = 0, 0
+    base_cols = _transpose(base, n)
+    best, best_score, best_rows = 0, 0, base
     for k in range(8):
-        score = lost_point_rows([b ^ f for b, f in zip(base, flips[k], strict=True)], n)
+        flips, flip_cols = _flips(code.version, k)
+        rows = [b ^ f for b, f in zip(base, flips, strict=True)]
+        cols = [b ^ f for b, f in zip(base_cols, flip_cols, strict=True)]
+        score = lost_point_rows(rows, n, cols)
         if k == 0 or best_score > score:
-            best, best_score = k, score
-    return best
+            best, best_score, best_rows = k, score, rows
+    return best, best_rows
+
+
+@cache
+def _flips(version: int, k: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Where mask ``k``'s symbol differs from mask 0's: rows and columns."""
+    n = version * 4 + 17
+    rows = tuple(d & (m0 ^ mk) for d, m0, mk in zip(_data_rows_of(version), _mask_rows(n, 0), _mask_rows(n, k), strict=True))  # fmt: skip
+    return rows, tuple(_transpose(list(rows), n))
+
+
+def _transpose(ints: list[int] | tuple[int, ...], n: int) -> list[int]:
+    """Rows as integers (:func:`_row_int`) to columns as integers."""
+    rows = [format(x, f"0{n}b") for x in ints]
+    return [int("".join(col), 2) for col in zip(*rows, strict=True)]
 
 
 def _row_int(row: list[Any]) -> int:
@@ -89,10 +115,6 @@ def _data_rows_of(version: int) -> tuple[int, ...]:
     return tuple(_row_int([v is None for v in row]) for row in code.modules[:n])
 
 
-def _data_rows(code: Any) -> tuple[int, ...]:
-    return _data_rows_of(code.version)
-
-
 @cache
 def _mask_rows(n: int, k: int) -> tuple[int, ...]:
     mask = qr_util.mask_func(k)
@@ -104,12 +126,17 @@ def lost_point(modules: list[list[bool]]) -> int:
     return lost_point_rows([_row_int(row) for row in modules], len(modules))
 
 
-def lost_point_rows(ints: list[int], n: int) -> int:
-    """qrcode's ``util.lost_point``, on rows as integers (:func:`_row_int`)."""
-    rows = [format(x, f"0{n}b") for x in ints]
-    lines = rows + ["".join(col) for col in zip(*rows, strict=True)]
+def lost_point_rows(ints: list[int], n: int, cols: list[int] | None = None) -> int:
+    """qrcode's ``util.lost_point``, on rows as integers (:func:`_row_int`);
+    ``cols``, the columns likewise, when the caller has them."""
+    if cols is None:
+        cols = _transpose(ints, n)
+    width = f"0{n}b"
+    # Rows and columns as one text, a space between lines: no run crosses it.
+    text = " ".join([format(x, width) for x in ints] + [format(x, width) for x in cols])
     # 1: five or more alike in a row or column, 3 + (length - 5) each.
-    points = sum(len(m.group()) - 2 for line in lines for m in _RUNS.finditer(line))
+    runs = _RUNS.findall(text)
+    points = sum(map(len, runs)) - 2 * len(runs)
     # 2: 2×2 blocks of one colour, 3 each.
     full = (1 << (n - 1)) - 1
     for a, b in pairwise(ints):
@@ -117,7 +144,7 @@ def lost_point_rows(ints: list[int], n: int) -> int:
         same_across = ~(a ^ (a >> 1))
         points += 3 * (same_vertically & (same_vertically >> 1) & same_across & full).bit_count()
     # 3: 1:1:3:1:1 with four light modules on one side, 40 each.
-    points += 40 * sum(len(_FINDER_LIKE.findall(line)) for line in lines)
+    points += 40 * len(_FINDER_LIKE.findall(text))
     # 4: every 5 % the dark share departs from 50 %, 10.
     dark = sum(x.bit_count() for x in ints)
     percent = float(dark) / (n**2)

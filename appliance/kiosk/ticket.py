@@ -103,6 +103,14 @@ def _people(n: int) -> str:
     return f"أمامك {counted(n, CITIZEN)}"
 
 
+def beside(method: Callable[..., None]) -> Callable[..., None]:
+    """Marks a :func:`band` method that draws on rows another drawing fills,
+    without moving down (the left column of a line): the band cache lays its
+    ink over those rows when the two share no pixel."""
+    method.beside = True  # type: ignore[attr-defined]
+    return band(method)
+
+
 def band(method: Callable[..., None]) -> Callable[..., None]:
     """Marks a :class:`_Page` method that draws: it draws only in the rows from
     ``self.y`` down to where it leaves ``self.y``, and what it draws depends
@@ -161,10 +169,22 @@ class _Page:
                 _, h = self.r.draw(self.image, (right - indent, self.y), line, size)
                 self.y += h
 
-    @band
     def two_columns(self, right: str, left: str, size: int) -> None:
-        _, h = self.r.draw(self.image, (self.width - self.margin, self.y), right, size)
-        self.r.draw(self.image, (self.margin, self.y), left, size, align="left")
+        """One line: ``right`` against the right margin, ``left`` against the
+        left one (two drawings: the date stays ready all day)."""
+        top = self.y
+        self.right_column(right, size)
+        below, self.y = self.y, top
+        self.left_column(left, size)
+        self.y = below
+
+    @beside
+    def left_column(self, text: str, size: int) -> None:
+        self.r.draw(self.image, (self.margin, self.y), text, size, align="left")
+
+    @band
+    def right_column(self, text: str, size: int) -> None:
+        _, h = self.r.draw(self.image, (self.width - self.margin, self.y), text, size)
         self.y += h
 
     def box(self, top: int, bottom: int) -> None:

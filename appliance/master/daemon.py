@@ -45,8 +45,6 @@ CALL_EXPIRY_S = 120
 GATEWAY_ROLE = "sms-gateway"
 
 MAX_PAYLOAD = 64 * 1024
-HOUSEKEEPING_S = 1.0
-
 
 #: Commands taken into one transaction at most (group commit).
 MAX_BATCH = 64
@@ -55,6 +53,8 @@ MAX_BATCH = 64
 class MasterDaemon:
     """The branch's single writer of queue state."""
 
+    tick_s = 1.0  #: seconds between housekeeping rounds (at most)
+
     def __init__(
         self,
         config: Config,
@@ -62,8 +62,10 @@ class MasterDaemon:
         db_path: str,
         broker_url: str | None = None,
         clock: Clock = time.time,
+        unit: str | None = None,
     ) -> None:
         self.config = config
+        self.unit = unit or config.master.unit  # one of ha.candidates with a standby
         self.clock = clock
         self.store = Store(db_path)
         self.engine = self._load_engine()
@@ -71,7 +73,7 @@ class MasterDaemon:
         self.bus = BusClient(
             config,
             role="master",
-            unit=config.master.unit,
+            unit=self.unit,
             broker_url=broker_url,
             persistent=True,
         )
@@ -143,14 +145,14 @@ class MasterDaemon:
             signal.signal(signal.SIGTERM, lambda *_: self.stop())
             signal.signal(signal.SIGINT, lambda *_: self.stop())
         self.start()
-        log.info("master %s serving branch %s", self.config.master.unit, self.config.branch.id)
+        log.info("master %s serving branch %s", self.unit, self.config.branch.id)
         # Ready once the database is open and the bus is started: commands
         # sent before the broker answers wait in the persistent session.
         self.notifier.ready(f"serving branch {self.config.branch.id}")
         try:
             while not self._stop.is_set():
                 self.notifier.alive()
-                controls, batch = self.inbox.take(MAX_BATCH, HOUSEKEEPING_S)
+                controls, batch = self.inbox.take(MAX_BATCH, self.tick_s)
                 try:
                     for task in controls:
                         self._control(task)
@@ -209,7 +211,8 @@ class MasterDaemon:
         except Exception as exc:  # the transaction failed: nothing of the batch holds
             log.exception("could not commit %d command(s)", len(batch))
             self._reload()
-            lost = {"ok": False, "error": {"code": "storage", "message": f"not saved: {exc}"}}
+            why = getattr(exc, "message", f"not saved: {exc}")  # a standby's no_quorum too
+            lost = {"ok": False, "error": {"code": getattr(exc, "code", "storage"), "message": why}}
             done = {id(m): (a, w) for m, a, w in answers}
             answers = []
             for m in batch:
@@ -375,11 +378,11 @@ class MasterDaemon:
         for sid in sorted(self._affected_services(changes)):
             self.bus.publish(self.topics.service_state(sid), self.views.service(sid), retain=True)
 
-    def publish_events(self) -> None:
-        """The outbox's events not yet out, and the central feed's changes."""
+    def publish_events(self, *, everything: bool = False) -> None:
+        """The central feed's changes, and the outbox's events not yet out."""
         self.feed.publish()
         inflight = {seq for seq, _ in self._inflight}
-        for seq, kind, payload in self.store.unpublished_events():
+        for seq, kind, payload in self.store.unpublished_events(if_added=not everything):
             if seq not in inflight:
                 props = None
                 if kind == "call":
@@ -398,7 +401,7 @@ class MasterDaemon:
         for s in self.config.services:
             self.bus.publish(self.topics.service_state(s.id), self.views.service(s.id), retain=True)
         self._inflight.clear()
-        self.publish_events()
+        self.publish_events(everything=True)
         self.feed.republish()
         self.requests.publish(force=True)  # SMS stage events not yet acknowledged
 

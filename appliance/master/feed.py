@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 #: Changes sent for one replay request at most; the centre asks again for more.
 REPLAY_BATCH = 500
-#: A replay request asking for the same numbers again this soon is ignored.
+#: A replay request this soon after the previous one is ignored.
 REPLAY_REPEAT_S = 0.5
 
 def branch_info(config: Config) -> dict[str, Any]:
@@ -96,7 +96,9 @@ class Feed:
             log.warning("replay request refused: %r", payload[:100])
             return
         now = time.monotonic()
-        if self._last_replay[0] == first and now - self._last_replay[1] < REPLAY_REPEAT_S:
+        if now - self._last_replay[1] < REPLAY_REPEAT_S:
+            # The consumers ask at most every 2 s: a flood is not theirs,
+            # and must not keep the master replaying.
             return
         self._last_replay = (first, now)
         rows = self.store.ticket_changes(first, REPLAY_BATCH)

@@ -226,7 +226,7 @@ class Requests:
             self.bus.publish(
                 self.bus.topics.event("stage"), json.loads(payload), qos=1, properties=props
             )
-        with self.store.transaction():
+        with self.store.transaction(replicate=False):
             self.db.executemany(
                 "UPDATE sms_stage_events SET sent_at = ? WHERE seq = ?", [(now, s) for s, _ in rows]
             )

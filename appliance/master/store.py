@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from . import change
 from .schema import MIGRATIONS
 
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
+_STATE, _PRIORITY = TICKET_COLUMNS.index("state"), TICKET_COLUMNS.index("priority")
 _UPSERT_TICKET = (
     f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
     f" VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
@@ -48,7 +49,13 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._savepoints = 0
+        #: Events added since the outbox was last read (a rolled-back one too).
+        self.events_added = 0
         self._broken = False
+        #: Called inside every replicated transaction just before it commits
+        #: (the standby master's etcd log, appliance/master/standby.py); an
+        #: exception from it rolls the transaction back.
+        self.before_commit: Callable[[], None] | None = None
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -81,8 +88,12 @@ class Store:
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, replicate: bool = True) -> Iterator[sqlite3.Connection]:
         """One durable transaction: everything inside commits or nothing does.
+
+        ``replicate=False``: bookkeeping a standby may miss (an event marked
+        published, which it would publish once more), sent with the next
+        replicated transaction rather than on its own.
 
         Inside another transaction (the master's group commit) it is a
         savepoint: its writes are undone on an exception, and become durable
@@ -112,6 +123,8 @@ class Store:
             yield self.db
             if self._broken:
                 raise StoreError("a failed command could not be undone alone")
+            if replicate and self.before_commit is not None:
+                self.before_commit()
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:  # also when COMMIT itself failed
@@ -162,10 +175,9 @@ class Store:
         # that name the old one.
         for tid in sorted(changes.tickets):
             t = state.tickets[tid]
-            row = asdict(t)
-            row["state"] = str(t.state)
-            row["priority"] = int(t.priority)
-            self.db.execute(_UPSERT_TICKET, [row[c] for c in TICKET_COLUMNS])
+            row = [getattr(t, c) for c in TICKET_COLUMNS]
+            row[_STATE], row[_PRIORITY] = str(t.state), int(t.priority)
+            self.db.execute(_UPSERT_TICKET, row)
             self.db.execute(
                 "INSERT INTO ticket_changes (ticket_id, kind, at, ticket) VALUES (?, ?, ?, ?)",
                 (tid, change.change_kind(t, action), now, json.dumps(change.feed_ticket(t))),
@@ -239,13 +251,21 @@ class Store:
 
     # -- event outbox -----------------------------------------------------
     def add_event(self, event_id: str, kind: str, payload: dict[str, Any], now: float) -> int:
+        self.events_added += 1
         cur = self.db.execute(
             "INSERT OR IGNORE INTO events (id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
             (event_id, kind, json.dumps(payload, ensure_ascii=False), now),
         )
         return int(cur.lastrowid or 0)
 
-    def unpublished_events(self) -> list[tuple[int, str, dict[str, Any]]]:
+    def unpublished_events(
+        self, *, if_added: bool = False
+    ) -> list[tuple[int, str, dict[str, Any]]]:
+        """The outbox's unpublished events; with ``if_added``, none unless an
+        event was added since the outbox was last read."""
+        if if_added and not self.events_added:
+            return []
+        self.events_added = 0
         rows = self.db.execute(
             "SELECT seq, kind, payload FROM events WHERE published = 0 ORDER BY seq"
         ).fetchall()
@@ -254,7 +274,7 @@ class Store:
     def mark_published(self, seqs: list[int]) -> None:
         if not seqs:
             return
-        with self.transaction():
+        with self.transaction(replicate=False):
             self.db.executemany(
                 "UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs]
             )

@@ -62,15 +62,14 @@ class Views:
 
     def service(self, sid: str) -> dict[str, Any]:
         cfg = self.config.service(sid)
-        waiting = self.engine.waiting(sid)
         estimate = self.engine.estimate(sid)
         return {
             "service": sid,
             "prefix": cfg.prefix,
             "name_ar": cfg.name_ar,
             "name_en": cfg.name_en,
-            "waiting": len(waiting),
-            "waiting_priority": sum(t.priority for t in waiting),
+            "waiting": self.engine.waiting_count(sid),
+            "waiting_priority": self.engine.waiting_count(sid, priority_only=True),
             "estimate_minutes": None if estimate.minutes is None else round(estimate.minutes, 1),
             "open_counters": len(self.engine.open_counters(sid)),
         }

@@ -13,13 +13,13 @@ The engine keeps an index of the tickets still in the queue; change
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..config import Branch, Counter, Policy, Service
 from ..errors import QueueError
 from . import estimate as _estimate
+from .index import ActiveIndex
 from .model import (
     RATINGS,
     TRANSITIONS,
@@ -55,6 +55,7 @@ class QueueEngine:
         self.services: dict[str, Service] = {s.id: s for s in services}
         self.counters: dict[str, Counter] = {c.id: c for c in counters}
         self._tz = ZoneInfo(branch.timezone)
+        self._day_cache: tuple[int | None, str] = (None, "")
         self.state = state if state is not None else EngineState()
         self._changes = Changes()
         # A counter added to the configuration since the state was saved
@@ -65,8 +66,8 @@ class QueueEngine:
                 self._changes.counters.add(c.id)
         if self.state.tickets:
             self.state.next_ticket_id = max(self.state.next_ticket_id, max(self.state.tickets) + 1)
-        # Ids of waiting and called tickets, so nothing scans the whole history.
-        self._active: set[int] = {i for i, t in self.state.tickets.items() if t.state.active}
+        # The tickets in the queue, so no command scans the history or the queue.
+        self._index = ActiveIndex(self.state.tickets)
 
     # -- look-ups -------------------------------------------------------------
     def take_changes(self) -> Changes:
@@ -76,8 +77,14 @@ class QueueEngine:
 
     def business_day(self, now: float) -> str:
         """The business day of ``now``: the local date ``day_reset_hour`` hours earlier."""
-        local = datetime.fromtimestamp(now, self._tz).replace(tzinfo=None)
-        return (local - timedelta(hours=self.branch.day_reset_hour)).date().isoformat()
+        # Every UTC offset, and every change of one, falls on a quarter hour,
+        # so the day cannot change inside a quarter hour of epoch time.
+        block = int(now // 900)
+        if self._day_cache[0] != block:
+            local = datetime.fromtimestamp(now, self._tz).replace(tzinfo=None)
+            day = (local - timedelta(hours=self.branch.day_reset_hour)).date().isoformat()
+            self._day_cache = (block, day)
+        return self._day_cache[1]
 
     def service(self, key: str) -> Service:
         """A service by id, or by prefix letter in either case."""
@@ -108,13 +115,12 @@ class QueueEngine:
 
     def waiting(self, service: str | None = None) -> list[Ticket]:
         """Waiting tickets in calling order: priority first, then by issue time."""
-        sid = None if service is None else self.service(service).id
-        found = [
-            t
-            for t in self._active_tickets()
-            if t.state is TicketState.WAITING and (sid is None or t.service == sid)
-        ]
-        return sorted(found, key=calling_order)
+        sids = list(self._index.waiting) if service is None else [self.service(service).id]
+        return sorted(self._index.tickets_waiting(sids), key=calling_order)
+
+    def waiting_count(self, service: str, priority_only: bool = False) -> int:
+        """How many wait for ``service`` (only priority tickets if asked)."""
+        return self._index.count(self.service(service).id, priority_only)
 
     def open_counters(self, service: str) -> list[str]:
         """Ids of the open, unpaused counters serving ``service``."""
@@ -129,8 +135,7 @@ class QueueEngine:
     def estimate(self, service: str, priority: bool = False) -> Estimate:
         """People ahead of, and minutes for, a NEW ticket of this class."""
         svc = self.service(service)
-        ahead = sum(1 for t in self.waiting(svc.id) if t.priority or not priority)
-        return self._estimate(svc, ahead)
+        return self._estimate(svc, self._index.count(svc.id, priority_only=priority))
 
     def estimate_for(self, ticket_id: int) -> Estimate:
         """People ahead of, and minutes for, a waiting ticket."""
@@ -139,14 +144,13 @@ class QueueEngine:
             raise QueueError(
                 "illegal_transition", f"ticket {ticket.label} is {ticket.state}, not waiting"
             )
-        key = calling_order(ticket)
-        ahead = sum(
-            1
-            for t in self._active_tickets()
-            if t.state is TicketState.WAITING
-            and t.service == ticket.service
-            and calling_order(t) < key
-        )
+        index = self._index
+        if index.is_last(ticket):  # a ticket just issued: the last of its class
+            ahead = index.count(ticket.service, priority_only=ticket.priority) - 1
+        else:
+            key = calling_order(ticket)
+            waiting = index.tickets_waiting([ticket.service])
+            ahead = sum(1 for t in waiting if calling_order(t) < key)
         svc = self.services.get(ticket.service)
         # A service dropped from the configuration has no counter any more.
         return Estimate(ahead, None) if svc is None else self._estimate(svc, ahead)
@@ -205,10 +209,11 @@ class QueueEngine:
         self.roll_day(now)
         current = self._current(cs)
         finished = self._serve(cs, current, now) if current is not None else None
-        waiting = (t for t in self._active_tickets() if t.state is TicketState.WAITING)
+        waiting = self._index.tickets_waiting(cfg.services)
         ticket = choose(cfg, cs.regular_streak, self.policy, waiting)
         cs.open = True
         if ticket is not None:
+            self._index.called(ticket)
             ticket.state = TicketState.CALLED
             ticket.called_at = now
             ticket.first_called_at = now
@@ -287,11 +292,15 @@ class QueueEngine:
     def roll_day(self, now: float) -> list[Ticket]:
         """Void (reason ``day_end``) tickets still in the queue from earlier days."""
         day = self.business_day(now)
+        oldest = self._index.oldest_day
+        if oldest is None or oldest >= day:
+            return []
         stale = sorted(
-            (t for t in self._active_tickets() if t.business_day < day), key=lambda t: t.id
+            (t for t in self._index.tickets_active() if t.business_day < day), key=lambda t: t.id
         )
         for ticket in stale:
             self._void(ticket, "day_end", now)
+        self._index.rolled(day)
         return stale
 
     def forget_before(self, day: str) -> int:
@@ -311,12 +320,9 @@ class QueueEngine:
         return len(old)
 
     # -- internals --------------------------------------------------------------
-    def _active_tickets(self) -> Iterable[Ticket]:
-        return (self.state.tickets[i] for i in self._active)
-
     def _add(self, ticket: Ticket) -> None:
         self.state.tickets[ticket.id] = ticket
-        self._active.add(ticket.id)
+        self._index.add(ticket)
         self._changes.tickets.add(ticket.id)
 
     def _next_number(self, svc: Service, day: str) -> int:
@@ -325,13 +331,13 @@ class QueueEngine:
         Held means carried by a waiting or called ticket of this day — in any
         service, since a transferred ticket keeps its label.
         """
-        held = {t.label for t in self._active_tickets() if t.business_day == day}
+        held = self._index.held
         last = self.state.sequences.get((day, svc.id))
         size = svc.last - svc.first + 1
         start = 0 if last is None or not svc.first <= last < svc.last else last + 1 - svc.first
         for step in range(size):
             number = svc.first + (start + step) % size
-            if label_for(svc, number) not in held:
+            if (day, label_for(svc, number)) not in held:
                 return number
         raise QueueError(
             "range_exhausted",
@@ -362,10 +368,10 @@ class QueueEngine:
             )
 
     def _finish(self, cs: CounterState, ticket: Ticket, to: TicketState, now: float) -> None:
+        self._index.retire(ticket)
         ticket.state = to
         ticket.finished_at = now
         cs.current = None
-        self._active.discard(ticket.id)
         self._changes.tickets.add(ticket.id)
         self._changes.counters.add(cs.id)
 
@@ -380,10 +386,10 @@ class QueueEngine:
         return ticket
 
     def _void(self, ticket: Ticket, reason: str, now: float) -> None:
+        self._index.retire(ticket)
         ticket.state = TicketState.VOIDED
         ticket.reason = reason
         ticket.finished_at = now
-        self._active.discard(ticket.id)
         self._changes.tickets.add(ticket.id)
         for cs in self.state.counters.values():
             if cs.current == ticket.id:

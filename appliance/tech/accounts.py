@@ -93,6 +93,9 @@ def _units_of(cfg: Config, source: RoleSource) -> list[str]:
 def accounts(cfg: Config) -> list[Account]:
     """Every account of the branch, master first."""
     found = [Account(cfg.master.unit, "master")]
+    ha = getattr(cfg, "ha", None)
+    if ha is not None:  # every standby candidate is a master unit too
+        found += [Account(u, "master") for u in ha.candidates if u != cfg.master.unit]
     found += [Account(u.unit, "counter", counter=u.counter) for u in cfg.counter_units]
     for role, source in ROLE_SOURCES.items():
         found += [Account(unit, role) for unit in _units_of(cfg, source)]

@@ -107,8 +107,9 @@ def env_file(role: str) -> Path:
     return ETC / f"{UNITS[role].removesuffix('.service')}.env"
 
 
-def env_text(role: str, unit: str) -> str:
-    args = f"--unit {unit}" if role in UNIT_OPTION else ""
+def env_text(role: str, unit: str, standby: bool = False) -> str:
+    """``standby``: a branch with ``[ha]``, whose master candidates say which they are."""
+    args = f"--unit {unit}" if role in UNIT_OPTION or (standby and role == "master") else ""
     return f'# Written by nidaa install: this Pi runs {role} unit {unit}.\nNIDAA_ARGS="{args}"\n'
 
 
@@ -228,7 +229,8 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         out.notes.append("the central PostgreSQL database and its user, and [central] database "
                          "in /etc/nidaa/central.toml (docs/central.md)")  # fmt: skip
     env = _under(root, env_file(opts.role))
-    if write_atomic(env, env_text(opts.role, unit_id), 0o644):
+    standby = opts.role == "master" and load_config(opts.config).ha is not None
+    if write_atomic(env, env_text(opts.role, unit_id, standby), 0o644):
         out.did(f"unit {unit_id} in {env}")
 
     venv = prefix_dir / "venv"

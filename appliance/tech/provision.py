@@ -8,6 +8,8 @@ Writes into one directory, every file atomically:
 ``ca.crt`` ...        with ``--tls``: the branch CA and the server certificate
 ``credentials/<unit>.toml``      username, password, client id, broker URL, CA (0600)
 ``credentials/<unit>.password``  the password alone, for ``[broker] password_file``
+``etcd/``             with ``[ha]``: the etcd members' TLS and settings
+                      (:mod:`appliance.tech.etcd_files`)
 
 Running it again keeps every existing password, the CA and the server key,
 unless ``rotate`` is asked for: units already deployed keep working.
@@ -32,6 +34,7 @@ from ..config.branch import Config
 from ..errors import NidaaError
 from . import dynsec
 from .accounts import Account, accounts
+from .etcd_files import ensure_etcd_files
 from .files import write_atomic
 
 SECRET = 0o600
@@ -51,6 +54,8 @@ class ProvisionOptions:
     conf_dir: Path | None = None
     #: Mosquitto's dynamic-security plugin; default: found in /usr/lib.
     plugin: Path | None = None
+    #: Where the etcd members' and candidates' certificates will be (``[ha]``).
+    etcd_dir: Path = Path("/etc/nidaa/etcd")
 
 
 @dataclass
@@ -246,4 +251,9 @@ def provision(cfg: Config, opts: ProvisionOptions) -> ProvisionResult:
         ]
         put(creds / f"{acc.username}.toml", "\n".join(text) + "\n", SECRET)
         put(creds / f"{acc.username}.password", passwords[acc.username] + "\n", SECRET)
+    if cfg.ha is not None:  # the standby master's etcd members (docs/standby.md)
+        made, kept = ensure_etcd_files(cfg, out, rotate=opts.rotate, openssl=_tool(
+            "openssl", "openssl"), run=_run, etc_dir=opts.etcd_dir)  # fmt: skip
+        written += made
+        unchanged += kept
     return ProvisionResult(accs, written, unchanged, fresh)

@@ -340,4 +340,3 @@ def tables(rep: DayReport) -> dict[str, str]:
         "time_distribution.csv": _csv(dist),
         "counters.csv": _csv(counters),
     }
-

@@ -19,6 +19,11 @@ def write_report(
     rep = build(cfg, read_rows(db_path, day), day, priority_target_min)
     files: dict[str, str | bytes] = {**tables(rep), **chart_svgs(rep)}
     files["report.pdf"] = render_pdf(rep)  # before anything is written: all or nothing
+    return write_files(out, files)
+
+
+def write_files(out: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """A report's files, all made beforehand, into ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in files.items():

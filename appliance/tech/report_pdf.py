@@ -233,6 +233,11 @@ def chart_svgs(rep: DayReport) -> dict[str, str]:
 
 def render_pdf(rep: DayReport) -> bytes:
     """``report.pdf`` of ``rep``."""
+    return html_to_pdf(Page(rep).html())
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A PDF of a report page (also the cross-branch report's)."""
     try:
         from weasyprint import HTML  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # OSError: Pango missing
@@ -241,7 +246,7 @@ def render_pdf(rep: DayReport) -> bytes:
             "pip install weasyprint; apt install libpango-1.0-0 libpangoft2-1.0-0)"
         ) from None
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # step-by-step chatter
-    data: bytes = HTML(string=Page(rep).html()).write_pdf()
+    data: bytes = HTML(string=html).write_pdf()
     return data
 
 

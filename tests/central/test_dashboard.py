@@ -3,17 +3,19 @@ tables: its figures, its login, and what it refuses (HTTP, no browser)."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
 from appliance.central.views import snapshot
+from appliance.central.web import render
 from appliance.central.web.accounts import (
     DashboardSection,
     check_login,
@@ -31,6 +33,7 @@ from tests.support.dashboard import (
     PASSWORD,
     TZ,
     USER,
+    Client,
     fill,
     settled,
     today,
@@ -61,11 +64,20 @@ def test_snapshot_figures(filled: psycopg.Connection[Any]) -> None:
     assert (civil.waiting, civil.served, civil.no_shows, civil.target_wait_s) == (1, 2, 1, 600)
     nasr = snap.by_id["cairo-nasr"]
     assert not nasr.online and nasr.link_since is not None
-    # Yesterday's tickets are not today's figures.
+    assert giza.day == today(now)
+    # After midnight a branch is on yesterday's business day until its reset:
+    # its latest day (of today or yesterday) is its figures', and says so.
     filled.execute("UPDATE tickets SET business_day = business_day - 1 WHERE branch = 'cairo-nasr'")
     filled.commit()
     snap = snapshot(filled, today(now), now)
-    assert snap.by_id["cairo-nasr"].total("waiting") == 0
+    nasr = snap.by_id["cairo-nasr"]
+    assert nasr.total("waiting") == 1 and nasr.day == today(now) - timedelta(days=1)
+    assert "أرقام يوم العمل" in render.overview(snap, ZoneInfo(TZ))
+    # Older days are not today's figures.
+    filled.execute("UPDATE tickets SET business_day = business_day - 1 WHERE branch = 'cairo-nasr'")
+    filled.commit()
+    snap = snapshot(filled, today(now), now)
+    assert snap.by_id["cairo-nasr"].total("waiting") == 0 and snap.by_id["cairo-nasr"].day is None
 
 
 def test_passwords_are_salted_scrypt() -> None:
@@ -87,38 +99,9 @@ def test_dashboard_section_is_checked() -> None:
         })  # fmt: skip
     paths = {p for p, _ in err.value.problems}
     assert {"listen", "tls_key", "timezone", "users[0].password_hash", "users"} <= paths
-
-
-class Client:
-    """A browser-like HTTP client: cookies kept, redirects not followed."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args: Any) -> None:
-                return None
-
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
-        )
-
-    def request(self, path: str, form: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:  # fmt: skip
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=10) as resp:
-                return resp.status, dict(resp.headers), resp.read(200_000).decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read().decode(errors="replace")
-
-    def login(self, user: str = USER, password: str = PASSWORD) -> tuple[int, dict[str, str], str]:
-        _, _, page = self.request("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert token
-        return self.request("/login", {"user": user, "password": password, "csrf": token[1]})
+    with pytest.raises(ConfigError, match="no account"):
+        load(DashboardSection, {"listen": "0.0.0.0:8080"})
+    assert load(DashboardSection, {}).listen == ""  # no [dashboard]: no dashboard
 
 
 def test_nothing_without_login(filled: Any, dashboard: DashboardServer) -> None:

@@ -37,10 +37,12 @@ def _wait(browser: Any, condition: Any, what: str, timeout: float = 20) -> Any:
 
 
 def _text(browser: Any, css: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    found = browser.find_elements(By.CSS_SELECTOR, css)
-    return str(found[0].text) if found else ""
+    """The text of the first element ``css`` matches, read in one step (a live
+    update may replace the element between a lookup and a read)."""
+    text = browser.execute_script(
+        "const el = document.querySelector(arguments[0]); return el ? el.innerText : ''", css
+    )
+    return str(text)
 
 
 def _login(browser: Any, base: str) -> None:

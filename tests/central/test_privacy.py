@@ -4,41 +4,11 @@ fill it (docs/security.md, "What leaves the branch for the centre")."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import psycopg
 
-from tests.support.dashboard import fill, utcnow
-
-#: Nine digits or more, maybe spaced or dashed, maybe after a +: a phone.
-PHONE_LIKE = re.compile(r"\+?\d(?:[\s-]?\d){8,}")
-PHONE_WORDS = re.compile(r"phone|msisdn|mobile|sms|tel", re.IGNORECASE)
-
-
-def central_text(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
-    """Every text value of every table of the central database, with its
-    table and column."""
-    columns = conn.execute(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'json',"
-        " 'jsonb')"
-    ).fetchall()
-    found = []
-    for table, column in columns:
-        query = f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL'
-        found += [(table, column, value) for (value,) in conn.execute(query.encode())]
-    return found
-
-
-def phone_problems(conn: psycopg.Connection[Any]) -> list[str]:
-    every = conn.execute(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_schema = 'public'"
-    ).fetchall()
-    problems = [f"column {t}.{c}" for t, c in every if PHONE_WORDS.search(c)]
-    problems += [f"{t}.{c} = {v!r}" for t, c, v in central_text(conn) if PHONE_LIKE.search(v)]
-    return problems
+from tests.support.dashboard import central_text, fill, phone_problems, utcnow
 
 
 def test_the_scan_finds_a_phone(store_db: psycopg.Connection[Any]) -> None:

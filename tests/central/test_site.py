@@ -4,13 +4,18 @@ cuts, a dropping bridge queue and a consumer killed mid-stream."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from appliance.bus.client import BusClient, new_command_id
+from appliance.central.config import load_central_config
+from appliance.central.consumer import CentralConsumer
 from appliance.sim.central.site import CentralSite
 from appliance.sim.harness.procs import wait_until
+from tests.support.central_site import Clerk
 
 
 @pytest.fixture(scope="module")
@@ -19,32 +24,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralSite]:
     folder = tmp_path_factory.mktemp("site")
     with CentralSite(folder, ["b1", "b2"], max_queued={"b1": 5}) as s:
         yield s
-
-
-class Clerk:
-    """A kiosk's and a counter's commands on one branch's broker."""
-
-    def __init__(self, site: CentralSite, bid: str) -> None:
-        b = site.branches[bid]
-        unit = new_command_id(f"tool-{bid}")
-        self.bus = BusClient(b.config, role="tool", unit=unit, client_id=unit, presence=False,
-                             broker_url=b.broker.url)  # fmt: skip
-        self.bus.start()
-        assert self.bus.wait_connected(10)
-        self.t = self.bus.topics
-
-    def issue(self, service: str = "A") -> dict[str, object]:
-        body = {"id": new_command_id("k"), "service": service, "priority": False}
-        topic = self.t.ticket_cmd(self.bus.sender, "issue")
-        return self.bus.request(topic, body, timeout=5, attempts=3)
-
-    def counter(self, counter: str, action: str, **kw: object) -> dict[str, object]:
-        body = {"id": new_command_id("c"), **kw}
-        topic = self.t.counter_cmd(self.bus.sender, counter, action)
-        return self.bus.request(topic, body, timeout=5, attempts=3)
-
-    def close(self) -> None:
-        self.bus.stop()
 
 
 def _link(site: CentralSite, bid: str) -> str:
@@ -93,3 +72,30 @@ def test_a_cut_link_an_overflowing_queue_and_a_killed_consumer_lose_nothing(
     finally:
         for c in clerks.values():
             c.close()
+
+
+def test_two_consumers_share_the_changes_through_a_shared_subscription(tmp_path: Path) -> None:
+    with CentralSite(tmp_path, ["b1"], consumers=0) as site:
+        cfg = load_central_config(site.central_conf)
+        consumers = [
+            CentralConsumer(replace(cfg, central=replace(cfg.central, consumer=f"central-{i}")))
+            for i in (1, 2)
+        ]
+        threads = [threading.Thread(target=c.run, daemon=True) for c in consumers]
+        for th in threads:
+            th.start()
+        clerk = Clerk(site, "b1")
+        try:
+            assert all(c.connected.wait(15) for c in consumers)
+            for _ in range(15):
+                clerk.issue("A")
+            assert site.converged(30), site.compare()
+            applied = [c.stats.applied for c in consumers]
+            assert all(n > 0 for n in applied), applied  # each took a share
+            assert sum(applied) >= 15
+        finally:
+            clerk.close()
+            for c in consumers:
+                c.stop()
+            for th in threads:
+                th.join(10)

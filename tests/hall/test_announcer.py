@@ -10,6 +10,7 @@ import pytest
 from appliance.drivers.sound import open_speaker
 from appliance.drivers.sound.recorder import RecordingSpeaker
 from appliance.errors import HardwareError
+from appliance.hall import announcer as announcer_module
 from appliance.hall.announcer import Announcer, CallRequest
 from appliance.hall.voice import CallVoice
 
@@ -75,3 +76,24 @@ def test_a_missing_audio_device_is_a_hardware_error(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-driver")
     with pytest.raises(HardwareError, match="no audio device"):
         open_speaker("pygame", 16000)
+
+
+def test_the_announcer_keeps_only_its_latest_announcements(
+    voice: CallVoice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hall display runs for months: what the announcer remembers is bounded,
+    and the count of announcements started goes on."""
+    monkeypatch.setattr(announcer_module, "KEPT", 3)
+    speaker = RecordingSpeaker()
+    speaker.open(voice.rate)
+    announcer = Announcer(voice, speaker)
+    announcer.start()
+    for i in range(8):
+        announcer.submit(CallRequest(f"A{i + 1:03d}", 1, f"e{i}"))
+    announcer.submit(CallRequest("??", 1))
+    assert announcer.wait_idle(20)
+    assert announcer.wait_started(8, 1)
+    announcer.stop()
+    assert announcer.started == 8
+    assert [s.call.event_id for s in announcer.spoken] == ["e5", "e6", "e7"]
+    assert len(announcer.latencies_ms) == 3 and len(announcer.faults) == 1

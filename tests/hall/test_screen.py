@@ -13,6 +13,7 @@ import pytest
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.config.branch import Config, load_config
+from appliance.hall import screen as screen_module
 from appliance.hall.config import DisplayUnit
 from appliance.hall.daemon import display_renderer
 from appliance.hall.pages import clock_text, gregorian_text, hijri_text, panel_pages
@@ -187,3 +188,16 @@ def test_a_long_service_name_wraps_on_its_tile_instead_of_shrinking(screen: Scre
     assert count_color(crop(frame, above), ACCENT) == 0
     assert count_color(crop(frame, below), ACCENT) == 0
     assert count_color(crop(frame, (s.x, s.y, s.width, s.height)), ACCENT) > 500
+
+
+def test_the_text_cache_stays_within_its_bound(cfg: Config) -> None:
+    """A day of waiting counts, each a new text: the drawn texts kept never
+    pass TEXT_CACHE_BYTES, and the latest ones are kept."""
+    unit = display_unit(cfg)
+    fresh = Screen(cfg, unit, (1920, 1080), display_renderer(unit))
+    for n in range(400):
+        fresh.text(f"في الانتظار: {n}", 60, bold=True)
+        assert fresh._cache_bytes <= screen_module.TEXT_CACHE_BYTES
+    kept = [key[0] for key in fresh._cache]
+    assert kept[-1] == "في الانتظار: 399"
+    assert fresh._cache_bytes == sum(screen_module._pixel_bytes(s) for s in fresh._cache.values())

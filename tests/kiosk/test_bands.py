@@ -72,6 +72,22 @@ def test_a_press_draws_only_what_changed(cfg: Config, warm: TicketBands) -> None
     assert warm.drawn - drawn == 1  # only the QR code differs
 
 
+def test_the_queue_lines_are_ready_from_the_start(cfg: Config, warm: TicketBands) -> None:
+    """People ahead and minutes of wait up to QUEUE_LINES are drawn at start:
+    of two presses alike but for the queue and the QR code, the first (in
+    range) draws no queue line, the second (past it) draws both; both print
+    the bytes of a full render."""
+    first = pressed(cfg, "building", 700)
+    new = []
+    for n, (ahead, minutes) in enumerate([(57, 93.0), (bands.QUEUE_LINES + 3, 400.0)]):
+        face = replace(first, people_ahead=ahead, wait_minutes=minutes, reference=f"q{n}")
+        drawn = warm.drawn
+        assert warm.job(face) == full_job(cfg, face, warm)
+        new.append(warm.drawn - drawn)
+    assert new[1] == 1 + 2  # the QR code, people ahead, the wait
+    assert new[0] >= 1
+
+
 def test_static_bands_are_bounded_by_the_configuration(cfg: Config, warm: TicketBands) -> None:
     pinned = warm.pinned_bytes
     for n in range(200, 340):
@@ -154,3 +170,34 @@ def test_ink_above_a_drawing_falls_back_to_a_full_render(
 
     appended(monkeypatch, overline)
     falls_back(cfg)
+
+
+def test_a_left_column_touching_the_right_one_falls_back_to_a_full_render(
+    cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The time beside the date is laid over the date's rows only where the
+    two touch no pixel: a time long enough to reach the date makes the
+    ticket render whole, with the same bytes."""
+    monkeypatch.setattr(ticket, "_clock", lambda moment: "٠" * 40)
+    falls_back(cfg)
+
+
+def test_a_left_column_beside_a_taller_drawing_keeps_the_bytes(
+    cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drawing beside the line's rows that runs below them, over the next
+    drawing's rows but clear of its pixels, is laid there too."""
+
+    def tall_time(page: ticket._Page) -> None:
+        top = page.y
+        page.right_column("سطر", 24)
+        page.text("نص", 24)
+        below, page.y = page.y, top
+        page.left_column("١\u200f", 70)  # taller than the line: reaches the next one
+        page.y = below
+
+    appended(monkeypatch, tall_time)
+    cache = TicketBands(cfg, "TM-T20II", warm=False)
+    face = pressed(cfg, "building", 5)
+    assert cache.job(face) == full_job(cfg, face, cache)
+    assert cache.full_renders == 0

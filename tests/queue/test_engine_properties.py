@@ -20,7 +20,9 @@ checks after every step:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +112,21 @@ def test_long_random_days_in_a_busy_branch(
         machine.labels_unique_and_counters_consistent()
         machine.estimates_count_the_waiting()
     machine.every_waiting_ticket_is_eventually_called()
+
+
+@pytest.mark.parametrize("zone", ["Africa/Cairo", "Asia/Kathmandu", "Australia/Adelaide"])
+def test_business_day_of_one_engine_over_time_matches_a_fresh_count(zone: str) -> None:
+    """One engine asked again and again (it remembers the last day it worked
+    out), across summer-time changes and in zones a quarter or half an hour
+    off the hour, answers as a fresh count: every 7 minutes for 10 days,
+    going back an hour now and then."""
+    tz = ZoneInfo(zone)
+    for reset in (0, 5):
+        branch = Branch(id="b", name_ar="ب", timezone=zone, day_reset_hour=reset)
+        engine = QueueEngine(branch, [], [], Policy())
+        now = datetime(2024, 3, 28, tzinfo=tz).timestamp()  # Cairo's, Adelaide's changes follow
+        for i in range(10 * 24 * 60 // 7):
+            now += -3600 if i % 97 == 0 else 420
+            local = datetime.fromtimestamp(now, tz).replace(tzinfo=None)
+            expected = (local - timedelta(hours=reset)).date().isoformat()
+            assert engine.business_day(now) == expected

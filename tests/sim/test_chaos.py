@@ -64,3 +64,27 @@ def test_committed_reliability_report_is_generated_and_held() -> None:
     for key in FAULTS:
         if not key.startswith("sigstop_"):  # which unit freezes is drawn at random
             assert f"`{key}`" in text, f"docs/reliability.md: no {key}; run the command again"
+
+
+def test_short_chaos_run_with_a_standby_master(tmp_path: Path) -> None:
+    """Two master candidates on a private etcd cluster, a broker on each Pi:
+    the active master killed, paused past its lease, its whole Pi lost, etcd
+    members killed; today's invariants hold and the takeovers are measured."""
+    config = write_config(tmp_path, "mqtt://127.0.0.1:1")
+    out = io.StringIO()
+    code = run(
+        ["demo", "--chaos", "--standby", "--json", "--minutes", "0.5", "--fault-every", "2",
+         "--seed", "2", "--config", str(config), "--out", str(tmp_path / "chaos")],
+        Environment(stdout=out, stderr=io.StringIO()),
+    )  # fmt: skip
+    result = json.loads(out.getvalue())
+    broken = {k: result[k] for k in MUST_BE_ZERO if result[k]}
+    assert not broken and code == 0, result
+    faults = result["faults_injected"]
+    for kind in ("kill_active", "etcd_member", "freeze_active", "pi_lost"):
+        assert faults.get(kind), (kind, faults)
+    assert result["failovers"] >= 3 and result["takeovers_measured"] >= 1
+    assert result["takeover_max_s"] >= result["takeover_p50_s"] > 0
+    stepped_down = result["zombie_commits_refused"] + result["paused_masters_stepped_down"]
+    assert stepped_down >= faults["freeze_active"]
+    assert result["presses_printed"] > 10

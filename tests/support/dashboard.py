@@ -4,8 +4,13 @@ headless Chromium (Debian's, driven through its chromedriver) per session."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -183,3 +188,65 @@ def settled(server: DashboardServer, timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail("the dashboard did not read the store again")
         time.sleep(0.05)
+
+
+class Client:
+    """A browser-like HTTP client: cookies kept, redirects not followed."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any) -> None:
+                return None
+
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
+        )
+
+    def request(self, path: str, form: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:  # fmt: skip
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read(200_000).decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read().decode(errors="replace")
+
+    def login(self, user: str = USER, password: str = PASSWORD) -> tuple[int, dict[str, str], str]:
+        _, _, page = self.request("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert token
+        return self.request("/login", {"user": user, "password": password, "csrf": token[1]})
+
+
+#: Nine digits or more, maybe spaced or dashed, maybe after a +: a phone.
+PHONE_LIKE = re.compile(r"\+?\d(?:[\s-]?\d){8,}")
+PHONE_WORDS = re.compile(r"phone|msisdn|mobile|sms|tel", re.IGNORECASE)
+
+
+def central_text(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str]]:
+    """Every text value of every table of the central database, with its
+    table and column."""
+    columns = conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'json',"
+        " 'jsonb')"
+    ).fetchall()
+    found = []
+    for table, column in columns:
+        query = f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL'
+        found += [(table, column, value) for (value,) in conn.execute(query.encode())]
+    return found
+
+
+def phone_problems(conn: psycopg.Connection[Any]) -> list[str]:
+    every = conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'public'"
+    ).fetchall()
+    problems = [f"column {t}.{c}" for t, c in every if PHONE_WORDS.search(c)]
+    problems += [f"{t}.{c} = {v!r}" for t, c, v in central_text(conn) if PHONE_LIKE.search(v)]
+    return problems

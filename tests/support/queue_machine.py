@@ -18,7 +18,14 @@ from hypothesis.stateful import (
 
 from appliance.config import Counter, Policy, Service
 from appliance.errors import QueueError
-from appliance.queue import EngineState, QueueEngine, Ticket, TicketState, may_serve
+from appliance.queue import (
+    EngineState,
+    QueueEngine,
+    Ticket,
+    TicketState,
+    calling_order,
+    may_serve,
+)
 from tests.support.engine import BRANCH, MORNING, service
 
 CODES = {
@@ -322,14 +329,23 @@ class QueueMachine(RuleBasedStateMachine):
     def estimates_count_the_waiting(self) -> None:
         if not hasattr(self, "engine"):
             return
+        # The engine answers from its index of the queue: the same answers
+        # as a look at every ticket.
+        every = self.engine.state.tickets.values()
         for sid in self.engine.services:
             waiting = self.engine.waiting(sid)
+            looked = [t for t in every if t.state is TicketState.WAITING and t.service == sid]
+            assert waiting == sorted(looked, key=calling_order)
+            prio = [t for t in waiting if t.priority]
+            assert self.engine.waiting_count(sid) == len(waiting)
+            assert self.engine.waiting_count(sid, priority_only=True) == len(prio)
             est = self.engine.estimate(sid)
             assert est.people_ahead == len(waiting)
+            assert self.engine.estimate(sid, priority=True).people_ahead == len(prio)
             serves = any(sid in c.services for c in self.engine.counters.values())
             assert (est.minutes is None) == (not serves)
-            for t in waiting:
-                assert self.engine.estimate_for(t.id).people_ahead < len(waiting)
+            for place, t in enumerate(waiting):
+                assert self.engine.estimate_for(t.id).people_ahead == place
 
     @precondition(lambda self: hasattr(self, "engine"))
     @rule()

@@ -282,6 +282,18 @@ def test_a_run_stopped_midway_is_completed_by_the_next(tmp_path: Path) -> None:
     assert install(opts(broken), LinkedVenvImage(broken)).unchanged
 
 
+def test_a_standby_candidate_installs_as_its_own_master_unit(tmp_path: Path) -> None:
+    ha = '\n[ha]\nendpoints = ["http://10.0.0.1:2379"]\ncandidates = ["master", "master-b"]\n'
+    config = tmp_path / "branch.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8") + ha, encoding="utf-8")
+    root = tmp_path / "root"
+    options = InstallOptions(role="master", config=config, root=root, unit="master-b")
+    install(options, RecordingSystem())
+    env = (root / "etc/nidaa/nidaa-master.env").read_text()
+    assert 'NIDAA_ARGS="--unit master-b"' in env
+    assert installed_units(root / "etc/nidaa/branch.toml") == {"master": "master-b"}
+
+
 def test_the_central_service_installs_with_its_own_file_and_credential(tmp_path: Path) -> None:
     central = tmp_path / "central.toml"
     central.write_text('[central]\ndatabase = "dbname=nidaa"\nconsumer = "central-2"\n'

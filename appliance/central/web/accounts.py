@@ -82,8 +82,10 @@ class DashboardSection:
     """The web dashboard served by `nidaa central`."""
 
     listen: str = setting(
-        "Address and port the dashboard listens on (empty: no dashboard).",
-        default="127.0.0.1:8080",
+        "Address and port the dashboard listens on, e.g. 0.0.0.0:8080 (empty: this "
+        "consumer serves no dashboard; with several consumers, one serves it).",
+        default="",
+        example="0.0.0.0:8080",
     )
     tls_cert: str = setting(
         "PEM certificate for HTTPS (empty: plain HTTP, for a reverse proxy or a closed LAN); "
@@ -122,6 +124,8 @@ class DashboardSection:
             ZoneInfo(self.timezone)
         except (ValueError, OSError, KeyError):
             yield "timezone", f"unknown time zone {self.timezone!r}"
+        if self.listen and not self.users:
+            yield "users", "a dashboard with no account: add one (nidaa central-user NAME)"
         for dup in duplicates(u.name for u in self.users):
             yield "users", f"user {dup!r} is listed twice"
 

@@ -129,6 +129,13 @@ def _waiting_list(b: BranchNow) -> str:
     return f'<ul class="per-service" aria-label="ينتظرون حسب الخدمة">{items}</ul>'
 
 
+def _day_note(b: BranchNow, snap: Snapshot) -> str:
+    """Which business day a branch's figures are, when not today's."""
+    if b.day is None or b.day == snap.day:
+        return ""
+    return f'<p class="day-note" data-k="day">أرقام يوم العمل {e(b.day.isoformat())}</p>'
+
+
 def _banner(snap: Snapshot, tz: tzinfo) -> str:
     stamp = snap.at.astimezone(tz).strftime("%H:%M:%S")
     head = f'<p class="stamp">اليوم {e(snap.day.isoformat())} — آخر تحديث <time>{e(stamp)}</time></p>'
@@ -151,6 +158,7 @@ def overview(snap: Snapshot, tz: tzinfo) -> str:
         cards.append(
             f'<article class="branch {state}" id="b-{e(b.branch)}" data-branch="{e(b.branch)}">'
             f'<h2><a href="/branch/{e(b.branch)}">{e(b.name)}</a></h2>{_link(b, snap, tz)}'
+            f"{_day_note(b, snap)}"
             f'<div class="figs">{_figures(b, snap)}</div>{_waiting_list(b)}</article>'
         )
     if not cards:
@@ -204,7 +212,7 @@ def branch(snap: Snapshot, b: BranchNow, tz: tzinfo) -> str:
         f'<p class="ids"><span dir="ltr">{e(b.branch)}</span>'
         + (f' — <span lang="en" dir="ltr">{e(b.name_en)}</span>' if b.name_en else "")
         + f" — {_link(b, snap, tz)} — آخر رسالة {e(seen)}</p>"
-        f"{_banner(snap, tz)}"
+        f"{_banner(snap, tz)}{_day_note(b, snap)}"
         f'<div class="figs">{_figures(b, snap)}</div>'
         f'<div class="scroll"><table class="services"><thead><tr>{th}</tr></thead>'
         f"<tbody>{rows}</tbody></table></div></article>"

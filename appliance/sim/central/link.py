@@ -1,8 +1,9 @@
 """A branch's network link to the centre, that the demo can cut.
 
 A TCP forwarder between the branch broker's bridge and the central broker:
-:meth:`Link.cut` closes every connection through it and refuses new ones
-until :meth:`Link.restore` (a cable pulled; TLS passes through untouched).
+:meth:`Link.cut` closes every connection through it and stops listening, so
+new ones are refused, until :meth:`Link.restore` (a cable pulled; TLS passes
+through untouched).
 """
 
 from __future__ import annotations
@@ -25,22 +26,28 @@ class Link:
         self._halt = threading.Event()
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        self._server.settimeout(0.2)
-        self._thread = threading.Thread(target=self._accept, name=f"link-{self.port}", daemon=True)
+        self._listen()
+
+    def _listen(self) -> None:
+        server = socket.create_server(("127.0.0.1", self.port), reuse_port=True)
+        server.settimeout(0.2)
+        self._server = server
+        self._thread = threading.Thread(
+            target=self._accept, args=(server,), name=f"link-{self.port}", daemon=True
+        )
         self._thread.start()
 
-    def _accept(self) -> None:
-        while not self._halt.is_set():
+    def _accept(self, server: socket.socket) -> None:
+        while not self._halt.is_set() and self.up.is_set():
             try:
-                conn, _ = self._server.accept()
+                conn, _ = server.accept()
             except TimeoutError:
                 continue
             except OSError:
                 return
             if not self.up.is_set():
                 conn.close()
-                continue
+                return
             try:
                 upstream = socket.create_connection(self.target, timeout=2)
             except OSError:
@@ -79,19 +86,28 @@ class Link:
                 self._pairs.remove((a, b))
 
     def cut(self) -> None:
-        """Pull the cable: every connection through the link drops now."""
+        """Pull the cable: every connection through the link drops now, and
+        connecting is refused until :meth:`restore`."""
         self.up.clear()
         self.cuts += 1
+        self._server.close()
+        self._thread.join(2)
         with self._lock:
             pairs = list(self._pairs)
         for a, b in pairs:
             self._close(a, b)
 
     def restore(self) -> None:
-        self.up.set()
+        if not self.up.is_set():
+            self.up.set()
+            self._listen()
 
     def close(self) -> None:
         self._halt.set()
-        self.cut()
+        self.up.clear()
         self._server.close()
         self._thread.join(2)
+        with self._lock:
+            pairs = list(self._pairs)
+        for a, b in pairs:
+            self._close(a, b)

@@ -57,6 +57,9 @@ def branch_ids(n: int) -> list[str]:
     return [f"branch-{i:02d}" for i in range(1, n + 1)]
 
 
+_DASHBOARD = "[dashboard]"
+
+
 class CentralSite:
     """``with CentralSite(folder, ["b1", "b2"]) as site: ...``"""
 
@@ -69,6 +72,7 @@ class CentralSite:
         max_queued: dict[str, int] | None = None,
         replay_after_s: float = 1.0,
         consumers: int = 1,
+        dashboard_users: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.ids = branches
@@ -76,6 +80,9 @@ class CentralSite:
         self.max_queued = max_queued or {}
         self.replay_after_s = replay_after_s
         self.n_consumers = consumers
+        #: Login name → salted hash: the first consumer serves the dashboard.
+        self.dashboard_users = dashboard_users or {}
+        self.dashboard_url = ""
         self.branches: dict[str, SiteBranch] = {}
         self.consumers: list[Daemon] = []
         self.pg: Postgres | None = None
@@ -126,6 +133,12 @@ class CentralSite:
         ]
         for bid in self.ids:
             lines += ["", "[[branches]]", f'id = "{bid}"']
+        if self.dashboard_users:
+            port = free_port()
+            self.dashboard_url = f"http://127.0.0.1:{port}"
+            lines += ["", _DASHBOARD, f'listen = "127.0.0.1:{port}"', "refresh_s = 0.3"]
+            for name, hashed in self.dashboard_users.items():
+                lines += ["[[dashboard.users]]", f'name = "{name}"', f'password_hash = "{hashed}"']
         self.central_conf.write_text("\n".join(lines) + "\n")
 
     def _start_branch(self, bid: str, broker_dir: Path, tls_port: int) -> SiteBranch:
@@ -158,6 +171,7 @@ class CentralSite:
             text = self.central_conf.read_text().replace(
                 'consumer = "central-1"', f'consumer = "central-{i + 1}"'
             )
+            text = text.split(_DASHBOARD)[0]  # one consumer serves the dashboard
             conf.write_text(text)
         return Daemon(["central", "--config", str(conf)], self.workdir / f"central-{i + 1}.log").start()
 

@@ -32,11 +32,13 @@ from ...drivers.printer.simulated import STATE_FILE
 from ...errors import NidaaError
 from ...master.queries import Records
 from ..harness.broker import Mosquitto
+from ..harness.etcd import EtcdCluster
 from ..harness.outdir import fresh_out
 from ..harness.procs import Daemon, wait_until
 from .chaos_branch import Branch, write_branch
 from .chaos_check import invariants
 from .chaos_people import People, back_office, citizen, clerk
+from .chaos_standby import CANDIDATES, Standby, inject_standby, newest_db, standby_figures
 
 #: Figures that must be zero after a run.
 MUST_BE_ZERO = (
@@ -66,6 +68,8 @@ class ChaosOptions:
     seed: int = 1
     fault_every_s: float = 4.0
     counters: int = 3
+    #: Two master candidates on etcd and two brokers (appliance/sim/demo/chaos_standby.py).
+    standby: bool = False
 
 
 class ChaosWorld:
@@ -162,8 +166,15 @@ def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict
     rng = random.Random(options.seed)
     broker = Mosquitto(out / "broker")
     broker.start()
-    branch = write_branch(options.config, out, broker.url, options.counters)
+    sb = None
+    if options.standby:
+        sb = Standby(EtcdCluster(out / "etcd"), Mosquitto(out / "broker-b"))
+        sb.etcd.start()
+        sb.second_broker.start()
+    branch = write_branch(options.config, out, broker.url, options.counters, sb)
     cfg = load_config(branch.config_path)
+    if sb is not None:
+        sb.branch_id = cfg.branch.id
     world = ChaosWorld(branch, broker)
     people = People()
     faults: Tally[str] = Tally()
@@ -192,8 +203,12 @@ def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict
         if branch.sms:
             args = (cfg, broker.url, people, halt_people, random.Random(rng.random()))
             threads.append(threading.Thread(target=back_office, args=args))
-        threads.append(threading.Thread(
-            target=_inject, args=(world, options, faults, halt_faults, rng, log)))  # fmt: skip
+        if sb is None:
+            threads.append(threading.Thread(
+                target=_inject, args=(world, options, faults, halt_faults, rng, log)))  # fmt: skip
+        else:
+            threads.append(threading.Thread(target=inject_standby, args=(
+                world, sb, options.fault_every_s, faults, halt_faults, rng, log, broker)))  # fmt: skip
         for th in threads:
             th.daemon = True
             th.start()
@@ -215,7 +230,14 @@ def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict
         for d in world.daemons.values():
             d.stop()
         broker.close()
+        if sb is not None:
+            sb.etcd.close()
+            sb.second_broker.close()
+    if sb is not None:
+        branch.db = newest_db([branch.db.parent / f"{u}.db" for u in CANDIDATES])
     result = invariants(branch, people)
+    if sb is not None:
+        result.update(standby_figures(branch, sb))
     result.update(
         seconds=round(options.seconds, 1),
         settled=settled,

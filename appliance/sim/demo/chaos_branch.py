@@ -41,7 +41,10 @@ class Branch:
     sms: bool
 
 
-def write_branch(source: Path, out: Path, broker_url: str, counters: int) -> Branch:
+def write_branch(
+    source: Path, out: Path, broker_url: str, counters: int, standby: Any = None
+) -> Branch:
+    """``standby``: a :class:`.chaos_standby.Standby` (two candidates, etcd, two brokers)."""
     doc = tomllib.loads(source.read_text(encoding="utf-8"))
     doc.setdefault("broker", {})["url"] = broker_url
     for key in ("username", "password_file", "ca_file"):
@@ -56,6 +59,12 @@ def write_branch(source: Path, out: Path, broker_url: str, counters: int) -> Bra
             "master", "master", ["master", *common, "--db", str(db)], units_dir / "master"
         )
     }
+    if standby is not None:
+        doc["ha"] = standby.ha_section()
+        doc["broker"]["fallback_urls"] = [standby.second_broker.url]
+        common = ["--config", str(config_path)]  # no override: units fail over between brokers
+        units = {u: Unit(u, "master", ["master", *common, "--db", str(out / f"{u}.db"), "--unit", u],
+                         units_dir / u) for u in standby.ha_section()["candidates"]}  # fmt: skip
     base = (doc.get("kiosks") or [None])[0] or _kiosk_from_services(doc)
     doc["kiosks"] = []
     buttons: dict[str, list[int]] = {}
