@@ -92,8 +92,15 @@ ALTER TABLE events ADD COLUMN received_at timestamptz NOT NULL DEFAULT clock_tim
 ALTER TABLE events ADD COLUMN replayed boolean NOT NULL DEFAULT false
 """
 
+# v3: each branch's own calendar (its `sync/branch`), so the dashboard knows
+# the branch's business day before its first ticket of the day.
+_V3 = """
+ALTER TABLE branches ADD COLUMN timezone text;
+ALTER TABLE branches ADD COLUMN day_reset_hour smallint
+"""
+
 #: Migrations in order; ``central_schema.version`` counts those applied.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 def apply_schema(conn: psycopg.Connection[Any]) -> int:

@@ -156,8 +156,10 @@ class CentralStore:
         with conn.transaction():
             self._known(conn, branch)
             conn.execute(
-                "UPDATE branches SET name_ar = %s, name_en = %s WHERE branch = %s",
-                (info["name_ar"], info["name_en"], branch),
+                "UPDATE branches SET name_ar = %s, name_en = %s, timezone = %s,"
+                " day_reset_hour = %s WHERE branch = %s",
+                (info["name_ar"], info["name_en"], info.get("timezone"),
+                 info.get("day_reset_hour"), branch),
             )
             with conn.cursor() as cur:
                 cur.executemany(
