@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 from appliance.cli.env import Environment
@@ -64,6 +65,14 @@ def test_committed_reliability_report_is_generated_and_held() -> None:
     for key in FAULTS:
         if not key.startswith("sigstop_"):  # which unit freezes is drawn at random
             assert f"`{key}`" in text, f"docs/reliability.md: no {key}; run the command again"
+
+
+def test_committed_standby_report_is_generated_and_held() -> None:
+    text = (REPO / "docs" / "reliability-standby.md").read_text(encoding="utf-8")
+    assert check_report(text) == []
+    assert "Produced by `nidaa demo --chaos --standby " in text
+    zombies = re.search(r"`zombie_commits_refused` \| (\d+) \|", text)
+    assert zombies is not None and int(zombies[1]) >= 1
 
 
 def test_short_chaos_run_with_a_standby_master(tmp_path: Path) -> None:
