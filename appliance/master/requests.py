@@ -237,9 +237,8 @@ class Requests:
             return
         self._last_purge = now
         before = now - self.config.sms.retention_days * 86400
-        with self.store.transaction():
-            n = self.db.execute("DELETE FROM sms_requests WHERE updated_at < ?", (before,)).rowcount
-            self.db.execute("DELETE FROM sms_stage_events WHERE created_at < ?", (before,))
+        self.store.delete_in_steps("sms_stage_events", "created_at < ?", (before,))
+        n = self.store.delete_in_steps("sms_requests", "updated_at < ?", (before,))
         if n:
             log.info("purged %d SMS request(s) and their phone numbers", n)
 

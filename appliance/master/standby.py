@@ -238,6 +238,8 @@ class Standby:
             else:
                 self.zombie_refused += 1
                 who = _unit_of(leader[0]) if leader else None
+                log.warning("%s: commit refused by etcd: fenced (leadership is %s)",
+                            self.unit, who or "vacant")  # fmt: skip
                 self.step_down(f"fenced: leadership is {who or 'vacant'}")
                 raise not_master(self.why_not)
         self.replica.set_position(seq)

@@ -21,6 +21,10 @@ from ..queue import Changes, CounterState, EngineState, Ticket, TicketState
 from . import change
 from .schema import MIGRATIONS
 
+#: Rows one purge transaction deletes at most: a deleted command id is at most
+#: ~160 bytes of a log entry, so a step stays far below etcd's 1.5 MiB a request.
+PURGE_STEP = 1000
+
 TICKET_COLUMNS = [f.name for f in fields(Ticket)]
 _STATE, _PRIORITY = TICKET_COLUMNS.index("state"), TICKET_COLUMNS.index("priority")
 _UPSERT_TICKET = (
@@ -245,9 +249,24 @@ class Store:
         return None if row is None else row[0]
 
     def purge_commands(self, before: float) -> int:
-        with self.transaction():
-            cur = self.db.execute("DELETE FROM commands WHERE applied_at < ?", (before,))
-        return cur.rowcount
+        return self.delete_in_steps("commands", "applied_at < ?", (before,))
+
+    def delete_in_steps(self, table: str, where: str, args: tuple[Any, ...]) -> int:
+        """Delete ``table``'s rows matching ``where``, at most :data:`PURGE_STEP`
+        per transaction: with ``[ha]`` each transaction is one etcd request, and
+        thousands of rows at once (a purge after a long stop) would not fit in
+        one.  The number deleted."""
+        total = 0
+        while True:
+            with self.transaction():
+                n = self.db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN"
+                    f" (SELECT rowid FROM {table} WHERE {where} LIMIT ?)",
+                    (*args, PURGE_STEP),
+                ).rowcount
+            total += n
+            if n < PURGE_STEP:
+                return total
 
     # -- event outbox -----------------------------------------------------
     def add_event(self, event_id: str, kind: str, payload: dict[str, Any], now: float) -> int:
@@ -278,7 +297,6 @@ class Store:
             self.db.executemany(
                 "UPDATE events SET published = 1 WHERE seq = ?", [(s,) for s in seqs]
             )
-
 
     # -- the central feed (appliance/master/feed.py) -------------------------
     def last_change_seq(self) -> int:

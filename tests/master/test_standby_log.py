@@ -11,9 +11,9 @@ import pytest
 
 from appliance.config.branch import Config, load_config, parse_config
 from appliance.errors import ConfigError, QueueError
-from appliance.master.etcd import prefix_end
+from appliance.master.etcd import EtcdError, prefix_end
 from appliance.master.standby import Standby
-from appliance.master.store import Store
+from appliance.master.store import PURGE_STEP, Store
 from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import wait_until
 from appliance.tech.accounts import accounts
@@ -108,6 +108,41 @@ def test_an_entry_that_landed_after_its_request_failed_is_caught_up(
     assert a.position == 3
     a.resign()
     a.close()
+
+
+def commands(s: Standby) -> list[str]:
+    return [r[0] for r in s.store.db.execute("SELECT id FROM commands ORDER BY id")]
+
+
+def test_a_purge_too_large_for_one_etcd_request_goes_in_steps(
+    cluster: EtcdCluster, tmp_path: Path
+) -> None:
+    """12,000 command ids of 128 characters: deleting them in one transaction
+    is one log entry over etcd's 1.5 MiB (refused, nothing deleted); the
+    purge deletes them in steps, one entry each, and the standby follows."""
+    cfg = ha_config(tmp_path, cluster)
+    a, b = candidate(cfg, tmp_path, "master"), candidate(cfg, tmp_path, "master-b")
+    assert a.campaign()
+    for batch in range(12):
+        with a.store.transaction():
+            for i in range(1000):
+                cid = f"{batch:02d}{i:04d}".ljust(128, "x")
+                a.store.record_command(cid, "ticket/issue", {"ok": True}, 1000.0 + batch)
+    with a.store.transaction():
+        a.store.record_command("recent", "ticket/issue", {"ok": True}, 5000.0)
+    b.catch_up()
+    assert len(commands(b)) == 12_001
+    with pytest.raises(EtcdError, match="too large"), a.store.transaction():
+        a.store.db.execute("DELETE FROM commands WHERE applied_at < 2000")
+    assert len(commands(a)) == 12_001 and a.leading  # rolled back, still the master
+    start = a.position
+    assert a.store.purge_commands(2000.0) == 12_000
+    assert a.position - start == 12_000 // PURGE_STEP  # one entry a step
+    b.catch_up()
+    assert commands(b) == commands(a) == ["recent"] and b.position == a.position
+    a.resign()
+    for s in (a, b):
+        s.close()
 
 
 def test_compaction_and_a_new_standby_from_the_snapshot(

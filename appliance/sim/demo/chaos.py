@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...bus.client import BusClient
 from ...config.branch import load_config
 from ...drivers.buttons.sim_pins import SOCKET
 from ...drivers.printer.simulated import STATE_FILE
@@ -98,10 +99,17 @@ class ChaosWorld:
                         d.start()
 
     def freeze(self, name: str, seconds: float, halt: threading.Event) -> None:
+        self.pause(name)
+        halt.wait(seconds)
+        self.resume(name)
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP (the supervisor leaves it alone until :meth:`resume`)."""
         with self.lock:
             self.frozen.add(name)
         self.daemons[name].signal(signal.SIGSTOP)
-        halt.wait(seconds)
+
+    def resume(self, name: str) -> None:
         self.daemons[name].signal(signal.SIGCONT)
         with self.lock:
             self.frozen.discard(name)
@@ -191,6 +199,10 @@ def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict
         if not wait_until(lambda: all((u.folder / SOCKET).exists() for u in pressable), 90):
             raise RuntimeError("the units did not start; see the logs in " + str(out / "units"))
         log(f"branch up in {time.monotonic() - started:.1f} s: {', '.join(branch.units)}")
+        if sb is not None:  # a tool's tickets for the paused master to commit
+            sb.bus = BusClient(cfg, role="tool", unit="chaos-zombie", presence=False)
+            sb.bus.start()
+            sb.service = cfg.services[0].id
         threads.append(threading.Thread(target=world.supervise, args=(halt_supervisor,)))
         for u in branch.units.values():
             seed = random.Random(rng.random())
@@ -231,6 +243,8 @@ def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict
             d.stop()
         broker.close()
         if sb is not None:
+            if sb.bus is not None:
+                sb.bus.stop()
             sb.etcd.close()
             sb.second_broker.close()
     if sb is not None:

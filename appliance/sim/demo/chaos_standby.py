@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import signal
 import sqlite3
 import statistics
 import threading
@@ -26,9 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...bus.client import new_command_id
+from ...errors import BusError, QueueError
 from ...master.etcd import Etcd, EtcdUnavailable
 from ..harness.broker import Mosquitto
 from ..harness.etcd import EtcdCluster
+from ..harness.procs import wait_until
 from .chaos_branch import Branch
 
 #: The candidates' unit ids; the first is ``master.unit``.
@@ -46,15 +50,37 @@ class Standby:
     etcd: EtcdCluster
     second_broker: Mosquitto
     branch_id: str = ""
+    bus: Any = None  #: a tool's bus client (:meth:`ask`), once the branch is up
+    service: str = ""
     takeovers_s: list[float] = field(default_factory=list)
+    takeover_max_by_fault: dict[str, float] = field(default_factory=dict)
     missed: int = 0  #: takeovers with no ticket printed within the wait
+
+    def ask(self) -> None:
+        """A ticket for a tool (as the back office takes), answered by whichever
+        master serves, in the background."""
+
+        def send() -> None:
+            body = {"id": new_command_id("chaos-zombie"), "service": self.service}
+            for _ in range(20):  # the same id until a master answers
+                try:
+                    self.bus.request(self.bus.topics.ticket_cmd(self.bus.sender, "issue"), body,
+                                     timeout=2.0)  # fmt: skip
+                    return
+                except BusError:
+                    continue
+                except QueueError:
+                    return
+
+        threading.Thread(target=send, daemon=True).start()
 
     def ha_section(self) -> dict[str, Any]:
         return {"endpoints": self.etcd.endpoints, "candidates": list(CANDIDATES),
                 "lease_s": LEASE_S, "request_timeout_s": 3.0}  # fmt: skip
 
-    def leader(self) -> str | None:
-        client = Etcd(self.etcd.endpoints, timeout_s=2.0)
+    def leader(self, skip: int | None = None) -> str | None:
+        """The active master's unit id (asking every member but ``skip``)."""
+        client = Etcd([u for i, u in enumerate(self.etcd.endpoints) if i != skip], timeout_s=2.0)
         try:
             kv = client.get(f"/nidaa/{self.branch_id}/leader".encode())
         except EtcdUnavailable:
@@ -103,12 +129,15 @@ def _printed_after(branch: Branch, dbs: list[Path], since_wall: float) -> bool:
 
 
 def measure_takeover(
-    branch: Branch, sb: Standby, since_wall: float, since: float, halt: threading.Event
-) -> None:
+    branch: Branch, sb: Standby, since_wall: float, since: float, halt: threading.Event,
+    fault: str,
+) -> None:  # fmt: skip
     dbs = [branch.db.parent / f"{u}.db" for u in CANDIDATES]
     while not halt.wait(0.1):
         if _printed_after(branch, dbs, since_wall):
-            sb.takeovers_s.append(time.monotonic() - since)
+            took = time.monotonic() - since
+            sb.takeovers_s.append(took)
+            sb.takeover_max_by_fault[fault] = max(took, sb.takeover_max_by_fault.get(fault, 0.0))
             return
         if time.monotonic() - since > 30:
             sb.missed += 1
@@ -137,10 +166,14 @@ def inject_standby(
             log(f"fault: kill -9 the active master {active}")
         elif kind == "freeze_active":
             assert active is not None
-            log(f"fault: SIGSTOP the active master {active} past its lease")
-            threading.Thread(
-                target=world.freeze, args=(active, LEASE_S + 3, halt), daemon=True
-            ).start()
+            log(f"fault: SIGSTOP the active master {active} past its lease, a commit in flight")
+            if freeze_mid_commit(world, sb, active, halt, log):
+                since_wall, since = time.time(), time.monotonic()  # from the pause
+            else:
+                log("  no commit caught in flight: a plain pause")
+                threading.Thread(
+                    target=world.freeze, args=(active, LEASE_S + 3, halt), daemon=True
+                ).start()
         elif kind == "pi_lost":
             assert active is not None
             log(f"fault: the active master's Pi is gone ({active} and its broker)")
@@ -164,13 +197,68 @@ def inject_standby(
             log(f"fault: kill -9 {name}")
         faults[kind] += 1
         if kind in ("kill_active", "freeze_active", "pi_lost"):
-            measure_takeover(branch, sb, since_wall, since, halt)
+            measure_takeover(branch, sb, since_wall, since, halt, kind)
             log(f"  takeover: {sb.takeovers_s[-1]:.1f} s" if sb.takeovers_s else "  no takeover")
         if kind == "pi_lost":
             halt.wait(rng.uniform(2, 4))  # the Pi comes back: its broker first
             for b in (broker, sb.second_broker):
                 if b.proc is None:
                     b.start()
+
+
+#: Bytes of a commit's etcd request (its log entry): more than any poll or renewal.
+COMMIT_BYTES = 1000
+
+
+def freeze_mid_commit(
+    world: Any, sb: Standby, active: str, halt: threading.Event, log: Callable[[str], None]
+) -> bool:
+    """SIGSTOP the active master while one of its commits waits on an etcd
+    member that hangs (SIGSTOP of that member), and keep it stopped past its
+    lease.  The member comes back while the master still sleeps, and etcd
+    refuses the entry (another master leads by then): the refusal waits in the
+    sleeping master's socket, and the master finds it on SIGCONT.  A command
+    is sent for it to commit (a tool's ticket, as the back office takes).
+    False when none of its commits went to a hanging member."""
+    etcd = sb.etcd
+    if not all(m.running for m in etcd.members) or (leader := etcd.leader_index()) is None:
+        return False
+    # The master sends to the member that answered it last; a follower is the
+    # one to hang (the leader's hang would bring an election first).
+    for i in [m for m in range(len(etcd.members)) if m != leader] + [leader]:
+        if i == etcd.leader_index():
+            etcd.move_leader(next(m for m in range(len(etcd.members)) if m != i))
+        etcd.signal_member(i, signal.SIGSTOP)
+        sb.ask()
+        if wait_until(lambda i=i: etcd.unread(i) >= COMMIT_BYTES, 1.0, 0.01):
+            break
+        etcd.signal_member(i, signal.SIGCONT)
+    else:
+        return False
+    world.pause(active)
+    log(f"  a commit of {active} waits on etcd member {i + 1} ({etcd.unread(i)} bytes)")
+    threading.Thread(target=_wake, args=(world, sb, active, i, halt, log), daemon=True).start()
+    return True
+
+
+def _wake(
+    world: Any, sb: Standby, active: str, i: int, halt: threading.Event,
+    log: Callable[[str], None],
+) -> None:  # fmt: skip
+    """Past the paused master's lease (another candidate leads), the hanging
+    member answers; then the master wakes."""
+    etcd = sb.etcd
+    try:
+        wait_until(lambda: halt.is_set() or sb.leader(skip=i) not in (None, active), 15, 0.1)
+        halt.wait(0.5)
+    finally:
+        etcd.signal_member(i, signal.SIGCONT)
+    try:
+        wait_until(lambda: etcd.unread(i) == 0 and etcd.answers_waiting(i) > 0, 5, 0.05)
+        halt.wait(0.5)  # every answer of the member written
+        log(f"  etcd member {i + 1} answered ({etcd.answers_waiting(i)} bytes wait); SIGCONT")
+    finally:
+        world.resume(active)
 
 
 def standby_figures(branch: Branch, sb: Standby) -> dict[str, Any]:
@@ -187,10 +275,13 @@ def standby_figures(branch: Branch, sb: Standby) -> dict[str, Any]:
         "failovers": max(0, claims - 1),
         # A master paused past its lease: its commit refused by etcd (fenced), or
         # its lease found expired first; either way it never acknowledged again.
-        "zombie_commits_refused": logs.count("steps down: fenced"),
+        "zombie_commits_refused": logs.count("commit refused by etcd: fenced"),
         "paused_masters_stepped_down": logs.count("steps down: lease expired"),
         "takeovers_measured": len(times),
         "takeovers_without_a_ticket": sb.missed,
         "takeover_max_s": round(max(times), 2) if times else None,
         "takeover_p50_s": round(statistics.median(times), 2) if times else None,
+        "takeover_max_s_by_fault": {
+            f: round(t, 2) for f, t in sorted(sb.takeover_max_by_fault.items())
+        },
     }

@@ -69,8 +69,45 @@ FAULTS: dict[str, str] = {
     "modem_unplugged": "modem unplugged for 1–3 s, then plugged back in",
 }
 
+#: The faults of a run with ``--standby`` (appliance/sim/demo/chaos_standby.py).
+STANDBY_FAULTS: dict[str, str] = {
+    "kill_active": "kill -9 of the active master",
+    "freeze_active": "active master paused (SIGSTOP) past its lease, a commit of its in "
+    "flight on an etcd member that hangs meanwhile; then SIGCONT",
+    "pi_lost": "the active master's whole Pi lost (its master and its broker), back 2–4 s later",
+    "etcd_member": "an etcd member killed, started again 2–4 s later",
+    "broker": "the first Mosquitto restarted",
+    "kill": "kill -9 of a unit other than a master candidate",
+}
+
+#: The figures of a run with ``--standby``.
+STANDBY_DEFINITIONS: dict[str, str] = {
+    "failovers": "times leadership moved to another master candidate",
+    "zombie_commits_refused": "commits of a master that had lost its lease (paused past "
+    "it) that etcd refused: it acknowledged nothing",
+    "paused_masters_stepped_down": "paused masters that found their lease gone on waking",
+    "takeovers_measured": "faults on the active master after which the time to a ticket "
+    "printed by the new master was measured",
+    "takeovers_without_a_ticket": "such faults with no ticket printed within 30 s",
+    "takeover_p50_s": "median seconds from the fault to the first ticket printed that the "
+    "new master issued",
+    "takeover_max_s": "the longest of those",
+    "takeover_max_s_by_fault": "the longest by kind of fault",
+}
+
 ROW = re.compile(r"^\| (?P<name>[^|]+?) \| `(?P<key>[a-z0-9_]+)` \| (?P<value>\d+) \|(?P<rest>.*)$")
 COMMAND = re.compile(r"^Produced by `(nidaa demo --chaos [^`]*--report [^`]+)`", re.M)
+
+
+INTRO = [
+    "Every role ran as its own process on simulated hardware: Mosquitto, the master,",
+    "two kiosks, counter units, the hall display and the SMS gateway.  A harness",
+]
+STANDBY_INTRO = [
+    "Every role ran as its own process on simulated hardware: two master candidates",
+    "(docs/standby.md) on a three-member etcd cluster, a Mosquitto on each candidate's",
+    "Pi, two kiosks, counter units, the hall display and the SMS gateway.  A harness",
+]
 
 
 def render(result: dict[str, Any], command: str) -> str:
@@ -79,8 +116,7 @@ def render(result: dict[str, Any], command: str) -> str:
         "",
         f"Produced by `{command}` — do not edit by hand; run it again.",
         "",
-        "Every role ran as its own process on simulated hardware: Mosquitto, the master,",
-        "two kiosks, counter units, the hall display and the SMS gateway.  A harness",
+        *(STANDBY_INTRO if "failovers" in result else INTRO),
         "restarted whatever died, as systemd does, while simulated citizens pressed the",
         "kiosks' buttons, clerks pressed their counters' buttons and a back office",
         "registered phone numbers and moved requests on.  Faults came one after another;",
@@ -93,7 +129,7 @@ def render(result: dict[str, Any], command: str) -> str:
     ]
     faults = result.get("faults_injected", {})
     for key in sorted(faults):
-        lines.append(f"| {FAULTS.get(key, key)} | `{key}` | {faults[key]} |")
+        lines.append(f"| {(FAULTS | STANDBY_FAULTS).get(key, key)} | `{key}` | {faults[key]} |")
     lines += ["", "## Invariants", "", "| invariant | key | value | must be | held |",
               "|---|---|---|---|---|"]  # fmt: skip
     for key in MUST_BE_ZERO:
@@ -101,7 +137,7 @@ def render(result: dict[str, Any], command: str) -> str:
             held = "yes" if result[key] == 0 else "**NO**"
             lines.append(f"| {DEFINITIONS.get(key, key)} | `{key}` | {result[key]} | 0 | {held} |")
     lines += ["", "## Other figures", "", "| figure | key | value |", "|---|---|---|"]
-    for key, text in DEFINITIONS.items():
+    for key, text in (DEFINITIONS | STANDBY_DEFINITIONS).items():
         if key not in MUST_BE_ZERO and key in result:
             lines.append(f"| {text} | `{key}` | {result[key]} |")
     restarts = result.get("restarts", {})
@@ -131,7 +167,8 @@ def check_report(text: str) -> list[str]:
     rows = [m for m in faults if m]
     if not rows:
         problems.append("no fault row")
-    problems += [f"unknown fault {m['key']!r}" for m in rows if m["key"] not in FAULTS]
+    known = FAULTS | STANDBY_FAULTS
+    problems += [f"unknown fault {m['key']!r}" for m in rows if m["key"] not in known]
     seen = set()
     for line in tables.get("Invariants", "").splitlines()[4:]:
         if not line.startswith("|"):

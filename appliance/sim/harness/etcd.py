@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from ...errors import NidaaError
 from .broker import free_port
@@ -142,6 +143,61 @@ class EtcdCluster:
         member.proc.wait()
         member.proc = None
 
+    def signal_member(self, index: int, sig: int) -> None:
+        """SIGSTOP / SIGCONT a member: a member that hangs (its clients' requests
+        wait, unread, in its sockets)."""
+        proc = self.members[index].proc
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, sig)
+
+    def unread(self, index: int) -> int:
+        """The most bytes waiting unread in one of member ``index``'s client
+        connections (a request it has not read: it hangs)."""
+        port = self.members[index].client_port
+        return max((rx for local, _, rx in _tcp() if local == port), default=0)
+
+    def answers_waiting(self, index: int) -> int:
+        """The most bytes member ``index`` sent that a client has not read (an
+        answer waiting for a paused process)."""
+        port = self.members[index].client_port
+        return max((rx for _, remote, rx in _tcp() if remote == port), default=0)
+
+    def status(self) -> list[dict[str, Any]]:
+        """Each member's ``member_id`` and ``leader`` (empty dict when it does not answer)."""
+        from ...master.etcd import Etcd
+
+        found: list[dict[str, Any]] = []
+        client = Etcd(self.endpoints, timeout_s=1.0)
+        try:
+            for i, m in enumerate(self.members):
+                try:
+                    s = client.call_one(i, "/v3/maintenance/status", {}, 0.5) if m.running else {}
+                except NidaaError:
+                    s = {}
+                found.append({"member_id": s.get("header", {}).get("member_id"),
+                              "leader": s.get("leader")})  # fmt: skip
+        finally:
+            client.close()
+        return found
+
+    def leader_index(self) -> int | None:
+        ids = self.status()
+        leaders = {s["leader"] for s in ids if s["leader"]}
+        return next((i for i, s in enumerate(ids) if s["member_id"] in leaders), None)
+
+    def move_leader(self, to: int) -> None:
+        """Raft leadership to member ``to`` (etcd's transfer-leadership, sent to the leader)."""
+        from ...master.etcd import Etcd
+
+        leader, target = self.leader_index(), self.status()[to]["member_id"]
+        if leader is None or target is None or leader == to:
+            return
+        client = Etcd(self.endpoints, timeout_s=5.0)
+        try:
+            client.call_one(leader, "/v3/maintenance/transfer-leadership", {"targetID": target})
+        finally:
+            client.close()
+
     def close(self) -> None:
         for i in range(len(self.members)):
             self.kill_member(i)
@@ -158,3 +214,17 @@ class EtcdCluster:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _tcp() -> list[tuple[int, int, int]]:
+    """``(local port, remote port, bytes unread)`` of this machine's established
+    IPv4 TCP connections (``/proc/net/tcp``)."""
+    found = []
+    with open("/proc/net/tcp", encoding="ascii") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[3] != "01":  # ESTABLISHED
+                continue
+            rx = int(fields[4].split(":")[1], 16)
+            found.append((int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16), rx))
+    return found
