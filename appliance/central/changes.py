@@ -56,6 +56,9 @@ class Change:
     counter: str | None
     recalls: int
     rating: str | None
+    #: The ticket this one continues after a transfer (None: an arrival, or
+    #: a master of an earlier release that did not say).
+    origin_id: int | None = None
     #: Sent again on the centre's request rather than live.
     replayed: bool = False
 
@@ -129,8 +132,19 @@ def parse_change(payload: bytes) -> Change:
         counter=_text(t.get("counter"), "counter", _ID, optional=True),
         recalls=_int(t.get("recalls"), "recalls", 0, 10**6),
         rating=t.get("rating"),
+        origin_id=_origin(t.get("origin_id"), t.get("id")),
         replayed=body.get("replay") is True,
     )
+
+
+def _origin(value: Any, ticket_id: Any) -> int | None:
+    """A transfer's continuation names an earlier ticket of its branch."""
+    if value is None:
+        return None
+    origin = _int(value, "origin_id", 1)
+    if not isinstance(ticket_id, int) or origin >= ticket_id:
+        raise BadChange("origin_id must name an earlier ticket")
+    return origin
 
 
 def parse_seq(payload: bytes, key: str = "seq") -> int:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -89,8 +90,24 @@ def _branch_info(payload: bytes) -> dict[str, Any]:
             {"service": name(s["service"])[:32], "name_ar": name(s.get("name_ar", "")),
              "name_en": name(s.get("name_en", ""))}
         )  # fmt: skip
+    tz, reset = body.get("timezone"), body.get("day_reset_hour")
+    if tz is not None and not _known_zone(tz):
+        raise BadChange("bad time zone")
+    if reset is not None and (type(reset) is not int or not 0 <= reset <= 23):
+        raise BadChange("bad day_reset_hour")
     return {"name_ar": name(body.get("name_ar", "")), "name_en": name(body.get("name_en", "")),
-            "services": services}  # fmt: skip
+            "services": services, "timezone": tz, "day_reset_hour": reset}  # fmt: skip
+
+
+def _known_zone(value: Any) -> bool:
+    """An IANA time zone name this machine knows (never a path)."""
+    if not isinstance(value, str) or len(value) > 64 or ".." in value or value.startswith("/"):
+        return False
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 class CentralConsumer:

@@ -2,15 +2,18 @@
 branch, from the central store (read-only), as CSV.
 
 The same conventions as the branch's day report (docs/report.md), with what
-the centre can know: the central copy keeps each ticket as its branch's
-master has it, but not which ticket a transfer continued, so
+the centre can know:
 
-* a **visit** is a ticket that did not end in ``transferred`` (each transfer
-  ends one ticket and continues the visit under another); the accounting
-  line is visits = served + no-shows + voided + still in (waiting or at a
-  window at closing);
-* **wait** = first call − issue, per ticket (a transfer's continuation
-  counts with the service it went to); a ticket never called counts as
+* a **ticket** is one citizen's arrival at a kiosk (``origin_id`` NULL); a
+  transfer continues the same visit under another service (its
+  ``origin_id`` names the ticket it continued) and counts as a transfer in
+  there, not as a new ticket.  A **visit** ends where the last ticket of its
+  chain stands: the accounting line is tickets = served + no-shows + voided
+  + still in (waiting or at a window at closing), per service tickets +
+  transfers in = those + transfers out.  A master of an earlier release did
+  not send ``origin_id``: its continuations count as tickets;
+* **wait** = first call − issue, per arrival (a citizen transferred waited
+  once, at the service of arrival); an arrival never called counts as
   waiting until closing (its branch's last activity of that day), a voided
   one never called is left out;
 * **within target**: the share of waits within the service's target
@@ -37,7 +40,7 @@ _ROWS = """
 SELECT t.branch, t.business_day, t.service, t.state,
        extract(epoch FROM t.issued_at)::float8, extract(epoch FROM t.first_called_at)::float8,
        extract(epoch FROM t.called_at)::float8, extract(epoch FROM t.served_at)::float8,
-       extract(epoch FROM t.finished_at)::float8, t.rating, s.target_wait_s
+       extract(epoch FROM t.finished_at)::float8, t.rating, s.target_wait_s, t.origin_id
 FROM tickets t LEFT JOIN services s ON s.branch = t.branch AND s.service = t.service
 WHERE t.business_day BETWEEN %s AND %s
 ORDER BY t.branch, t.business_day, t.ticket_id
@@ -49,7 +52,8 @@ class ServiceTally:
     service: str
     name_ar: str = ""
     name_en: str = ""
-    tickets: int = 0
+    tickets: int = 0  #: arrivals
+    transfers_in: int = 0  #: continuations of transfers from another service
     outcomes: Tally[str] = field(default_factory=Tally)  #: state → tickets
     waits: list[float] = field(default_factory=list)  #: minutes, the never-called included
     in_target: int = 0
@@ -62,7 +66,8 @@ class ServiceTally:
 
     @property
     def visits(self) -> int:
-        return self.tickets - self.outcomes["transferred"]
+        """Visits that ended (or stand) here."""
+        return self.tickets + self.transfers_in - self.outcomes["transferred"]
 
     @property
     def within_target(self) -> float | None:
@@ -116,6 +121,7 @@ class CentralReport:
 
 def _add(into: ServiceTally, part: ServiceTally) -> None:
     into.tickets += part.tickets
+    into.transfers_in += part.transfers_in
     into.outcomes.update(part.outcomes)
     into.waits += part.waits
     into.in_target += part.in_target
@@ -153,16 +159,21 @@ def read(conn: Any, first: date, last: date, *, timezone: str = "Africa/Cairo",
         key = (r[0], r[1])
         closing[key] = max(closing.get(key, 0.0), *stamps)
     for (branch, day, service, state, issued, first_call, called, served, finished, rating,
-         target) in rows:  # fmt: skip
+         target, origin) in rows:  # fmt: skip
         b = out.setdefault(branch, BranchTally(branch))
         s = b.services.setdefault(service, ServiceTally(service))
         target_min = (target or target_wait_s) / 60
-        s.tickets += 1
         s.outcomes[state] += 1
-        b.days[day.isoformat()] += 1
-        b.hours[datetime.fromtimestamp(issued, tz).hour] += 1
-        if first_call is not None:
-            wait: float | None = (first_call - issued) / 60
+        if origin is not None:  # a transfer's continuation: the same citizen
+            s.transfers_in += 1
+        else:
+            s.tickets += 1
+            b.days[day.isoformat()] += 1
+            b.hours[datetime.fromtimestamp(issued, tz).hour] += 1
+        if origin is not None:
+            wait: float | None = None
+        elif first_call is not None:
+            wait = (first_call - issued) / 60
         elif state != "voided":
             wait = (closing[(branch, day)] - issued) / 60
         else:
@@ -192,7 +203,7 @@ def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-_FIGURES = ["tickets", "visits", "served", "no_shows", "voided", "still_in", "transfers",
+_FIGURES = ["tickets", "transfers_in", "visits", "served", "no_shows", "voided", "still_in", "transfers",
             "mean_wait_min", "p90_wait_min", "within_target", "mean_service_min",
             *(f"feedback_{r}" for r in RATINGS)]  # fmt: skip
 
@@ -200,7 +211,7 @@ _FIGURES = ["tickets", "visits", "served", "no_shows", "voided", "still_in", "tr
 def _figures(t: ServiceTally) -> list[object]:
     o = t.outcomes
     return [
-        t.tickets, t.visits, o["served"], o["no_show"], o["voided"], t.still_in,
+        t.tickets, t.transfers_in, t.visits, o["served"], o["no_show"], o["voided"], t.still_in,
         o["transferred"], stat(t.waits), stat(t.waits, 90), _share(t.within_target),
         stat(t.service_times), *(t.ratings[r] for r in RATINGS),
     ]  # fmt: skip

@@ -92,8 +92,17 @@ ALTER TABLE events ADD COLUMN received_at timestamptz NOT NULL DEFAULT clock_tim
 ALTER TABLE events ADD COLUMN replayed boolean NOT NULL DEFAULT false
 """
 
+# v3: each branch's own calendar (its `sync/branch`), so the dashboard knows
+# the branch's business day before its first ticket of the day; and which
+# ticket a transfer continued (one citizen, not two, in the report).
+_V3 = """
+ALTER TABLE branches ADD COLUMN timezone text;
+ALTER TABLE branches ADD COLUMN day_reset_hour smallint;
+ALTER TABLE tickets ADD COLUMN origin_id bigint
+"""
+
 #: Migrations in order; ``central_schema.version`` counts those applied.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 def apply_schema(conn: psycopg.Connection[Any]) -> int:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 _TICKET_COLUMNS = (
     "branch", "ticket_id", "business_day", "number", "label", "service", "priority", "state",
     "issued_at", "first_called_at", "called_at", "served_at", "finished_at", "counter",
-    "recalls", "rating", "seq",
+    "recalls", "rating", "seq", "origin_id",
 )  # fmt: skip
 _TIMES = {"issued_at", "first_called_at", "called_at", "served_at", "finished_at"}
 _UPSERT_TICKET = (
@@ -156,8 +156,10 @@ class CentralStore:
         with conn.transaction():
             self._known(conn, branch)
             conn.execute(
-                "UPDATE branches SET name_ar = %s, name_en = %s WHERE branch = %s",
-                (info["name_ar"], info["name_en"], branch),
+                "UPDATE branches SET name_ar = %s, name_en = %s, timezone = %s,"
+                " day_reset_hour = %s WHERE branch = %s",
+                (info["name_ar"], info["name_en"], info.get("timezone"),
+                 info.get("day_reset_hour"), branch),
             )
             with conn.cursor() as cur:
                 cur.executemany(
@@ -214,5 +216,5 @@ def _ticket_row(branch: str, c: Change) -> tuple[Any, ...]:
     return (
         branch, c.ticket_id, c.business_day, c.number, c.label, c.service, c.priority, c.state,
         c.issued_at, c.first_called_at, c.called_at, c.served_at, c.finished_at, c.counter,
-        c.recalls, c.rating, c.seq,
+        c.recalls, c.rating, c.seq, c.origin_id,
     )  # fmt: skip

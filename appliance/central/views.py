@@ -7,12 +7,13 @@ screens watching.
 
 Definitions (docs/central.md says the same):
 
-* **today** is, for each branch, its latest business day with a ticket, of
-  the calendar day in the centre's time zone or the day before (a branch's
-  business day starts at its own ``day_reset_hour``, which the centre does
-  not know: after midnight it is still yesterday's until the reset); until
-  a branch's first ticket of a new day, its figures are the previous day's,
-  and the page says which day they are;
+* **today** is, for each branch, its current business day by the centre's
+  clock and the branch's own calendar (its ``timezone`` and
+  ``day_reset_hour``, sent in its ``sync/branch``): at 7 a.m. a branch
+  whose day starts at 5 shows today, with zeros until its first ticket.  A
+  branch whose calendar was never heard (a master older than this) shows
+  its latest business day with a ticket, of the calendar day in the
+  centre's time zone or the day before, and the page says which day it is;
 * **waiting now**: today's tickets in state ``waiting``; the **longest
   current wait** is now − the issue time of the oldest of them;
 * **average wait** = first call − issue, over today's tickets called so far;
@@ -30,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     import psycopg
@@ -128,7 +130,7 @@ class Snapshot:
 
 _BRANCHES = """
 SELECT branch, coalesce(name_ar, ''), coalesce(name_en, ''), link = 'online', link_since,
-       last_seen
+       last_seen, timezone, day_reset_hour
 FROM branches ORDER BY branch
 """
 
@@ -153,12 +155,27 @@ SELECT t.branch, t.service, t.business_day,
        count(*) FILTER (WHERE t.rating = 'neutral'),
        count(*) FILTER (WHERE t.rating = 'unsatisfied')
 FROM tickets t
-JOIN (SELECT branch, max(business_day) AS day FROM tickets
-      WHERE business_day BETWEEN %(since)s AND %(day)s GROUP BY branch) d
+JOIN (SELECT branch, day FROM unnest(%(known)s::text[], %(days)s::date[]) AS k(branch, day)
+      UNION ALL
+      SELECT branch, max(business_day) AS day FROM tickets
+      WHERE business_day BETWEEN %(since)s AND %(day)s AND NOT branch = ANY(%(known)s)
+      GROUP BY branch) d
   ON d.branch = t.branch AND d.day = t.business_day
 LEFT JOIN services s ON s.branch = t.branch AND s.service = t.service
 GROUP BY t.branch, t.service, t.business_day
 """
+
+
+def business_day(now: datetime, timezone: str | None, reset_hour: int | None) -> date | None:
+    """A branch's business day at ``now`` as its master reckons it (the
+    local date ``reset_hour`` hours earlier); None when its calendar is unknown."""
+    if timezone is None or reset_hour is None:
+        return None
+    try:
+        tz = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return (now.astimezone(tz).replace(tzinfo=None) - timedelta(hours=reset_hour)).date()
 
 
 def snapshot(
@@ -169,16 +186,20 @@ def snapshot(
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         branches = conn.execute(_BRANCHES).fetchall()
+        own = {r[0]: business_day(now, r[6], r[7]) for r in branches}
+        by_calendar = {b: d for b, d in own.items() if d is not None}
         names = {
             (b, s): (ar, en, target) for b, s, ar, en, target in conn.execute(_SERVICES)
         }
         figures = conn.execute(
-            _TODAY, {"day": day, "since": day - timedelta(days=1), "target": target_wait_s}
-        ).fetchall()
+            _TODAY,
+            {"day": day, "since": day - timedelta(days=1), "target": target_wait_s,
+             "known": list(by_calendar), "days": list(by_calendar.values())},
+        ).fetchall()  # fmt: skip
     services: dict[str, dict[str, ServiceNow]] = {}
     for (b, s), (ar, en, target) in names.items():
         services.setdefault(b, {})[s] = ServiceNow(s, ar, en, target or target_wait_s)
-    days: dict[str, date] = {}
+    days: dict[str, date] = dict(by_calendar)
     for b, s, branch_day, *row in figures:
         days[b] = branch_day
         known = services.setdefault(b, {}).get(s) or ServiceNow(s, "", "", target_wait_s)
@@ -193,6 +214,6 @@ def snapshot(
             b, ar, en, bool(online), since, seen,
             tuple(services.get(b, {})[k] for k in sorted(services.get(b, {}))), days.get(b),
         )
-        for b, ar, en, online, since, seen in branches
+        for b, ar, en, online, since, seen, _tz, _reset in branches
     )
     return Snapshot(day, now, out, by_id={b.branch: b for b in out})

@@ -10,6 +10,7 @@ from ..queue import Ticket, TicketState
 FEED_FIELDS = (
     "id", "number", "label", "service", "priority", "business_day", "state", "issued_at",
     "first_called_at", "called_at", "served_at", "finished_at", "counter", "recalls", "rating",
+    "origin_id",
 )  # fmt: skip
 
 _END_KINDS = {

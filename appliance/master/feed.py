@@ -38,6 +38,7 @@ def branch_info(config: Config) -> dict[str, Any]:
         "name_ar": b.name_ar,
         "name_en": b.name_en,
         "timezone": b.timezone,
+        "day_reset_hour": b.day_reset_hour,
         "services": [
             {"service": s.id, "prefix": s.prefix, "name_ar": s.name_ar, "name_en": s.name_en}
             for s in config.services

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..central.config import load_central_config
+from ..central.web.sessions import new_secret_text
 from ..config.branch import load_config
 from ..errors import HardwareError, NidaaError
 from . import libraries
@@ -97,6 +98,8 @@ def _read_manifest(path: Path) -> dict[str, list[str]]:
 CREDENTIALS = ETC / "credentials"
 #: The central consumers' credential (nidaa provision --central-broker).
 CONSUMER = "central"
+#: The dashboard's session key, under /etc/nidaa (docs/central.md).
+DASHBOARD_SECRET = "dashboard.secret"
 COMMAND_LINK = Path("usr/local/bin/nidaa")
 #: Roles whose daemon takes ``--unit`` (the others have one unit per branch).
 UNIT_OPTION = ("kiosk", "counter", "display")
@@ -226,6 +229,7 @@ def install(opts: InstallOptions, system: System) -> Outcome:
     if opts.credentials is not None:
         _install_credential(opts, CONSUMER if opts.role == "central" else unit_id, system, out)
     if opts.role == "central":
+        _dashboard_secret(etc, system, out)
         out.notes.append("the central PostgreSQL database and its user, and [central] database "
                          "in /etc/nidaa/central.toml (docs/central.md)")  # fmt: skip
     env = _under(root, env_file(opts.role))
@@ -270,6 +274,20 @@ def install(opts: InstallOptions, system: System) -> Outcome:
         system.systemctl("enable", unit)
         out.did(f"enabled {unit}")
     return out
+
+
+def _dashboard_secret(etc: Path, system: System, out: Outcome) -> None:
+    """The key signing the dashboard's session cookies (made once, kept by
+    every later install: sessions outlive a restart and an upgrade)."""
+    path = etc / DASHBOARD_SECRET
+    if not path.exists():
+        write_atomic(path, new_secret_text(), 0o600)
+        out.did(f"dashboard session key {path}")
+    if system.owner(path) != (USER, USER):
+        system.chown(path, USER, USER)
+        out.did(f"owner {USER}:{USER} on {path}")
+    out.notes.append(f"[dashboard] session_secret_file = \"/{ETC}/{DASHBOARD_SECRET}\" "
+                     "in central.toml (the same file on every consumer serving it)")  # fmt: skip
 
 
 def _install_credential(opts: InstallOptions, unit: str, system: System, out: Outcome) -> None:

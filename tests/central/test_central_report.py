@@ -8,12 +8,13 @@ import csv
 import io
 import re
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from appliance.central import report
 from appliance.cli.env import Environment, ExitCode
 from appliance.cli.main import run
 from appliance.sim.harness.postgres import Postgres
@@ -26,7 +27,8 @@ T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 def _ticket(conn: psycopg.Connection[Any], branch: str, tid: int, day: str, service: str,
             state: str, issued_min: float, call_min: float | None = None,
-            end_min: float | None = None, rating: str | None = None) -> None:  # fmt: skip
+            end_min: float | None = None, rating: str | None = None,
+            origin: int | None = None) -> None:  # fmt: skip
     def at(minutes: float | None) -> datetime | None:
         base = T0 - timedelta(days=1) if day == DAY1 else T0
         return None if minutes is None else base + timedelta(minutes=minutes)
@@ -34,10 +36,11 @@ def _ticket(conn: psycopg.Connection[Any], branch: str, tid: int, day: str, serv
     conn.execute(
         "INSERT INTO tickets (branch, ticket_id, business_day, number, label, service, priority,"
         " state, issued_at, first_called_at, called_at, served_at, finished_at, counter,"
-        " recalls, rating, seq) VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s, %s, %s, %s, %s,"
-        " 'c1', 0, %s, %s)",
+        " recalls, rating, seq, origin_id) VALUES (%s, %s, %s, %s, %s, %s, false, %s, %s, %s,"
+        " %s, %s, %s, 'c1', 0, %s, %s, %s)",
         (branch, tid, day, tid, f"A{tid:03d}", service, state, at(issued_min), at(call_min),
-         at(call_min), at(call_min) if state == "served" else None, at(end_min), rating, tid),
+         at(call_min), at(call_min) if state == "served" else None, at(end_min), rating, tid,
+         origin),
     )  # fmt: skip
 
 
@@ -53,7 +56,7 @@ def _fill(conn: psycopg.Connection[Any]) -> None:
     _ticket(conn, g, 3, DAY2, "civil", "waiting", 10)  # never called: 30 until closing
     _ticket(conn, g, 4, DAY2, "civil", "voided", 20, None, 21)  # left out of the waits
     _ticket(conn, g, 5, DAY2, "civil", "transferred", 30, 31, 33)  # wait 1, then...
-    _ticket(conn, g, 6, DAY2, "pension", "served", 33, 35, 40, "unsatisfied")  # ...wait 2
+    _ticket(conn, g, 6, DAY2, "pension", "served", 33, 35, 40, "unsatisfied", origin=5)
     # DAY1 at giza-dokki, DAY2 at alex-raml (no services row: the default target, 15 min).
     _ticket(conn, g, 7, DAY1, "civil", "served", 0, 20, 30)
     _ticket(conn, "alex-raml", 1, DAY2, "pension", "served", 0, 12, 14, "neutral")
@@ -86,25 +89,31 @@ def test_one_day_figures_charts_and_pdf(store: Postgres, store_db: psycopg.Conne
     rows = _rows(folder / "branches.csv")
     assert list(rows) == ["alex-raml", "giza-dokki", "quiet", "all"]
     g = rows["giza-dokki"]
-    # Six tickets, one transferred: five visits = 2 served + 1 no-show + 1 voided + 1 still in.
-    assert (g["tickets"], g["visits"], g["served"], g["no_shows"], g["voided"], g["still_in"],
-            g["transfers"]) == ("6", "5", "2", "1", "1", "1", "1")  # fmt: skip
-    # Waits 5, 15, 30 (never called), 1, 2; within target: civil 10 min, pension 15 (default).
-    assert g["mean_wait_min"] == f"{(5 + 15 + 30 + 1 + 2) / 5:.1f}"
+    # Five citizens (ticket 6 continues ticket 5 after its transfer, as in the
+    # branch report): five visits = 2 served + 1 no-show + 1 voided + 1 still in.
+    assert (g["tickets"], g["transfers_in"], g["visits"], g["served"], g["no_shows"],
+            g["voided"], g["still_in"], g["transfers"]) == (
+        "5", "1", "5", "2", "1", "1", "1", "1")  # fmt: skip
+    # Waits of the arrivals 5, 15, 30 (never called), 1 (the transferred citizen
+    # waited once); within target: civil 10 min.
+    assert g["mean_wait_min"] == f"{(5 + 15 + 30 + 1) / 4:.1f}"
     assert g["p90_wait_min"] == "30.0"
-    assert g["within_target"] == f"{3 / 5:.3f}"
+    assert g["within_target"] == f"{2 / 4:.3f}"
     assert g["mean_service_min"] == f"{(3 + 2 + 5) / 3:.1f}"
     assert (g["feedback_satisfied"], g["feedback_unsatisfied"]) == ("1", "1")
     assert rows["quiet"]["tickets"] == "0"
-    assert rows["all"]["tickets"] == "7" and rows["all"]["served"] == "3"
+    assert rows["all"]["tickets"] == "6" and rows["all"]["served"] == "3"
     services = list(csv.DictReader((folder / "services.csv").open(encoding="utf-8")))
     civil = next(r for r in services if r["branch"] == g["branch"] and r["service"] == "civil")
     assert (civil["tickets"], civil["name_ar"]) == ("5", "السجل المدني")
+    pension = next(r for r in services if r["branch"] == g["branch"] and r["service"] == "pension")
+    # Tickets + transfers in = served + no-shows + voided + still in + transfers out.
+    assert (pension["tickets"], pension["transfers_in"], pension["served"]) == ("0", "1", "1")
     per_day = list(csv.reader((folder / "tickets_per_day.csv").open(encoding="utf-8")))
     assert per_day == [["business_day", "alex-raml", "giza-dokki", "quiet", "total"],
-                       [DAY2, "1", "6", "0", "7"]]  # fmt: skip
+                       [DAY2, "1", "5", "0", "6"]]  # fmt: skip
     svg = (folder / "tickets_per_branch.svg").read_text()
-    assert [int(v) for v in _bars(svg)] == [1, 6]  # numbered as branches.csv; 0 draws no bar
+    assert [int(v) for v in _bars(svg)] == [1, 5]  # numbered as branches.csv; 0 draws no bar
     text = subprocess.run(["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
     text = re.sub("[\u202a-\u202e\u200e\u200f]", "", text)  # pdftotext's direction marks
@@ -122,8 +131,13 @@ def test_a_range(store: Postgres, store_db: psycopg.Connection[Any], tmp_path: P
     code, _, err = _report(tmp_path, "--central", store.dsn, "--from", DAY1, "--to", DAY2)
     assert code == ExitCode.OK, err
     per_day = list(csv.reader((tmp_path / "out" / "tickets_per_day.csv").open(encoding="utf-8")))
-    assert per_day[1:] == [[DAY1, "0", "1", "0", "1"], [DAY2, "1", "6", "0", "7"]]
-    assert _rows(tmp_path / "out" / "branches.csv")["giza-dokki"]["tickets"] == "7"
+    assert per_day[1:] == [[DAY1, "0", "1", "0", "1"], [DAY2, "1", "5", "0", "6"]]
+    assert _rows(tmp_path / "out" / "branches.csv")["giza-dokki"]["tickets"] == "6"
+    # A master of an earlier release sent no origin_id: its continuation counts as a ticket.
+    store_db.execute("UPDATE tickets SET origin_id = NULL")
+    store_db.commit()
+    giza = report.read(store_db, date.fromisoformat(DAY2), date.fromisoformat(DAY2)).branches
+    assert (giza["giza-dokki"].tickets, giza["giza-dokki"].visits) == (6, 5)
 
 
 def test_no_data_bad_usage_and_unreachable(store: Postgres, store_db: psycopg.Connection[Any],

@@ -7,7 +7,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,30 @@ def test_snapshot_figures(filled: psycopg.Connection[Any]) -> None:
     filled.commit()
     snap = snapshot(filled, today(now), now)
     assert snap.by_id["cairo-nasr"].total("waiting") == 0 and snap.by_id["cairo-nasr"].day is None
+
+
+def test_a_branch_shows_its_own_day_before_its_first_ticket(
+    filled: psycopg.Connection[Any],
+) -> None:
+    """At 7 a.m. a wall screen shows today (zeros) for a branch whose day
+    starts at 5, though its latest tickets are yesterday's; at 3 a.m. that
+    branch is still on yesterday's business day, by its own calendar."""
+    filled.execute("UPDATE tickets SET business_day = business_day - 1 WHERE branch = 'giza-dokki'")
+    filled.execute(
+        "UPDATE branches SET timezone = %s, day_reset_hour = 5 WHERE branch = 'giza-dokki'", (TZ,)
+    )
+    filled.commit()
+    tz = ZoneInfo(TZ)
+    local_day = utcnow().astimezone(tz).date()
+    seven = datetime.combine(local_day, time(7, 0), tz)
+    snap = snapshot(filled, local_day, seven)
+    giza = snap.by_id["giza-dokki"]
+    assert giza.day == local_day and giza.online
+    assert (giza.total("tickets"), giza.total("waiting"), giza.total("served")) == (0, 0, 0)
+    assert snap.longest_wait_s(giza) is None and "أرقام يوم العمل" not in render.overview(snap, tz)
+    three = datetime.combine(local_day, time(3, 0), tz)
+    giza = snapshot(filled, local_day, three).by_id["giza-dokki"]
+    assert giza.day == local_day - timedelta(days=1) and giza.total("waiting") == 2
 
 
 def test_passwords_are_salted_scrypt() -> None:

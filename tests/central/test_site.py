@@ -69,6 +69,9 @@ def test_a_cut_link_an_overflowing_queue_and_a_killed_consumer_lose_nothing(
         )
         heads = site.query("SELECT branch, head_seq FROM branches ORDER BY branch")
         assert counts == heads  # every numbered change once, none missing
+        # Each branch's calendar came with its description (the dashboard's "today").
+        calendars = site.query("SELECT DISTINCT timezone, day_reset_hour FROM branches")
+        assert calendars == [("Africa/Cairo", 4)], calendars  # the default reset hour
     finally:
         for c in clerks.values():
             c.close()

@@ -106,3 +106,17 @@ def test_a_malformed_change_is_refused_whole(payload: bytes) -> None:
 def test_a_change_carries_no_phone_number_even_if_sent_one() -> None:
     change = parse_change(_payload(1, phone="+201001234567"))
     assert "phone" not in vars(change) and "+2010" not in repr(change)
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [{"timezone": "../../etc/passwd"}, {"timezone": "Mars/Olympus"}, {"day_reset_hour": 24},
+     {"day_reset_hour": "5"}, {"day_reset_hour": True}],
+)  # fmt: skip
+def test_a_branch_description_with_a_bad_calendar_is_refused(calendar: dict[str, object]) -> None:
+    from appliance.central.consumer import _branch_info
+
+    body = {"name_ar": "فرع", "services": [], "timezone": "Africa/Cairo", "day_reset_hour": 5}
+    assert _branch_info(json.dumps(body).encode())["day_reset_hour"] == 5
+    with pytest.raises(BadChange):
+        _branch_info(json.dumps(body | calendar).encode())

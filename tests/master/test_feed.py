@@ -48,6 +48,12 @@ def test_every_ticket_change_is_published_numbered_and_replayed(
                 ("call", "E001"), ("no_show", "E001"), ("issue", "C001"), ("void", "C001"),
             ]  # fmt: skip
             assert [c["seq"] for c in live] == list(range(1, 14))
+            # The transfer's new ticket names the one it continues (one citizen centrally).
+            old, new = live[7]["ticket"], live[8]["ticket"]
+            assert (old["state"], old["origin_id"]) == ("transferred", None)  # type: ignore[index]
+            assert new["origin_id"] == old["id"] and new["service"] == "building"  # type: ignore[index]
+            info = w.latest(t.sync("branch"))
+            assert info is not None and info["day_reset_hour"] == b.config.branch.day_reset_hour
             rated = live[5]["ticket"]
             assert rated["rating"] == "satisfied" and rated["state"] == "served"  # type: ignore[index]
             assert not any("phone" in json.dumps(c) for c in live)

@@ -34,6 +34,12 @@ def test_three_branches_converge_through_a_cut_and_restarts(tmp_path: Path) -> N
     assert result["bridge_queue_overflows"] >= 1
     assert "killing the central consumer" in done.stderr
     assert "restarting PostgreSQL" in done.stderr
+    # The web dashboard ran: its address and login were printed, and the
+    # login of the run's start still opened it after the consumer's restart.
+    assert f"dashboard: {result['dashboard_url']}  (login 'demo', password '" in done.stderr
+    assert result["dashboard_url"].startswith("http://127.0.0.1:")
+    assert result["dashboard_session_kept"] is True
+    assert result["dashboard_branches_shown"] == 3
 
     with (out / "central-tickets.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))

@@ -316,4 +316,10 @@ def test_the_central_service_installs_with_its_own_file_and_credential(tmp_path:
     unit = (root / "etc/systemd/system/nidaa-central.service").read_text()
     assert "nidaa central --config /etc/nidaa/central.toml" in unit
     assert any("PostgreSQL" in note for note in outcome.notes)
+    # The dashboard's session key: made once, private, kept by a reinstall.
+    key = root / "etc/nidaa/dashboard.secret"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) >= 32
+    assert any("session_secret_file" in note for note in outcome.notes)
+    before = key.read_bytes()
     assert install(missing, system).unchanged
+    assert key.read_bytes() == before

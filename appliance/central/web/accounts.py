@@ -108,6 +108,13 @@ class DashboardSection:
         minimum=0.1,
         maximum=24 * 31,
     )
+    session_secret_file: str = setting(
+        "File of at least 32 random bytes that signs the session cookies "
+        "(nidaa install --role central makes one; the same file on every consumer "
+        "serving the dashboard). Empty: a random secret per process, and a restart "
+        "logs everyone out.",
+        default="",
+    )
     users: list[DashboardUser] = setting(
         "Accounts, as [[dashboard.users]] tables; no account, no login.",
         default_factory=list,

@@ -4,9 +4,9 @@ Read-only: every page and the event stream are GETs that only read; the
 only POSTs are the login (a per-visit token in a SameSite=Strict cookie and
 the form, compared) and the logout (a per-session token).  Nothing but the
 login page and the two static files (the CSS and the script, no data) is
-served without a session; a session is a random token in an HttpOnly,
-SameSite=Strict cookie (Secure over HTTPS), kept in memory only (a restart
-logs everyone out).
+served without a session; a session is a signed, expiring token in an
+HttpOnly, SameSite=Strict cookie (Secure over HTTPS), kept by no server
+(:mod:`appliance.central.web.sessions`): it survives a restart.
 
 One task reads the store every ``refresh_s`` (:mod:`appliance.central.views`);
 every open page's stream sends its ``<main>`` again when what it shows
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import json
 import logging
@@ -26,7 +25,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from typing import Any
@@ -38,6 +37,7 @@ from aiohttp import web
 from ..views import Snapshot, snapshot
 from . import render
 from .accounts import check_login
+from .sessions import Session, Signer, load_secret
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,6 @@ _HEADERS = {
 }
 
 
-@dataclass
-class Session:
-    user: str
-    expires: float  #: time.monotonic()
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-
-
 class Dashboard:
     """The state behind the app: accounts, sessions, the latest snapshot."""
 
@@ -77,6 +70,7 @@ class Dashboard:
         session_s: float = 12 * 3600,
         secure_cookie: bool = False,
         password: str | None = None,
+        session_secret: bytes | None = None,
     ) -> None:
         self.store_dsn = store_dsn
         self.password = password
@@ -86,7 +80,7 @@ class Dashboard:
         self.target_wait_s = target_wait_s
         self.session_s = session_s
         self.secure_cookie = secure_cookie
-        self.sessions: dict[str, Session] = {}  #: sha256(token) → session
+        self.signer = Signer(session_secret or load_secret(""), self.users, session_s)
         self.failures: dict[str, deque[float]] = {}
         now = datetime.now(UTC)
         self.snap = Snapshot(now.astimezone(self.tz).date(), now, error="not read yet")
@@ -137,25 +131,10 @@ class Dashboard:
 
     # -- sessions -------------------------------------------------------------
     def session(self, request: web.Request) -> Session | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        key = hashlib.sha256(token.encode()).hexdigest()
-        found = self.sessions.get(key)
-        if found is None or found.expires < time.monotonic():
-            self.sessions.pop(key, None)
-            return None
-        return found
+        return self.signer.check(request.cookies.get(SESSION_COOKIE))
 
     def open_session(self, user: str) -> str:
-        token = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        for key in [k for k, s in self.sessions.items() if s.expires < now]:
-            del self.sessions[key]
-        self.sessions[hashlib.sha256(token.encode()).hexdigest()] = Session(
-            user, now + self.session_s
-        )
-        return token
+        return self.signer.issue(user)
 
     def refused_too_often(self, address: str) -> bool:
         recent = self.failures.get(address)
@@ -252,8 +231,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         session.csrf.encode(), str(form.get("csrf", "")).encode()
     ):
         return web.Response(status=403, text="refused")
-    token = request.cookies.get(SESSION_COOKIE, "")
-    dash.sessions.pop(hashlib.sha256(token.encode()).hexdigest(), None)
+    dash.signer.revoke(request.cookies.get(SESSION_COOKIE, ""))
     resp = _see_other("/login")
     resp.del_cookie(SESSION_COOKIE, path="/")
     return resp

@@ -17,6 +17,7 @@ from aiohttp import web
 from ...errors import ConfigError, NidaaError
 from .accounts import DashboardSection, parse_listen
 from .app import create_app
+from .sessions import load_secret
 
 
 class DashboardServer:
@@ -112,5 +113,6 @@ def serve(section: DashboardSection, store_dsn: str, *, password: str | None = N
         session_s=section.session_hours * 3600,
         secure_cookie=context is not None,
         password=password,
+        session_secret=load_secret(section.session_secret_file),
     )
     return DashboardServer(app, where[0], where[1], context).start()

@@ -11,6 +11,7 @@ central copy.
 from __future__ import annotations
 
 import csv
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...central.web.accounts import hash_password
+from .probe import branches_shown, login
 from .site import CentralSite, branch_ids
 from .traffic import Traffic
 
 #: Messages the overflowing branch's broker queues for its bridge at most.
 SMALL_QUEUE = 20
+#: The demo dashboard's login name (its password is new at every run).
+DEMO_USER = "demo"
 
 
 @dataclass
@@ -43,9 +48,13 @@ class CentralDemoOptions:
 def run_central_demo(opts: CentralDemoOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
     ids = branch_ids(opts.branches)
     cut = ids[: max(1, min(opts.cuts, len(ids)))]
-    with CentralSite(opts.out, ids, max_queued={cut[0]: SMALL_QUEUE}) as site:
+    password = secrets.token_urlsafe(9)
+    users = {DEMO_USER: hash_password(password)}
+    with CentralSite(opts.out, ids, max_queued={cut[0]: SMALL_QUEUE}, dashboard_users=users) as site:
         log(f"{len(ids)} branches bridged to the centre; PostgreSQL on port {site.pg.port}"
             if site.pg else "")  # fmt: skip
+        log(f"dashboard: {site.dashboard_url}  (login {DEMO_USER!r}, password {password!r})")
+        session = _first_login(site.dashboard_url, password)
         traffic = [
             Traffic(b.config, b.broker.url, opts.every_s, opts.seed * 1000 + i)
             for i, b in enumerate(site.branches.values())
@@ -72,6 +81,8 @@ def run_central_demo(opts: CentralDemoOptions, log: Callable[[str], None] = prin
             " extract(epoch FROM received_at - at)) FROM events WHERE NOT replayed"
         )[0][0]
         _write_csv(site, opts.out / "central-tickets.csv")
+        # The login of the run's start, kept through the consumer's restart.
+        shown = branches_shown(site.dashboard_url, session) if session else None
         return {
             "branches": len(ids),
             **figures,
@@ -87,8 +98,26 @@ def run_central_demo(opts: CentralDemoOptions, log: Callable[[str], None] = prin
             "converged": converged,
             "converge_s": round(time.monotonic() - started, 1),
             "tickets_issued_by_units": sum(t.issued for t in traffic),
+            "dashboard_url": site.dashboard_url,
+            "dashboard_user": DEMO_USER,
+            "dashboard_session_kept": shown is not None,
+            "dashboard_branches_shown": len(shown or []),
             "output": str(opts.out),
         }
+
+
+def _first_login(url: str, password: str, timeout: float = 30.0) -> str:
+    """Log in once the dashboard answers (the consumer is still starting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            session = login(url, DEMO_USER, password)
+        except OSError:
+            session = ""
+        if session:
+            return session
+        time.sleep(0.3)
+    return ""
 
 
 def _faults(site: CentralSite, opts: CentralDemoOptions, cut: list[str],

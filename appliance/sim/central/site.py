@@ -18,6 +18,7 @@ from typing import Any
 
 from ...bus.credential import load_credential
 from ...central.config import load_central_config
+from ...central.web.sessions import new_secret_text
 from ...config.branch import Config, load_config
 from ...config.example import EXAMPLE_PATH
 from ...tech.bridge import (
@@ -136,7 +137,12 @@ class CentralSite:
         if self.dashboard_users:
             port = free_port()
             self.dashboard_url = f"http://127.0.0.1:{port}"
-            lines += ["", _DASHBOARD, f'listen = "127.0.0.1:{port}"', "refresh_s = 0.3"]
+            key = self.workdir / "dashboard.secret"  # sessions outlive a consumer's restart
+            if not key.exists():
+                key.write_text(new_secret_text())
+                key.chmod(0o600)
+            lines += ["", _DASHBOARD, f'listen = "127.0.0.1:{port}"', "refresh_s = 0.3",
+                      f'session_secret_file = "{key}"']  # fmt: skip
             for name, hashed in self.dashboard_users.items():
                 lines += ["[[dashboard.users]]", f'name = "{name}"', f'password_hash = "{hashed}"']
         self.central_conf.write_text("\n".join(lines) + "\n")
