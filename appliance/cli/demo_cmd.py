@@ -145,7 +145,7 @@ def chaos(args: argparse.Namespace, env: Environment) -> int:
         fault_every_s=args.fault_every,
         standby=args.standby,
     )
-    result = run_chaos(options, log=(lambda line: None) if args.json else env.out)
+    result = run_chaos(options, show=(lambda line: None) if args.json else env.out)
     broken = [k for k in MUST_BE_ZERO if result.get(k)]
     result["invariants_held"] = not broken
     if args.report is not None:

@@ -169,8 +169,14 @@ def _inject(
             faults["modem_cms_error" if kind == "modem_error" else "modem_unplugged"] += 1
 
 
-def run_chaos(options: ChaosOptions, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_chaos(options: ChaosOptions, show: Callable[[str], None] = print) -> dict[str, Any]:
     out = fresh_out(options.out)
+
+    def log(line: str) -> None:  # shown, and kept in the run's folder
+        show(line)
+        with (out / "chaos.log").open("a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+
     rng = random.Random(options.seed)
     broker = Mosquitto(out / "broker")
     broker.start()

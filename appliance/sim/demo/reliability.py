@@ -21,8 +21,9 @@ DEFINITIONS: dict[str, str] = {
     "numbers_duplicated": "tickets sharing a number (business day and label) with another",
     "tickets_lost": "printed tickets (kiosk log: number and id) that the master does not "
     "hold under that id and number",
-    "presses": "presses a kiosk acknowledged while alive: its control socket answered "
-    "`ok` after the button handler ran.  A press on a dead or restarting kiosk is no press",
+    "presses": "presses a kiosk took: its control socket answered `ok` after the button "
+    "handler ran, or its pin journal holds the press (the kiosk died before answering).  "
+    "A press on a dead or restarting kiosk is no press",
     "presses_printed": "acknowledged presses followed by a new printed ticket",
     "presses_refused": "acknowledged presses followed by the buzzer (no ticket, a fault "
     "on the kiosk's LED and status: paper out, master unreachable)",
