@@ -56,7 +56,7 @@ def test_install_lays_out_the_role_and_enables_its_unit(tmp_path: Path) -> None:
     assert branch.read_bytes() == EXAMPLE_CONFIG.read_bytes()
     assert stat.S_IMODE(branch.stat().st_mode) == 0o640
     assert system.owners[branch] == ("root", "nidaa")
-    assert stat.S_IMODE((tmp_path / "etc/nidaa").stat().st_mode) == 0o750
+    assert stat.S_IMODE((tmp_path / "etc/nidaa").stat().st_mode) == 0o751  # passable, not listable
     assert system.owners[tmp_path / "var/lib/nidaa"] == ("nidaa", "nidaa")
     unit = (tmp_path / "etc/systemd/system/nidaa-kiosk.service").read_text()
     assert "ExecStart=/opt/nidaa/venv/bin/nidaa kiosk" in unit
