@@ -19,21 +19,7 @@ from appliance.tech import libraries
 from appliance.tech.install import InstallOptions, install, installed_units, uninstall
 from appliance.tech.provision import ProvisionOptions, provision
 from appliance.tech.system import HostSystem, RecordingSystem
-from tests.support import EXAMPLE_CONFIG, LinkedVenvImage
-
-
-def tree(root: Path) -> dict[str, tuple[int, bytes]]:
-    """Every path under root with its mode and content: a snapshot of the machine."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            if p.is_symlink():  # the command on PATH: its target, not the venv's file
-                out[str(p.relative_to(root))] = (0, str(p.readlink()).encode())
-                continue
-            data = p.read_bytes() if p.is_file() else b""
-            out[str(p.relative_to(root))] = (stat.S_IMODE(p.stat().st_mode), data)
-    return out
+from tests.support import EXAMPLE_CONFIG, LinkedVenvImage, tree
 
 
 def opts(root: Path, role: str = "kiosk", **kw: object) -> InstallOptions:

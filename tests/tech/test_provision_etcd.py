@@ -5,7 +5,6 @@ master's client reaching them only with the candidates' certificate."""
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -16,23 +15,11 @@ import pytest
 from appliance.config.branch import parse_config
 from appliance.errors import NidaaError
 from appliance.master.etcd import Etcd, EtcdUnavailable
-from appliance.sim.harness.broker import free_port
 from appliance.sim.harness.etcd import find_etcd
 from appliance.sim.harness.procs import wait_until
 from appliance.tech.provision import ProvisionOptions, provision
 from tests.support import EXAMPLE_CONFIG
-
-
-def two_free_ports() -> int:
-    """A port whose next one is free too (a member's client and peer ports)."""
-    while True:
-        port = free_port()
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
+from tests.support.etcd import two_free_ports
 
 
 def env_of(path: Path) -> dict[str, str]:
