@@ -14,7 +14,8 @@ An etcd member (``--role etcd --unit etcd-<n>``), for Debian's etcd-server:
 ``/var/lib/etcd/nidaa``                its data (``ETCD_DATA_DIR``), 0700 etcd
 =====================================  =======================================
 
-then ``etcd.service`` is enabled, and restarted when a file changed.
+then ``etcd.service`` is enabled, and restarted when a file changed
+(without waiting: a member is ready once a second one is up).
 
 A broker (``--role broker --unit broker-<n>``, :mod:`appliance.tech.brokers`),
 for Debian's mosquitto: its ``nidaa.conf``, the branch's
@@ -55,7 +56,7 @@ from .layout import (
     note_role,
     pick_unit,
 )
-from .system import System
+from .system import ImageSystem, System
 from .units import MOSQUITTO_DROPIN, units_dir
 
 CLUSTER_ROLES = ("etcd", "broker")
@@ -100,6 +101,11 @@ def env_values(text: str) -> dict[str, str]:
 
 def _image(opts: InstallOptions) -> bool:
     return opts.root.resolve() != Path("/")
+
+
+def _running(system: System) -> bool:
+    """A machine whose services run now (not an image, whose start at boot)."""
+    return not isinstance(system, ImageSystem)
 
 
 # -- checks: the whole plan, before any change ------------------------------------
@@ -256,9 +262,11 @@ def _enable(opts: InstallOptions, service: str, changed: bool, system: System, o
     if not system.is_enabled(service):
         system.systemctl("enable", service)
         out.did(f"enabled {service}")
-    if changed and not _image(opts):
-        system.systemctl("restart", service)
-        out.did(f"restarted {service}")
+    if changed and _running(system):
+        # etcd says it is ready only once it has joined a quorum: the first
+        # member installed would hold this command until the second is up.
+        system.systemctl("restart", "--no-block", service)
+        out.did(f"restarting {service}")
 
 
 def install_etcd_client(cfg: Config, opts: InstallOptions, system: System, out: Outcome) -> None:
@@ -289,7 +297,6 @@ def uninstall_cluster_roles(
 ) -> None:
     """Undo the etcd member (its data stays unless ``purge``) and the broker
     link (its files stay: they may be the provisioned folder itself)."""
-    image = root.resolve() != Path("/")
     if "etcd" in roles:
         if system.is_enabled(ETCD_SERVICE):
             system.systemctl("disable", "--now", ETCD_SERVICE)
@@ -312,5 +319,5 @@ def uninstall_cluster_roles(
         link.unlink()
         out.did(f"removed {link}")
         out.notes.append(f"the broker's files in {target.parent} are left as they are")
-        if not image:
+        if _running(system):
             system.systemctl("restart", MOSQUITTO_SERVICE)

@@ -18,6 +18,7 @@ from appliance.cli.env import Environment
 from appliance.cli.main import run
 from appliance.errors import NidaaError
 from appliance.tech.install import InstallOptions, install, uninstall
+from appliance.tech.system import RecordingSystem
 from tests.support import EXAMPLE_CONFIG, LinkedVenvImage, tree
 from tests.support.etcd import ha_section, packaged_image
 
@@ -165,3 +166,15 @@ def test_a_candidate_gets_the_etcd_client_certificate(
     # --from DIR brings the unit's MQTT credential too.
     assert (tmp_path / "etc/nidaa/credentials/master-b.toml").is_file()
     assert 'NIDAA_ARGS="--unit master-b"' in (tmp_path / "etc/nidaa/nidaa-master.env").read_text()
+
+
+def test_on_a_running_pi_etcd_is_restarted_without_waiting_only_when_changed(
+    tmp_path: Path, provisioned: tuple[Path, Path]
+) -> None:
+    system = RecordingSystem(users={"etcd": set()}, groups={"root", "etcd"})
+    install(opts(tmp_path, "etcd", provisioned, unit="etcd-1"), system)
+    assert system.changes[-2:] == ["systemctl enable etcd.service",
+                                   "systemctl restart --no-block etcd.service"]  # fmt: skip
+    done = len(system.changes)
+    assert install(opts(tmp_path, "etcd", provisioned, unit="etcd-1"), system).unchanged
+    assert len(system.changes) == done
