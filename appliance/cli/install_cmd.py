@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..tech.install import InstallOptions, Outcome, install, uninstall
+from ..tech.install_cluster import CLUSTER_ROLES
 from ..tech.system import HostSystem, ImageSystem, System
 from ..tech.units import DEFAULT_PREFIX, ROLES
 from .env import Environment, ExitCode
@@ -25,9 +26,14 @@ def register(sub: Any) -> None:
         "/etc/nidaa, state in /var/lib/nidaa, the system user nidaa and the role's systemd "
         "unit, enabled.  Running it again changes nothing.",
     )
-    p.add_argument("--role", required=True, choices=ROLES, help=f"one of: {', '.join(ROLES)}")
+    roles = (*ROLES, *CLUSTER_ROLES)
+    p.add_argument("--role", required=True, choices=roles, help=f"one of: {', '.join(roles)}")
     p.add_argument("--config", required=True, metavar="FILE", help="branch configuration")
-    p.add_argument("--unit", help="which unit of the role this Pi is, if the config has several")
+    p.add_argument(
+        "--unit",
+        help="which unit of the role this Pi is, if the config has several "
+        "(etcd-1, etcd-2 ... for --role etcd; broker-1, broker-2 ... for --role broker)",
+    )
     p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"default {DEFAULT_PREFIX}")
     p.add_argument("--root", default="/", metavar="DIR", help="root of the file system (default /)")
     p.add_argument("--upgrade", action="store_true", help="reinstall the package into the venv")
@@ -35,6 +41,13 @@ def register(sub: Any) -> None:
         "--credentials",
         metavar="DIR",
         help="nidaa provision's credentials/ directory: install this unit's MQTT password",
+    )
+    p.add_argument(
+        "--from",
+        dest="provisioned",
+        metavar="DIR",
+        help="the folder nidaa provision wrote: an etcd member's or a broker's files, a "
+        "master candidate's etcd certificate, and the unit's credential (DIR/credentials)",
     )
     p.set_defaults(func=run_install)
 
@@ -68,6 +81,7 @@ def run_install(args: argparse.Namespace, env: Environment) -> int:
         unit=args.unit,
         upgrade=args.upgrade,
         credentials=Path(args.credentials) if args.credentials else None,
+        provisioned=Path(args.provisioned) if args.provisioned else None,
     )
     return _report(env, install(opts, host_system(root)))
 

@@ -108,11 +108,11 @@ def run(args: argparse.Namespace, env: Environment) -> int:
         "(nidaa install --credentials), nidaa.conf to /etc/mosquitto/conf.d/ on the master; "
         "credentials/tech.toml is the technician's"
     )
-    if cfg.ha is not None:
+    if cfg.ha is not None or cfg.broker.fallback_urls:
         env.out(
-            "etcd (docs/standby.md): on each member's Pi etcd/<member>.env as /etc/default/etcd"
-            " and etcd/ca.crt, <member>.crt, <member>.key in /etc/nidaa/etcd; on each master"
-            " candidate etcd/ca.crt, client.crt, client.key in /etc/nidaa/etcd"
+            "standby (docs/standby.md): on each Pi, from this folder, nidaa install --from DIR "
+            "--role etcd --unit etcd-<n> (each etcd member), --role broker --unit broker-<n> "
+            "(each broker), --role master --unit <candidate> (each master candidate)"
         )
     return ExitCode.OK
 

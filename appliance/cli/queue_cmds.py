@@ -163,9 +163,11 @@ def status(args: argparse.Namespace, env: Environment) -> int:
             )
         if standby is not None:
             lag = ", ".join(f"{u} {n} entries behind" for u, n in standby["lag"].items())
+            age = standby["etcd_checked_s"]
+            stale = f" (checked {age:.0f} s ago)" if isinstance(age, (int, float)) and age > 10 else ""
             env.out(
                 f"standby: active master {standby['active'] or 'NONE'}; {lag or 'no standby lag known'};"
-                f" etcd {standby['etcd_up']}/{standby['etcd_members']} members up"
+                f" etcd {standby['etcd_up']}/{standby['etcd_members']} members up{stale}"
             )
     # A standby master is healthy while it says so.
     unhealthy = [u for u in units if u.get("state") not in ("online", "standby")]
@@ -197,4 +199,6 @@ def standby_summary(units: list[dict[str, Any]]) -> dict[str, Any]:
         "log_seq": source.get("log_seq"),
         "etcd_up": source.get("etcd_up", "?"),
         "etcd_members": source.get("etcd_members", "?"),
+        # How old the master's last look at etcd is (it probes apart from its work).
+        "etcd_checked_s": source.get("etcd_checked_s"),
     }

@@ -30,6 +30,7 @@ from ..config.branch import Config
 from ..errors import NidaaError
 from .daemon import MasterDaemon
 from .etcd import Etcd
+from .health import EtcdHealth
 from .standby import Standby
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class CandidateMaster(MasterDaemon):
         if self.unit not in config.ha.candidates:
             raise NidaaError(f"unit {self.unit!r} is not one of ha.candidates")
         self.standby = Standby(config, self.unit, self.store, etcd)
+        #: etcd's health, probed apart from the worker (it may take seconds).
+        self.health = EtcdHealth(self.standby, REPORT_S)
         self.tick_s = FOLLOW_S
         #: Times this candidate became the active master.
         self.takeovers = 0
@@ -147,18 +150,33 @@ class CandidateMaster(MasterDaemon):
         self._reload()
 
     def _report(self) -> None:
-        try:
-            details = self.standby.report()
-        except NidaaError as exc:
-            details = {"ha": "active" if self.standby.leading else "standby", "etcd": str(exc)}
+        """The status topic: leadership and the log position from this thread,
+        etcd's health and the standby's lag from the last probe (never an etcd
+        request here: the worker goes on answering while etcd is slow)."""
+        leading = self.standby.leading
+        probed = self.health.latest()
+        position = self.standby.position
+        details: dict[str, Any] = {
+            "ha": "active" if leading else "standby",
+            "leader": self.standby.leader_unit,
+            "log_seq": position,
+            "zombie_commits_refused": self.standby.zombie_refused,
+            **{k: v for k, v in probed.items() if k != "positions"},
+        }
+        if leading and "positions" in probed:
+            details["lag"] = {
+                u: position - p for u, p in probed["positions"].items() if u != self.unit
+            }
         faults = []
         if details.get("etcd_up", 3) * 2 <= details.get("etcd_members", 3):
             faults.append({"code": "no_quorum", "message": "etcd has no quorum"})
-        self.bus.set_status("online" if self.standby.leading else "standby", faults, **details)
+        self.bus.set_status("online" if leading else "standby", faults, **details)
 
     def run(self) -> None:
+        self.health.start()
         try:
             super().run()
         finally:
+            self.health.close()
             self.standby.resign()
             self.standby.close()

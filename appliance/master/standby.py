@@ -29,7 +29,6 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
 
 from ..config.branch import Config
 from ..errors import QueueError
@@ -296,26 +295,6 @@ class Standby:
         """Each candidate's last applied entry, as it last reported it."""
         _, kvs = self.etcd.range(self.pos_prefix, prefix_end(self.pos_prefix))
         return {kv.key[len(self.pos_prefix) :].decode(): int(kv.value) for kv in kvs}
-
-    def report(self) -> dict[str, Any]:
-        """What the status topic says of the standby (``nidaa status``)."""
-        members = self.etcd.member_status()
-        found: dict[str, Any] = {
-            "ha": "active" if self.leading else "standby",
-            "leader": self.leader_unit,
-            "log_seq": self.replica.position,
-            "etcd_members": len(members),
-            "etcd_up": sum(1 for m in members if m["ok"]),
-            "zombie_commits_refused": self.zombie_refused,
-        }
-        if self.leading:
-            with contextlib.suppress(EtcdUnavailable):
-                found["lag"] = {
-                    u: self.replica.position - p
-                    for u, p in self.positions().items()
-                    if u != self.unit
-                }
-        return found
 
     def close(self) -> None:
         self._stop.set()

@@ -23,9 +23,9 @@ was.  Changes other than files go through :class:`appliance.tech.system.System`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
@@ -36,6 +36,26 @@ from ..errors import HardwareError, NidaaError
 from . import libraries
 from .accounts import accounts
 from .files import write_atomic
+from .install_cluster import (
+    CLUSTER_ROLES,
+    check_etcd_client,
+    install_cluster_role,
+    install_etcd_client,
+    uninstall_cluster_roles,
+)
+from .layout import (
+    ETC,
+    ETC_MODE,
+    STATE,
+    UNIT_DIR,
+    USER,
+    InstallOptions,
+    Outcome,
+    _manifest_path,
+    _read_manifest,
+    _under,
+    pick_unit,
+)
 from .system import System
 from .units import (
     DEFAULT_PREFIX,
@@ -47,53 +67,7 @@ from .units import (
     units_dir,
 )
 
-USER = "nidaa"
-ETC = Path("etc/nidaa")
-STATE = Path("var/lib/nidaa")
-UNIT_DIR = Path("etc/systemd/system")
-
-
-@dataclass
-class InstallOptions:
-    role: str
-    config: Path
-    root: Path = Path("/")
-    prefix: str = DEFAULT_PREFIX
-    unit: str | None = None  #: which unit of the role this Pi is, when the config has several
-    source: Path | None = None  #: the source tree pip installs; default: this checkout
-    upgrade: bool = False  #: rebuild the venv even if this version is installed
-    #: ``nidaa provision``'s ``credentials/`` directory: install this unit's password
-    credentials: Path | None = None
-
-
-@dataclass
-class Outcome:
-    changes: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  #: what the technician must still do
-
-    def did(self, what: str) -> None:
-        self.changes.append(what)
-
-    @property
-    def unchanged(self) -> bool:
-        return not self.changes
-
-
-def _under(root: Path, path: str | Path) -> Path:
-    return root / str(path).lstrip("/")
-
-
-def _manifest_path(root: Path, prefix: str) -> Path:
-    return _under(root, prefix) / "install.json"
-
-
-def _read_manifest(path: Path) -> dict[str, list[str]]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {"roles": [], "created_groups": []}
-    return {k: list(data.get(k, [])) for k in ("roles", "created_groups")}
-
+__all__ = ["InstallOptions", "Outcome", "install", "installed_units", "uninstall"]
 
 CREDENTIALS = ETC / "credentials"
 #: The central consumers' credential (nidaa provision --central-broker).
@@ -136,7 +110,8 @@ def installed_units(config: str | Path) -> dict[str, str]:
 def check_role(opts: InstallOptions) -> str:
     """The unit id this Pi runs for ``opts.role``; raises before any change."""
     if opts.role not in ROLES:
-        raise NidaaError(f"unknown role {opts.role!r}: choose one of {', '.join(ROLES)}")
+        known = ", ".join((*ROLES, *CLUSTER_ROLES))
+        raise NidaaError(f"unknown role {opts.role!r}: choose one of {known}")
     if opts.role == "central":
         consumer = load_central_config(opts.config).central.consumer
         if opts.credentials is not None and not (opts.credentials / f"{CONSUMER}.toml").is_file():
@@ -144,7 +119,7 @@ def check_role(opts: InstallOptions) -> str:
                              "(made by nidaa provision --central-broker)")  # fmt: skip
         return consumer
     cfg = load_config(opts.config)  # ConfigError lists every problem
-    unit = _pick_unit(opts, [a.username for a in accounts(cfg) if a.role == opts.role])
+    unit = pick_unit(opts, [a.username for a in accounts(cfg) if a.role == opts.role])
     absent = libraries.missing(libraries.needed(cfg, opts.role, unit))
     if absent:
         raise HardwareError(
@@ -154,28 +129,18 @@ def check_role(opts: InstallOptions) -> str:
         raise NidaaError(
             f"no credential for unit {unit!r} in {opts.credentials} (made by nidaa provision)"
         )
+    if opts.role == "master":
+        check_etcd_client(cfg, opts)
     return unit
-
-
-def _pick_unit(opts: InstallOptions, units: list[str]) -> str:
-    if opts.unit is not None:
-        if opts.unit not in units:
-            raise NidaaError(
-                f"{opts.config}: no {opts.role} unit {opts.unit!r} in the configuration "
-                f"({opts.role} units: {', '.join(units) or 'none'})"
-            )
-        return opts.unit
-    if len(units) != 1:
-        raise NidaaError(
-            f"{opts.config} has {len(units)} {opts.role} units ({', '.join(units)}): "
-            "say which one this Pi is with --unit"
-        )
-    return units[0]
 
 
 def install(opts: InstallOptions, system: System) -> Outcome:
     if not system.is_root():
         raise NidaaError("nidaa install must run as root: sudo nidaa install ...")
+    if opts.provisioned is not None and opts.credentials is None and opts.role != "central":
+        opts = dataclasses.replace(opts, credentials=opts.provisioned / "credentials")
+    if opts.role in CLUSTER_ROLES:
+        return install_cluster_role(opts, system)
     unit_id = check_role(opts)
     root, out = opts.root, Outcome()
     source = opts.source or units_dir().parent
@@ -206,7 +171,7 @@ def install(opts: InstallOptions, system: System) -> Outcome:
     etc, state = _under(root, ETC), _under(root, STATE)
     for path, mode, owner in (
         (prefix_dir, 0o755, ("root", "root")),
-        (etc, 0o750, ("root", USER)),
+        (etc, ETC_MODE, ("root", USER)),
         (state, 0o750, (USER, USER)),
     ):
         if not path.is_dir():
@@ -228,6 +193,8 @@ def install(opts: InstallOptions, system: System) -> Outcome:
 
     if opts.credentials is not None:
         _install_credential(opts, CONSUMER if opts.role == "central" else unit_id, system, out)
+    if opts.role == "master":
+        install_etcd_client(load_config(opts.config), opts, system, out)
     if opts.role == "central":
         _dashboard_secret(etc, system, out)
         out.notes.append("the central PostgreSQL database and its user, and [central] database "
@@ -321,6 +288,7 @@ def uninstall(
     out = Outcome()
     manifest_path = _manifest_path(root, prefix)
     manifest = _read_manifest(manifest_path)
+    uninstall_cluster_roles(root, system, manifest["roles"], purge, out)
     unit_dir = _under(root, UNIT_DIR)
     for role, unit in UNITS.items():
         path = unit_dir / unit

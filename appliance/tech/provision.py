@@ -6,6 +6,9 @@ Writes into one directory, every file atomically:
 ``dynamic-security.json``  users, hashed passwords, the client id each unit
                       is bound to and its rules (:mod:`appliance.tech.dynsec`)
 ``ca.crt`` ...        with ``--tls``: the branch CA and the server certificate
+``broker-<n>/``       with ``broker.fallback_urls``: each further broker's
+                      ``nidaa.conf`` and server certificate
+                      (:mod:`appliance.tech.brokers`)
 ``credentials/<unit>.toml``      username, password, client id, broker URL, CA (0600)
 ``credentials/<unit>.password``  the password alone, for ``[broker] password_file``
 ``etcd/``             with ``[ha]``: the etcd members' TLS and settings
@@ -34,6 +37,7 @@ from ..config.branch import Config
 from ..errors import NidaaError
 from . import dynsec
 from .accounts import Account, accounts
+from .brokers import ACCOUNTS_LINE, broker_folder, broker_names, listeners
 from .etcd_files import ensure_etcd_files
 from .files import write_atomic
 
@@ -118,7 +122,6 @@ def ensure_tls(out: Path, owner: str, hosts: list[str], *, rotate: bool) -> list
     again with ``rotate``).  ``owner`` names the CA: a branch, or the centre."""
     openssl = _tool("openssl", "openssl")
     ca_key, ca_crt = out / "ca.key", out / "ca.crt"
-    srv_key, srv_crt = out / "server.key", out / "server.crt"
     made: list[Path] = []
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     if rotate or not (ca_key.exists() and ca_crt.exists()):
@@ -132,45 +135,61 @@ def ensure_tls(out: Path, owner: str, hosts: list[str], *, rotate: bool) -> list
             write_atomic(ca_key, key.read_bytes(), SECRET)
             write_atomic(ca_crt, crt.read_bytes(), 0o644)
         made += [ca_key, ca_crt]
-    if made or not (srv_key.exists() and srv_crt.exists()):
-        host = hosts[0]
-        names = dict.fromkeys([host, "localhost", "127.0.0.1", *hosts[1:]])
-        san = ",".join(
-            f"IP:{n}" if n.replace(".", "").isdigit() or ":" in n else f"DNS:{n}" for n in names
+    return made + ensure_server_cert(out, out, hosts, renew=bool(made))
+
+
+def ensure_server_cert(ca_dir: Path, folder: Path, hosts: list[str], *, renew: bool) -> list[Path]:
+    """``folder/server.key`` and ``server.crt`` for ``hosts`` (and localhost),
+    signed by the CA in ``ca_dir``; made once, or again with ``renew`` (a new CA)."""
+    srv_key, srv_crt = folder / "server.key", folder / "server.crt"
+    if not renew and srv_key.exists() and srv_crt.exists():
+        return []
+    openssl = _tool("openssl", "openssl")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    host = hosts[0]
+    names = dict.fromkeys([host, "localhost", "127.0.0.1", *hosts[1:]])
+    san = ",".join(
+        f"IP:{n}" if n.replace(".", "").isdigit() or ":" in n else f"DNS:{n}" for n in names
+    )
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".srv-") as tmp:
+        key, csr, crt = (Path(tmp) / n for n in ("server.key", "server.csr", "server.crt"))
+        ext = Path(tmp) / "ext.cnf"
+        ext.write_text(
+            f"subjectAltName={san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
         )
-        with tempfile.TemporaryDirectory(dir=out, prefix=".srv-") as tmp:
-            key, csr, crt = (Path(tmp) / n for n in ("server.key", "server.csr", "server.crt"))
-            ext = Path(tmp) / "ext.cnf"
-            ext.write_text(
-                f"subjectAltName={san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
-            )
-            _run(
-                [openssl, "req", "-new", *ec, "-keyout", str(key), "-out", str(csr),
-                 "-subj", f"/O=Nidaa/CN={host}"],
-                "making the server key",
-            )  # fmt: skip
-            _run(
-                [openssl, "x509", "-req", "-in", str(csr), "-CA", str(ca_crt),
-                 "-CAkey", str(ca_key), "-set_serial", f"0x{secrets.token_hex(16)}",
-                 "-days", "1825", "-out", str(crt), "-extfile", str(ext)],
-                "signing the server certificate",
-            )  # fmt: skip
-            write_atomic(srv_key, key.read_bytes(), BROKER_FILE)
-            write_atomic(srv_crt, crt.read_bytes(), 0o644)
-        made += [srv_key, srv_crt]
-    return made
+        _run(
+            [openssl, "req", "-new", *ec, "-keyout", str(key), "-out", str(csr),
+             "-subj", f"/O=Nidaa/CN={host}"],
+            "making the server key",
+        )  # fmt: skip
+        _run(
+            [openssl, "x509", "-req", "-in", str(csr), "-CA", str(ca_dir / "ca.crt"),
+             "-CAkey", str(ca_dir / "ca.key"), "-set_serial", f"0x{secrets.token_hex(16)}",
+             "-days", "1825", "-out", str(crt), "-extfile", str(ext)],
+            "signing the server certificate",
+        )  # fmt: skip
+        write_atomic(srv_key, key.read_bytes(), BROKER_FILE)
+        write_atomic(srv_crt, crt.read_bytes(), 0o644)
+    return [srv_key, srv_crt]
 
 
-def _mosquitto_conf(cfg: Config, opts: ProvisionOptions, conf_dir: Path, plugin: Path) -> str:
-    bind = f" {opts.bind}" if opts.bind else ""
+def _mosquitto_conf(
+    cfg: Config, opts: ProvisionOptions, conf_dir: Path, plugin: Path, name: str, url: str
+) -> str:
+    port, tls_port, bind_addr = listeners(
+        url, tls=opts.tls, port=opts.port, tls_port=opts.tls_port, bind=opts.bind,
+        first=name == "broker-1",
+    )  # fmt: skip
+    bind = f" {bind_addr}" if bind_addr else ""
     lines = [
         f"# Nidaa broker settings for branch {cfg.branch.id}; generated by `nidaa provision`.",
-        "# On the master Pi: /etc/mosquitto/conf.d/nidaa.conf (Debian's mosquitto.conf",
-        "# includes conf.d and sets persistence_location and logging).",
+        f"# {name} ({url}): /etc/mosquitto/conf.d/nidaa.conf on its Pi, put there by",
+        "# `nidaa install --role broker` (Debian's mosquitto.conf includes conf.d and",
+        "# sets persistence_location and logging).",
         "allow_anonymous false",
         "# Users, passwords, rules, and the one client id each unit may use.",
         f"plugin {plugin}",
-        f"plugin_opt_config_file {conf_dir / 'dynamic-security.json'}",
+        f"{ACCOUNTS_LINE}{conf_dir / 'dynamic-security.json'}",
         "persistence true",
         "# Requests and answers are small packets: send them at once instead of",
         "# waiting for delayed ACKs (tens of milliseconds on every command).",
@@ -179,18 +198,18 @@ def _mosquitto_conf(cfg: Config, opts: ProvisionOptions, conf_dir: Path, plugin:
     ]
     if opts.tls:
         lines += [
-            "# Local daemons on the master Pi use plain MQTT on loopback only;",
+            "# Local daemons on this Pi may use plain MQTT on loopback only;",
             "# every other unit comes in over TLS.",
-            f"listener {opts.port} 127.0.0.1",
+            f"listener {port} 127.0.0.1",
             "",
-            f"listener {opts.tls_port}{bind}",
+            f"listener {tls_port}{bind}",
             f"cafile {conf_dir / 'ca.crt'}",
             f"certfile {conf_dir / 'server.crt'}",
             f"keyfile {conf_dir / 'server.key'}",
             "tls_version tlsv1.2",
         ]
     else:
-        lines += [f"listener {opts.port}{bind}"]
+        lines += [f"listener {port}{bind}"]
     return "\n".join(lines) + "\n"
 
 
@@ -207,8 +226,8 @@ def provision(cfg: Config, opts: ProvisionOptions) -> ProvisionResult:
     def put(path: Path, data: str | bytes, mode: int) -> None:
         (written if write_atomic(path, data, mode) else unchanged).append(path)
 
-    if opts.tls:
-        written += _ensure_tls(out, cfg, opts)
+    made_tls = _ensure_tls(out, cfg, opts) if opts.tls else []
+    written += made_tls
     ca_pem = (out / "ca.crt").read_text() if opts.tls else ""
 
     creds = out / "credentials"
@@ -231,7 +250,14 @@ def provision(cfg: Config, opts: ProvisionOptions) -> ProvisionResult:
         before = None
     put(users, dynsec.config_json(Topics(cfg.branch.id), accs, passwords, before), BROKER_FILE)
     plugin = opts.plugin or find_plugin()
-    put(out / "nidaa.conf", _mosquitto_conf(cfg, opts, conf_dir, plugin), 0o644)
+    for name, broker_url in broker_names(cfg):  # the same accounts on every broker
+        folder = broker_folder(out, name)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if opts.tls and name != "broker-1":  # its own certificate, its own address
+            written += ensure_server_cert(out, folder, [parse_broker_url(broker_url)[0]],
+                                          renew=out / "ca.crt" in made_tls)  # fmt: skip
+        conf = _mosquitto_conf(cfg, opts, conf_dir, plugin, name, broker_url)
+        put(folder / "nidaa.conf", conf, 0o644)
 
     for acc in accs:
         bound = (

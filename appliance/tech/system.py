@@ -323,7 +323,11 @@ class ImageSystem:
             link = self._wants(unit)
             link.parent.mkdir(parents=True, exist_ok=True)
             link.unlink(missing_ok=True)
-            link.symlink_to(f"/etc/systemd/system/{unit}")
+            # A unit of ours, or one a package ships (etcd, mosquitto).
+            where = next((d for d in ("etc/systemd/system", "lib/systemd/system",
+                                      "usr/lib/systemd/system")
+                          if (self.root / d / unit).is_file()), "etc/systemd/system")  # fmt: skip
+            link.symlink_to(f"/{where}/{unit}")
         elif args[0] == "disable":
             self._wants(unit).unlink(missing_ok=True)
         # daemon-reload: nothing runs in an image.

@@ -3,19 +3,28 @@ kill -9, a paused master fenced, etcd members lost."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from appliance.bus.client import BusClient
+from appliance.bus.topics import Topics
+from appliance.config.branch import load_config
 from appliance.errors import BusError
+from appliance.master.candidate import CandidateMaster
+from appliance.master.etcd import Etcd
 from appliance.sim.harness.broker import Mosquitto
 from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import wait_until
-from tests.support.etcd import HaBranch, ha_branch
+from tests.support import Watcher, write_config
+from tests.support.etcd import HaBranch, ha_branch, ha_section
 from tests.support.kiosk import PIN_BUILDING, Rig, kiosk_unit
 from tests.support.selftest import nidaa, nidaa_json
 
@@ -149,3 +158,55 @@ def test_the_master_pi_lost_with_its_broker(cluster: EtcdCluster, tmp_path: Path
         assert wait_until(lambda: b.client.port == a.port, 20)  # back to the first broker
         second_broker.stop(kill=True)
         assert issue_until_answered(b, "b2", 30)["ticket"]["number"] == "A003", b.logs()
+
+
+class HeldEtcd(Etcd):
+    """The master's etcd client whose member status (the health probe) waits
+    until the test lets it go: a probe held as long as etcd takes to answer
+    when two members hang."""
+
+    def __init__(self, endpoints: list[str]) -> None:
+        super().__init__(endpoints, timeout_s=3.0)
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    def member_status(self) -> list[dict[str, Any]]:
+        self.held.set()
+        self.release.wait(60)
+        return super().member_status()
+
+
+def test_commands_are_answered_while_the_etcd_health_probe_is_held(
+    broker: Mosquitto, cluster: EtcdCluster, tmp_path: Path
+) -> None:
+    config_path = write_config(tmp_path, broker.url)
+    with config_path.open("a", encoding="utf-8") as f:
+        f.write(ha_section(cluster.endpoints))
+    config = load_config(config_path)
+    etcd = HeldEtcd(cluster.endpoints)
+    master = CandidateMaster(config, db_path=str(tmp_path / "m.db"), unit="master", etcd=etcd)
+    topics = Topics(config.branch.id)
+    watch = Watcher(config, topics.status("master", "master"))
+    thread = threading.Thread(target=master.run, daemon=True)
+    client = BusClient(config, role="tool", unit="t-held", client_id="t-held", presence=False)
+    try:
+        thread.start()
+        assert etcd.held.wait(20)
+        client.start()
+        assert client.wait_connected(10)
+        # The probe is held: the master still takes over, reports and issues.
+        status = watch.wait_for(lambda m: json.loads(m.payload or b"{}").get("state") == "online")
+        assert "etcd_up" not in json.loads(status.payload)  # no probe has finished yet
+        body = {"id": "held-1", "service": "A", "priority": False}
+        topic = topics.ticket_cmd(client.sender, "issue")
+        assert client.request(topic, body, timeout=5, attempts=3)["ticket"]["number"] == "A001"
+        assert not etcd.release.is_set()
+        etcd.release.set()
+        probed = watch.wait_for(lambda m: json.loads(m.payload or b"{}").get("etcd_up") == 3)
+        assert json.loads(probed.payload)["etcd_checked_s"] >= 0
+    finally:
+        etcd.release.set()
+        client.stop()
+        watch.close()
+        master.stop()
+        thread.join(20)

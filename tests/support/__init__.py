@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -178,3 +180,17 @@ class LinkedVenvImage(ImageSystem):
         (venv / "bin").mkdir(parents=True, exist_ok=True)
         (venv / "bin/nidaa").unlink(missing_ok=True)
         (venv / "bin/nidaa").symlink_to(Path(sys.executable).parent / "nidaa")
+
+
+def tree(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every path under root with its mode and content: a snapshot of the machine."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            if p.is_symlink():  # the command on PATH: its target, not the venv's file
+                out[str(p.relative_to(root))] = (0, str(p.readlink()).encode())
+                continue
+            data = p.read_bytes() if p.is_file() else b""
+            out[str(p.relative_to(root))] = (stat.S_IMODE(p.stat().st_mode), data)
+    return out

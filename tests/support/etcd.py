@@ -7,6 +7,8 @@ ports with their data in the test's folder; they are killed at teardown.
 from __future__ import annotations
 
 import json
+import shutil
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +17,45 @@ from typing import Any
 from appliance.bus.client import BusClient, new_command_id
 from appliance.bus.topics import Topics
 from appliance.config.branch import Config, load_config
+from appliance.sim.harness.broker import free_port
 from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import Daemon, wait_until
+from appliance.tech.system import ImageSystem
 
 from . import Watcher, write_config
 
 CANDIDATES = ("master", "master-b")
+
+
+def two_free_ports() -> int:
+    """A port whose next one is free too (an etcd member's client and peer ports)."""
+    while True:
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+def packaged_image(root: Path) -> ImageSystem:
+    """An image (``nidaa install --root``) with etcd-server and mosquitto
+    installed as their Debian packages leave it: their users and groups in
+    the image's own tables, their systemd units and /etc/default/etcd copied
+    from this machine's packages."""
+    image = ImageSystem(root)
+    for user, home in (("etcd", "/var/lib/etcd"), ("mosquitto", "/var/lib/mosquitto")):
+        if not image.user_exists(user):
+            image.add_user(user, Path(home))
+    for unit in ("etcd.service", "mosquitto.service"):
+        src = next(p for p in (Path("/lib/systemd/system") / unit,
+                               Path("/usr/lib/systemd/system") / unit) if p.is_file())  # fmt: skip
+        (root / "lib/systemd/system").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, root / "lib/systemd/system" / unit)
+    (root / "etc/default").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile("/etc/default/etcd", root / "etc/default/etcd")
+    return image
 
 
 @contextmanager

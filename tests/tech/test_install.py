@@ -19,21 +19,7 @@ from appliance.tech import libraries
 from appliance.tech.install import InstallOptions, install, installed_units, uninstall
 from appliance.tech.provision import ProvisionOptions, provision
 from appliance.tech.system import HostSystem, RecordingSystem
-from tests.support import EXAMPLE_CONFIG, LinkedVenvImage
-
-
-def tree(root: Path) -> dict[str, tuple[int, bytes]]:
-    """Every path under root with its mode and content: a snapshot of the machine."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            if p.is_symlink():  # the command on PATH: its target, not the venv's file
-                out[str(p.relative_to(root))] = (0, str(p.readlink()).encode())
-                continue
-            data = p.read_bytes() if p.is_file() else b""
-            out[str(p.relative_to(root))] = (stat.S_IMODE(p.stat().st_mode), data)
-    return out
+from tests.support import EXAMPLE_CONFIG, LinkedVenvImage, tree
 
 
 def opts(root: Path, role: str = "kiosk", **kw: object) -> InstallOptions:
@@ -56,7 +42,7 @@ def test_install_lays_out_the_role_and_enables_its_unit(tmp_path: Path) -> None:
     assert branch.read_bytes() == EXAMPLE_CONFIG.read_bytes()
     assert stat.S_IMODE(branch.stat().st_mode) == 0o640
     assert system.owners[branch] == ("root", "nidaa")
-    assert stat.S_IMODE((tmp_path / "etc/nidaa").stat().st_mode) == 0o750
+    assert stat.S_IMODE((tmp_path / "etc/nidaa").stat().st_mode) == 0o751  # passable, not listable
     assert system.owners[tmp_path / "var/lib/nidaa"] == ("nidaa", "nidaa")
     unit = (tmp_path / "etc/systemd/system/nidaa-kiosk.service").read_text()
     assert "ExecStart=/opt/nidaa/venv/bin/nidaa kiosk" in unit
