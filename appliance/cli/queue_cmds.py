@@ -162,13 +162,7 @@ def status(args: argparse.Namespace, env: Environment) -> int:
                 f"v{u.get('version', '?'):<8} last seen {_local(u.get('ts'), tz)}  {faults}"
             )
         if standby is not None:
-            lag = ", ".join(f"{u} {n} entries behind" for u, n in standby["lag"].items())
-            age = standby["etcd_checked_s"]
-            stale = f" (checked {age:.0f} s ago)" if isinstance(age, (int, float)) and age > 10 else ""
-            env.out(
-                f"standby: active master {standby['active'] or 'NONE'}; {lag or 'no standby lag known'};"
-                f" etcd {standby['etcd_up']}/{standby['etcd_members']} members up{stale}"
-            )
+            env.out(standby_line(standby))
     # A standby master is healthy while it says so.
     unhealthy = [u for u in units if u.get("state") not in ("online", "standby")]
     if standby is not None and standby["active"] is None:
@@ -186,6 +180,17 @@ def _local(ts: Any, timezone: str) -> str:
     except (ValueError, TypeError):
         return str(ts)
     return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def standby_line(standby: dict[str, Any]) -> str:
+    """`nidaa status`'s line for a standby branch; etcd's health carries its age past 10 s."""
+    lag = ", ".join(f"{u} {n} entries behind" for u, n in standby["lag"].items())
+    age = standby["etcd_checked_s"]
+    stale = f" (checked {age:.0f} s ago)" if isinstance(age, (int, float)) and age > 10 else ""
+    return (
+        f"standby: active master {standby['active'] or 'NONE'}; {lag or 'no standby lag known'};"
+        f" etcd {standby['etcd_up']}/{standby['etcd_members']} members up{stale}"
+    )
 
 
 def standby_summary(units: list[dict[str, Any]]) -> dict[str, Any]:
