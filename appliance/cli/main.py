@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "appliance.cli.demo_cmd",
     "appliance.cli.bench_cmd",
     "appliance.cli.provision_cmd",
+    "appliance.cli.pack_cmd",
     "appliance.cli.install_cmd",
     "appliance.cli.report_cmd",
     "appliance.cli.counter_cmd",  # after queue_cmds: adds the daemon to `nidaa counter`

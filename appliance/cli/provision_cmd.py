@@ -110,9 +110,10 @@ def run(args: argparse.Namespace, env: Environment) -> int:
     )
     if cfg.ha is not None or cfg.broker.fallback_urls:
         env.out(
-            "standby (docs/standby.md): on each Pi, from this folder, nidaa install --from DIR "
+            "standby (docs/standby.md): on each Pi, nidaa install --from DIR "
             "--role etcd --unit etcd-<n> (each etcd member), --role broker --unit broker-<n> "
-            "(each broker), --role master --unit <candidate> (each master candidate)"
+            "(each broker), --role master --unit <candidate> (each master candidate); for "
+            "another Pi, nidaa pack --from DIR --out PACK <its units> (no CA key) and copy PACK"
         )
     return ExitCode.OK
 

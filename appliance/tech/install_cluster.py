@@ -84,7 +84,7 @@ def _from(opts: InstallOptions) -> Path:
     return opts.provisioned
 
 
-def _need(paths: list[Path]) -> None:
+def need(paths: list[Path]) -> None:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise NidaaError(
@@ -112,25 +112,32 @@ def _running(system: System) -> bool:
 def _etcd_plan(cfg: Config, opts: InstallOptions, system: System) -> tuple[str, str, list[Step]]:
     if cfg.ha is None:
         raise NidaaError(f"{opts.config} has no [ha] section: no etcd member to install")
-    names = member_names(cfg)
-    name = pick_unit(opts, names)
-    src = _from(opts) / "etcd"
-    env_path = src / f"{name}.env"
-    _need([env_path])
-    text = env_path.read_text(encoding="utf-8")
-    env = env_values(text)
-    endpoint = cfg.ha.endpoints[names.index(name)]
-    if env.get("ETCD_NAME") != name or env.get("ETCD_LISTEN_CLIENT_URLS") != endpoint:
-        raise NidaaError(
-            f"{env_path} is not member {name} at {endpoint} of {opts.config}: "
-            "run nidaa provision again with this configuration"
-        )
-    if not env.get("ETCD_DATA_DIR", "").startswith("/"):
-        raise NidaaError(f"{env_path}: ETCD_DATA_DIR must be an absolute path")
+    name = pick_unit(opts, member_names(cfg))
+    text, steps = etcd_member_steps(cfg, _from(opts), name)
     if not system.user_exists(ETCD_USER):
         raise NidaaError(
             "etcd-server is not installed here (no user etcd): apt-get install etcd-server"
         )
+    return name, text, steps
+
+
+def etcd_member_steps(cfg: Config, top: Path, name: str) -> tuple[str, list[Step]]:
+    """Member ``name``'s settings (checked against the branch file) and the
+    files they name, from the provisioned folder ``top``."""
+    assert cfg.ha is not None
+    src = top / "etcd"
+    env_path = src / f"{name}.env"
+    need([env_path])
+    text = env_path.read_text(encoding="utf-8")
+    env = env_values(text)
+    endpoint = cfg.ha.endpoints[member_names(cfg).index(name)]
+    if env.get("ETCD_NAME") != name or env.get("ETCD_LISTEN_CLIENT_URLS") != endpoint:
+        raise NidaaError(
+            f"{env_path} is not member {name} at {endpoint} of this branch file: "
+            "run nidaa provision again with this configuration"
+        )
+    if not env.get("ETCD_DATA_DIR", "").startswith("/"):
+        raise NidaaError(f"{env_path}: ETCD_DATA_DIR must be an absolute path")
     steps: list[Step] = []
     for key in ("ETCD_TRUSTED_CA_FILE", "ETCD_CERT_FILE", "ETCD_KEY_FILE"):
         if key in env:
@@ -138,17 +145,26 @@ def _etcd_plan(cfg: Config, opts: InstallOptions, system: System) -> tuple[str, 
             secret = key == "ETCD_KEY_FILE"
             owner = ("root", ETCD_USER if secret else "root")
             steps.append((target, src / target.name, 0o640 if secret else 0o644, owner))
-    _need([s[1] for s in steps])
-    return name, text, steps
+    need([s[1] for s in steps])
+    return text, steps
 
 
 def _broker_plan(cfg: Config, opts: InstallOptions, system: System) -> tuple[Path, list[Step]]:
+    name = pick_unit(opts, [n for n, _ in broker_names(cfg)])
+    folder, steps = broker_steps(cfg, _from(opts), name)
+    if not system.group_exists(MOSQUITTO):
+        raise NidaaError("mosquitto is not installed here (no group mosquitto): "
+                         "apt-get install mosquitto")  # fmt: skip
+    return folder, steps
+
+
+def broker_steps(cfg: Config, top: Path, name: str) -> tuple[Path, list[Step]]:
+    """Broker ``name``'s files from the provisioned folder ``top``, and the
+    folder on the Pi its ``nidaa.conf`` names for them."""
     urls = dict(broker_names(cfg))
-    name = pick_unit(opts, list(urls))
-    top = _from(opts)
     own = broker_folder(top, name)
     conf_src = own / "nidaa.conf"
-    _need([conf_src, top / "dynamic-security.json"])
+    need([conf_src, top / "dynamic-security.json"])
     conf = conf_src.read_text(encoding="utf-8")
     folder = broker_dir_on_pi(conf)
     if folder is None or f"# {name} ({urls[name]})" not in conf:
@@ -156,9 +172,6 @@ def _broker_plan(cfg: Config, opts: InstallOptions, system: System) -> tuple[Pat
             f"{conf_src} is not the settings of {name} at {urls[name]}: "
             "run nidaa provision again with this configuration"
         )
-    if not system.group_exists(MOSQUITTO):
-        raise NidaaError("mosquitto is not installed here (no group mosquitto): "
-                         "apt-get install mosquitto")  # fmt: skip
     broker_file = ("root", MOSQUITTO)
     steps: list[Step] = [
         (folder / "dynamic-security.json", top / "dynamic-security.json", 0o640, broker_file),
@@ -170,17 +183,17 @@ def _broker_plan(cfg: Config, opts: InstallOptions, system: System) -> tuple[Pat
             (folder / "server.crt", own / "server.crt", 0o644, ("root", "root")),
             (folder / "server.key", own / "server.key", 0o640, broker_file),
         ]
-    _need([s[1] for s in steps])
+    need([s[1] for s in steps])
     return folder, steps
 
 
 def check_etcd_client(cfg: Config, opts: InstallOptions) -> None:
     """A master candidate's etcd client files are in ``--from DIR``."""
-    if _client_tls(cfg) and opts.provisioned is not None:
-        _need([opts.provisioned / "etcd" / f for f in CLIENT_FILES])
+    if client_tls(cfg) and opts.provisioned is not None:
+        need([opts.provisioned / "etcd" / f for f in CLIENT_FILES])
 
 
-def _client_tls(cfg: Config) -> bool:
+def client_tls(cfg: Config) -> bool:
     return cfg.ha is not None and any(e.startswith("https://") for e in cfg.ha.endpoints)
 
 
@@ -271,7 +284,7 @@ def _enable(opts: InstallOptions, service: str, changed: bool, system: System, o
 
 def install_etcd_client(cfg: Config, opts: InstallOptions, system: System, out: Outcome) -> None:
     """A master candidate's certificate for etcd (``[ha]`` on https)."""
-    if not _client_tls(cfg):
+    if not client_tls(cfg):
         return
     assert cfg.ha is not None
     folder = _under(opts.root, ETCD_DIR)

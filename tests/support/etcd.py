@@ -6,6 +6,7 @@ ports with their data in the test's folder; they are killed at teardown.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import socket
@@ -22,7 +23,7 @@ from appliance.sim.harness.etcd import EtcdCluster
 from appliance.sim.harness.procs import Daemon, wait_until
 from appliance.tech.system import ImageSystem
 
-from . import Watcher, write_config
+from . import EXAMPLE_CONFIG, Watcher, write_config
 
 CANDIDATES = ("master", "master-b")
 
@@ -166,3 +167,29 @@ def ha_branch(
         yield branch.start()
     finally:
         branch.close()
+
+
+#: A branch with a standby master over https and a second broker over TLS.
+STANDBY_ENDPOINTS = ["https://10.0.0.10:2379", "https://10.0.0.11:2379", "https://10.0.0.12:2379"]
+STANDBY_SECOND = "mqtts://10.0.0.11:8883"
+
+
+def provision_standby_branch(tmp: Path, etc: str = "/etc/nidaa/etcd") -> tuple[Path, Path]:
+    """``(branch file, provisioned folder)`` of a branch with [ha] and a
+    second broker over TLS, as `nidaa provision --tls` makes them."""
+    from appliance.cli.env import Environment
+    from appliance.cli.main import run
+
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        'url = "mqtt://127.0.0.1:1883"',
+        f'url = "mqtts://10.0.0.10:8883"\nfallback_urls = ["{STANDBY_SECOND}"]',
+    )
+    text += ha_section(STANDBY_ENDPOINTS, ca_file=f"{etc}/ca.crt", cert_file=f"{etc}/client.crt",
+                       key_file=f"{etc}/client.key")  # fmt: skip
+    config = tmp / "branch.toml"
+    config.write_text(text, encoding="utf-8")
+    out = tmp / "out"
+    quiet = Environment(stdout=io.StringIO(), stderr=io.StringIO())
+    assert run(["provision", "--config", str(config), "--out", str(out), "--tls",
+                "--conf-dir", "/etc/mosquitto/nidaa"], quiet) == 0  # fmt: skip
+    return config, out

@@ -19,11 +19,15 @@ from appliance.cli.main import run
 from appliance.errors import NidaaError
 from appliance.tech.install import InstallOptions, install, uninstall
 from appliance.tech.system import RecordingSystem
-from tests.support import EXAMPLE_CONFIG, LinkedVenvImage, tree
-from tests.support.etcd import ha_section, packaged_image
+from tests.support import LinkedVenvImage, tree
+from tests.support.etcd import (
+    STANDBY_ENDPOINTS,
+    STANDBY_SECOND,
+    packaged_image,
+    provision_standby_branch,
+)
 
-ENDPOINTS = ["https://10.0.0.10:2379", "https://10.0.0.11:2379", "https://10.0.0.12:2379"]
-SECOND = "mqtts://10.0.0.11:8883"
+ENDPOINTS, SECOND = STANDBY_ENDPOINTS, STANDBY_SECOND
 ETC = "/etc/nidaa/etcd"
 
 
@@ -31,19 +35,7 @@ ETC = "/etc/nidaa/etcd"
 def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """``(branch file, provisioned folder)`` of a branch with [ha] and a second
     broker over TLS, as `nidaa provision` makes them (once for the module)."""
-    tmp = tmp_path_factory.mktemp("provision")
-    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
-        'url = "mqtt://127.0.0.1:1883"', f'url = "mqtts://10.0.0.10:8883"\nfallback_urls = ["{SECOND}"]'
-    )
-    text += ha_section(ENDPOINTS, ca_file=f"{ETC}/ca.crt", cert_file=f"{ETC}/client.crt",
-                       key_file=f"{ETC}/client.key")  # fmt: skip
-    config = tmp / "branch.toml"
-    config.write_text(text, encoding="utf-8")
-    out = tmp / "out"
-    quiet = Environment(stdout=io.StringIO(), stderr=io.StringIO())
-    assert run(["provision", "--config", str(config), "--out", str(out), "--tls",
-                "--conf-dir", "/etc/mosquitto/nidaa"], quiet) == 0  # fmt: skip
-    yield config, out
+    yield provision_standby_branch(tmp_path_factory.mktemp("provision"), ETC)
 
 
 def opts(root: Path, role: str, prov: tuple[Path, Path], **kw: object) -> InstallOptions:

@@ -4,8 +4,9 @@
 1. ``nidaa provision`` of a branch with ``[ha]`` (three etcd members on
    loopback, https) and a second broker (``broker.fallback_urls``);
 2. ``nidaa install --root`` into three images with Debian's etcd-server and
-   mosquitto installed: Pi A the master, etcd-1 and broker-1; Pi B master-b,
-   etcd-2 and broker-2; Pi C etcd-3 (each twice: the second says
+   mosquitto installed: Pi A the master, etcd-1 and broker-1 from the
+   provisioning folder; Pi B master-b, etcd-2 and broker-2, Pi C etcd-3, each
+   from its own ``nidaa pack`` (no CA key) (each twice: the second says
    ``unchanged``);
 3. three real etcd processes started from each image's /etc/default/etcd
    (its paths inside the image), both Mosquittos from the nidaa.conf each
@@ -126,9 +127,15 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path
             packaged_image(root)  # apt-get install etcd-server mosquitto
             config = tmp_path / f"{pi}.toml"
             config.write_text(branch(root, urls, endpoints), encoding="utf-8")
+            source = prov  # Pi A keeps the provisioning folder; B and C get a pack
+            if pi != "pi-a":
+                source = tmp_path / f"pack-{pi}"
+                assert run(["pack", "--config", str(generic), "--from", str(prov), "--out",
+                            str(source), *(u for _, u in roles)], quiet) == 0  # fmt: skip
+                assert not any(p.name == "ca.key" for p in source.rglob("*"))
             for role, unit in roles:
                 argv = ["install", "--role", role, "--unit", unit, "--config", str(config),
-                        "--root", str(root), "--from", str(prov)]  # fmt: skip
+                        "--root", str(root), "--from", str(source)]  # fmt: skip
                 assert run(argv, quiet) == 0
                 out = Environment(stdout=(buf := io.StringIO()), stderr=sys.stderr)
                 assert run(argv, out) == 0 and buf.getvalue().strip() == "unchanged"
