@@ -257,7 +257,8 @@ class HallDisplay:
             self._logged.append(key)
             record = {"t": time.time(), "drawn": drawn, "id": call.event_id,
                       "ticket": call.ticket, "counter": call.counter, "window": call.window,
-                      "recall": call.recall, "fresh": call.fresh}  # fmt: skip
+                      "recall": call.recall, "fresh": call.fresh,
+                      "received": call.received}  # fmt: skip
             lines.append(json.dumps(record, ensure_ascii=False) + "\n")
         if lines:
             with self.calls_log.open("a", encoding="utf-8") as f:

@@ -8,6 +8,7 @@ prints must be there and make sense.  Timings are the bench's business.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -25,8 +26,24 @@ PROCESSES = ("master", "display", "sms_gateway", "broker", "units")
 
 
 @pytest.fixture(scope="module")
-def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
-    return run_day(EXAMPLE, tmp_path_factory.mktemp("day"), tickets=150, counters=12)
+def day_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("day")
+
+
+@pytest.fixture(scope="module")
+def day(day_dir: Path) -> dict[str, float]:
+    return run_day(EXAMPLE, day_dir, tickets=150, counters=12)
+
+
+def test_the_hall_display_ran_as_installed(day: dict[str, float], day_dir: Path) -> None:
+    """No screenshot or recording (the demo's, not a hall's): each call's
+    arrival and first frame are in the calls log."""
+    assert not (day_dir / "display").exists()
+    lines = [json.loads(ln) for ln in (day_dir / "hall-calls.jsonl").read_text().splitlines()]
+    assert len({ln["ticket"] for ln in lines if ln["recall"] == 0}) >= day["day_calls"] - (
+        day["day_hall_calls_missed"]
+    )
+    assert all(0 < ln["received"] <= ln["drawn"] for ln in lines)
 
 
 def test_every_ticket_issued_once_printed_and_called(day: dict[str, float]) -> None:

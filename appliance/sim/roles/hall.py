@@ -27,17 +27,14 @@ def demo_role(
     ctx: DemoContext, max_calls: int = DEMO_MAX_CALLS, calls_log: Path | None = None
 ) -> Daemon:
     """Start the display daemon for the virtual branch ``ctx`` (a DemoContext);
-    with ``calls_log`` it appends a JSON line per call drawn (the load run)."""
+    with ``calls_log`` it appends a JSON line per call drawn (the load run).
+    ``max_calls=0`` keeps no screenshot or recording: the display runs as its
+    installed unit does (its configured speaker, on SDL's dummy driver)."""
     out = ctx.out / "display"
-    args = [
-        "display",
-        "--config", str(ctx.config_path),
-        "--broker", ctx.broker_url,
-        "--headless",
-        "--shots", str(out / "shots"),
-        "--record-audio", str(out / "audio"),
-        "--max-calls", str(max_calls),
-    ]  # fmt: skip
+    args = ["display", "--config", str(ctx.config_path), "--broker", ctx.broker_url, "--headless"]
+    if max_calls:
+        args += ["--shots", str(out / "shots"), "--record-audio", str(out / "audio"),
+                 "--max-calls", str(max_calls)]  # fmt: skip
     if calls_log is not None:
         args += ["--calls-log", str(calls_log)]
     env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
