@@ -47,12 +47,25 @@ COMMAND_MODULES = [
     "appliance.cli.dashboard_cmd",
 ]
 
+#: The daemons, and the modules that add each: a daemon's process imports
+#: only these (every other command's libraries, the central store's and the
+#: dashboard's among them, would cost a Pi's memory for nothing).  Any other
+#: command, and --help, builds the whole parser.
+DAEMON_MODULES = {
+    "master": ["appliance.cli.master_cmd"],
+    "counter": ["appliance.cli.queue_cmds", "appliance.cli.counter_cmd"],
+    "display": ["appliance.cli.hall_cmd"],
+    "kiosk": ["appliance.cli.kiosk_cmd"],
+    "sms-gateway": ["appliance.cli.sms_cmd"],
+}
+
 EPILOG = """exit codes: 0 ok, 1 error, 2 usage, 3 configuration invalid,
 4 broker, master or central store unreachable, 5 refused by the master, 6 hardware fault,
 7 not authorized by the broker (credential, client id or topic)"""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, or with ``command`` a daemon's only."""
     parser = argparse.ArgumentParser(
         prog="nidaa",
         description="Nidaa (نداء) queue-calling appliance: daemons and technician tools.",
@@ -62,14 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nidaa {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in DAEMON_MODULES.get(command or "", COMMAND_MODULES):
         importlib.import_module(name).register(sub)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (options come before it)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def run(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
