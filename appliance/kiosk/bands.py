@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageChops
 
 from ..arabic import ArabicRenderer, default_renderer
 from ..config.branch import Config
@@ -50,6 +50,8 @@ RECENT = 128
 #: People ahead (0 up to this) and minutes of wait (1 up to this) whose lines
 #: are drawn at start and kept: nearly every ticket of a day says one of them.
 QUEUE_LINES = 100
+#: The smallest canvas a drawing starts on (rows, besides the spill rows).
+MIN_CANVAS = 64
 
 Key = tuple[Hashable, ...]
 
@@ -171,6 +173,8 @@ class TicketBands:
         self._pinned: dict[Key, _Drawing] = {}
         self._recent: OrderedDict[Key, _Drawing] = OrderedDict()
         self._spills: set[Key] = set()
+        #: Canvas rows that sufficed for each kind of drawing (method, size).
+        self._heights: dict[tuple[Hashable, Hashable], int] = {}
         self._lock = threading.Lock()
         self.full_renders = 0  #: tickets that had to be rendered whole
         self.drawn = 0  #: drawings made (the rest came ready)
@@ -276,31 +280,41 @@ class TicketBands:
 
     def _draw(self, key: Key, draw: Callable[[_Page], None]) -> _Drawing:
         self.drawn += 1
-        tall = 384  # most drawings are a line or two; a taller one is drawn again
+        # A canvas about as tall as this kind of drawing was last time: most
+        # are a line or two, and a small canvas is cheap to scan.  A drawing
+        # that needs more (its advance, or ink near the canvas's foot) is
+        # drawn again on one twice as tall.
+        kind = (key[0], _size_of(key))
+        tall = self._heights.get(kind, MIN_CANVAS)
         while True:
             canvas = _Page(self.renderer, self.width, height=tall + 2 * SPILL_ROWS)
             canvas.y = SPILL_ROWS
             draw(canvas)
             advance = canvas.y - SPILL_ROWS
-            if advance <= tall:
+            image = canvas.image
+            # Every pixel touched at all (grey included), in one scan.
+            box = ImageChops.invert(image).getbbox()
+            if advance <= tall and (box is None or box[3] <= image.height - SPILL_ROWS):
                 break
             tall *= 2
-        image = canvas.image
-        if image.crop((0, 0, self.width, SPILL_ROWS)).getextrema()[0] < 255:  # type: ignore[operator]
+        self._heights[kind] = max(MIN_CANVAS, tall if advance > tall // 2 else tall // 2)
+        if box is not None and box[1] < SPILL_ROWS:
             # A full render would have drawn this onto the drawing above it.
             with self._lock:
                 self._spills.add(key)
             raise _Uncacheable(f"{key[0]} draws above its rows")
         # Ink below the advance (a box's last row) is kept with the drawing;
         # the page must then leave it a gap (checked when joining).
-        below = image.crop((0, canvas.y, self.width, image.height))
-        inked = below.getextrema()[0] < 255  # type: ignore[operator]
-        box = ImageOps.invert(below).getbbox() if inked else None
-        bottom = canvas.y + (box[3] if box is not None else 0)
+        bottom = max(canvas.y, box[3]) if box is not None else canvas.y
         inked = image.crop((0, SPILL_ROWS, self.width, bottom))
-        touched = ImageOps.invert(inked).getbbox() if bottom > SPILL_ROWS else None
-        columns = (touched[0], touched[2]) if touched is not None else None
+        columns = (box[0], box[2]) if box is not None else None
         return _Drawing(ink_rows(inked), advance, columns)
+
+
+def _size_of(key: Key) -> Hashable:
+    """The type size a drawing's arguments name (its second), if any."""
+    args = key[1]
+    return args[1] if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], int) else None
 
 
 def _touch(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:

@@ -15,9 +15,7 @@ references.
 from __future__ import annotations
 
 import importlib
-import re
 from functools import cache
-from itertools import pairwise
 from typing import Any
 
 from PIL import Image
@@ -27,8 +25,6 @@ qrcode: Any = importlib.import_module("qrcode")
 qr_main: Any = importlib.import_module("qrcode.main")
 qr_util: Any = importlib.import_module("qrcode.util")
 
-_RUNS = re.compile(r"0{5,}|1{5,}")
-_FINDER_LIKE = re.compile(r"(?=10111010000|00001011101)")
 
 
 def qr_image(data: str, target: int) -> Image.Image:
@@ -69,24 +65,24 @@ def _best(code: Any) -> tuple[int, list[int]]:
     code.makeImpl(True, 0)
     n = code.modules_count
     base = [_row_int(row) for row in code.modules]
-    base_cols = _transpose(base, n)
+    lines = _join(base + _transpose(base, n), n)
     best, best_score, best_rows = 0, 0, base
     for k in range(8):
-        flips, flip_cols = _flips(code.version, k)
-        rows = [b ^ f for b, f in zip(base, flips, strict=True)]
-        cols = [b ^ f for b, f in zip(base_cols, flip_cols, strict=True)]
-        score = lost_point_rows(rows, n, cols)
+        flips, flip_lines = _flips(code.version, k)
+        score = _score(lines ^ flip_lines, n)
         if k == 0 or best_score > score:
-            best, best_score, best_rows = k, score, rows
+            best, best_score = k, score
+            best_rows = [b ^ f for b, f in zip(base, flips, strict=True)]
     return best, best_rows
 
 
 @cache
-def _flips(version: int, k: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Where mask ``k``'s symbol differs from mask 0's: rows and columns."""
+def _flips(version: int, k: int) -> tuple[tuple[int, ...], int]:
+    """Where mask ``k``'s symbol differs from mask 0's: its rows, and its
+    rows then columns joined (:func:`_join`)."""
     n = version * 4 + 17
     rows = tuple(d & (m0 ^ mk) for d, m0, mk in zip(_data_rows_of(version), _mask_rows(n, 0), _mask_rows(n, k), strict=True))  # fmt: skip
-    return rows, tuple(_transpose(list(rows), n))
+    return rows, _join(list(rows) + _transpose(list(rows), n), n)
 
 
 def _transpose(ints: list[int] | tuple[int, ...], n: int) -> list[int]:
@@ -131,21 +127,50 @@ def lost_point_rows(ints: list[int], n: int, cols: list[int] | None = None) -> i
     ``cols``, the columns likewise, when the caller has them."""
     if cols is None:
         cols = _transpose(ints, n)
-    width = f"0{n}b"
-    # Rows and columns as one text, a space between lines: no run crosses it.
-    text = " ".join([format(x, width) for x in ints] + [format(x, width) for x in cols])
-    # 1: five or more alike in a row or column, 3 + (length - 5) each.
-    runs = _RUNS.findall(text)
-    points = sum(map(len, runs)) - 2 * len(runs)
-    # 2: 2×2 blocks of one colour, 3 each.
-    full = (1 << (n - 1)) - 1
-    for a, b in pairwise(ints):
-        same_vertically = ~(a ^ b)
-        same_across = ~(a ^ (a >> 1))
-        points += 3 * (same_vertically & (same_vertically >> 1) & same_across & full).bit_count()
-    # 3: 1:1:3:1:1 with four light modules on one side, 40 each.
-    points += 40 * len(_FINDER_LIKE.findall(text))
+    return _score(_join(ints + cols, n), n)
+
+
+#: The 1:1:3:1:1 pattern with four light modules on either side (rule 3).
+_FINDER_LEFT, _FINDER_RIGHT = 0b10111010000, 0b00001011101
+
+
+def _join(lines: list[int], n: int) -> int:
+    """Lines of ``n`` modules as one integer, line ``j`` at bits ``j*(n+1)``
+    up, a light module between lines (no run or pattern crosses it)."""
+    whole = 0
+    for j, line in enumerate(lines):
+        whole |= line << (j * (n + 1))
+    return whole
+
+
+@cache
+def _starts(n: int, lines: int, width: int) -> int:
+    """Bits where a window of ``width`` modules starting there (upwards)
+    stays inside one of ``lines`` lines."""
+    one = (1 << (n - width + 1)) - 1
+    return _join([one] * lines, n)
+
+
+def _score(whole: int, n: int) -> int:
+    """qrcode's ``util.lost_point`` of a symbol given as its rows then its
+    columns joined (:func:`_join`): every rule on all lines at once."""
+    stride, rows = n + 1, whole & ((1 << (n * (n + 1))) - 1)
+    # 1: five or more alike in a line, 3 + (length - 5) each: a run of L
+    # has L - 4 windows of five alike, and one first window.
+    alike = ~(whole ^ (whole >> 1))
+    five = alike & (alike >> 1) & (alike >> 2) & (alike >> 3) & _starts(n, 2 * n, 5)
+    points = five.bit_count() + 2 * (five & ~(five << 1)).bit_count()
+    # 2: 2×2 blocks of one colour, 3 each (rows only, as qrcode counts).
+    down = ~(rows ^ (rows >> stride))
+    across = ~(rows ^ (rows >> 1))
+    points += 3 * (down & (down >> 1) & across & _starts(n, n - 1, 2)).bit_count()
+    # 3: the finder-like pattern, either way round, 40 each.
+    light = ~whole
+    for pattern in (_FINDER_LEFT, _FINDER_RIGHT):
+        found = _starts(n, 2 * n, 11)
+        for bit in range(11):
+            found &= (whole if pattern >> bit & 1 else light) >> bit
+        points += 40 * found.bit_count()
     # 4: every 5 % the dark share departs from 50 %, 10.
-    dark = sum(x.bit_count() for x in ints)
-    percent = float(dark) / (n**2)
+    percent = float(rows.bit_count()) / (n**2)
     return points + int(abs(percent * 100 - 50) / 5) * 10

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from ..arabic import Align, ArabicRenderer, default_renderer
 from ..config import Service
@@ -227,7 +227,7 @@ class _Page:
         # The line box includes room for Arabic marks above and below that a
         # number does not use: draw it, then trim the empty rows.
         strip = self.r.render_line(number, size, bold=True)
-        box = strip.point(lambda v: 255 - v).getbbox()
+        box = ImageChops.invert(strip).getbbox()
         if box is not None:
             strip = strip.crop((0, box[1], strip.width, box[3]))
         self.gap(self.margin // 2)

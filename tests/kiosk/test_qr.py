@@ -49,6 +49,27 @@ def test_penalty_matches_qrcode_for_every_mask() -> None:
         assert lost_point(modules) == qr_util.lost_point(code.modules), k
 
 
+def test_penalty_matches_qrcode_on_arbitrary_modules() -> None:
+    """Every rule, at every size, on module patterns a symbol rarely has:
+    long runs at the edges of lines, finder-like patterns either way round
+    and across the end of a line, blocks, a dark share far from half."""
+    rng = random.Random(18004)
+    finder = [True, False, True, True, True, False, True, False, False, False, False]
+    for n in (21, 25, 29, 45, 57):
+        for trial in range(12):
+            dark = (0.5, 0.1, 0.9, 0.3)[trial % 4]
+            modules = [[rng.random() < dark for _ in range(n)] for _ in range(n)]
+            for _ in range(trial):  # finder-like patterns, some cut by the line's end
+                r, c = rng.randrange(n), rng.randrange(n - 5)
+                pattern = finder if rng.random() < 0.5 else finder[::-1]
+                for i, v in enumerate(pattern[: n - c]):
+                    modules[r][c + i] = v
+                    modules[c + i][r] = v
+            if trial % 3 == 0:
+                modules[0] = [True] * n  # a run the whole line long
+            assert lost_point(modules) == qr_util.lost_point(modules), (n, trial)
+
+
 def test_the_image_is_qrcodes() -> None:
     """The symbol (its format and version information written into the
     scored one) and its pixels are qrcode's own, for versions 1 to 10."""

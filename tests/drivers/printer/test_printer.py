@@ -18,6 +18,7 @@ from appliance.drivers.printer import (
     PrinterState,
     decode_raster,
     decode_status,
+    ink_rows,
     open_printer,
     paper_width_px,
     raster_blocks,
@@ -106,6 +107,16 @@ def test_job_carries_the_image_exactly(profile: str, width: int) -> None:
     assert job.startswith(b"\x1b@")
     assert len(raster_blocks(job)) == 3
     assert same(decode_raster(job), image)
+
+
+def test_a_dot_is_every_grey_darker_than_half() -> None:
+    """Raster rows of every grey level, twice over a row of 512: levels 0–127
+    are dots (set bits), 128–255 paper."""
+    grey = Image.frombytes("L", (512, 1), bytes(range(256)) * 2)
+    bits = int.from_bytes(ink_rows(grey))
+    dots = [(bits >> (511 - x)) & 1 for x in range(512)]
+    assert dots == ([1] * 128 + [0] * 128) * 2
+    assert ink_rows(grey.convert("RGB")) == ink_rows(grey)
 
 
 def test_narrow_image_is_centred() -> None:
