@@ -225,6 +225,14 @@ class CounterDaemon:
                 self.answered += 1
                 self._outcome.notify_all()
 
+    def next_guard_left(self) -> float:
+        """Seconds on the unit's clock until a 'next' press is taken again
+        (0: now); a press sooner is the ignored second 'next'."""
+        with self._lock:
+            if self._last_next is None:
+                return 0.0
+            return max(0.0, self._last_next + self.unit.next_guard_s - self.clock())
+
     def wait_outcome(self, count: int, timeout: float) -> bool:
         """Wait until ``count`` presses have been answered (tests, benchmark)."""
         with self._outcome:

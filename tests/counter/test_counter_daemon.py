@@ -44,11 +44,17 @@ def test_next_press_shows_the_number_on_the_display(broker: Mosquitto, tmp_path:
         wait_call_shown(daemon, (1, 0))
         assert blinks(bytes(sim.received)) == 1  # a new call blinks
 
+        left = daemon.next_guard_left()  # the guard, less the press's own release
+        assert 0 < left < daemon.unit.next_guard_s
         tap(daemon, NEXT)  # a clumsy second press at once: no citizen skipped
         assert daemon.press("next") is False
         assert len(daemon.outcomes) == 1 and sim.text() == "A001"
+        left = daemon.next_guard_left()
+        clock.advance(left - 0.5)
+        assert 0.4 < daemon.next_guard_left() < 0.6 and daemon.press("next") is False
 
         clock.advance(5)
+        assert daemon.next_guard_left() == 0
         tap(daemon, NEXT)
         assert sim.wait_for("A002"), sim.text()
         wait_call_shown(daemon, (2, 0))

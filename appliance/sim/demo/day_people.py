@@ -194,18 +194,18 @@ class DayPeople:
 
     # -- clerks -----------------------------------------------------------------
     def _clerk(self, d: CounterDaemon) -> None:
-        guard = d.unit.next_guard_s / self.speed
         keeper = d.keeper
         assert keeper is not None
-        last = float("-inf")
         empty_at = -1  # prints seen when the master last had nobody for us
         while True:
             with self.cond:
                 self.cond.wait_for(partial(self._work_for_clerk, empty_at), 0.25)
                 if self.halt.is_set() or self.done_calling():
                     return
-            # The double-press guard (milliseconds on the day's clock).
-            self.halt.wait(max(0.0, last + guard - time.monotonic()))
+            # The double-press guard (milliseconds on the day's clock), as the
+            # counter itself counts it: from when it took the last 'next'.
+            while (left := d.next_guard_left()) > 0 and not self.halt.is_set():
+                self.halt.wait(left / self.speed)
             answered = d.answered
             last = time.monotonic()
             d.pin_factory.pin(NEXT_PIN).drive_low()
