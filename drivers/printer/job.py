@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from ...errors import ConfigError
 
@@ -97,15 +97,13 @@ def ticket_job(image: Image.Image, profile: str, cut: bool = True) -> bytes:
 FRAGMENT_ROWS = 960
 
 
-#: Grey level to ink: dark (below 128) is a dot.
-_INK = [255 if v < 128 else 0 for v in range(256)]
-
-
 def ink_rows(image: Image.Image) -> bytes:
     """The raster rows of a black-and-white ``image`` as a printer takes them:
-    one bit per dot, a set bit black, each row padded to whole bytes."""
-    mono = image.convert("L").point(_INK)
-    return mono.convert("1", dither=Image.Dither.NONE).tobytes()
+    one bit per dot, a set bit black, each row padded to whole bytes.  Dark
+    (below 128) is a dot: inverted, that is 128 and up, which is where
+    converting to "1" without dithering sets a bit."""
+    inverted = ImageChops.invert(image.convert("L"))
+    return inverted.convert("1", dither=Image.Dither.NONE).tobytes()
 
 
 @cache
