@@ -43,6 +43,11 @@ HEADLESS_SIZE = (1920, 1080)
 WINDOWED_SIZE = (1280, 720)
 # Longest sleep of the drawing loop: keyboard/window events are read this often.
 IDLE_WAKE_S = 1.0
+#: The shortest time between two frames drawn for states (counts, counters,
+#: the master's presence): a screen shows 60 a second, and frames drawn
+#: faster are never seen but cost a Pi's CPU (on a busy day each ticket
+#: sends the hall several states).  A call is drawn at once.
+FRAME_S = 1 / 60
 
 
 def display_renderer(unit: DisplayUnit, font_dirs: Sequence[Path] = FONT_DIRS) -> ArabicRenderer:
@@ -83,9 +88,11 @@ class HallDisplay:
         #: Headless: keep a copy of each frame for wait_frame (tests, demo);
         #: a process nobody waits on (`nidaa display --headless`) keeps none.
         self.keep_frames = keep_frames
+        self.frame_s = FRAME_S
         self.faults: list[dict[str, str]] = []
         self._masters = MasterWatch.of(cfg)
         self._wake = threading.Event()
+        self._call_wake = threading.Event()  #: a call came (ends a frame's wait)
         self._stop = threading.Event()
         self._frame_lock = threading.Condition()
         self.frames = 0
@@ -195,10 +202,12 @@ class HallDisplay:
         except ValueError as exc:
             log.warning("ignored a malformed call event: %s", exc)
             call = None
-        if call is not None and self.state.add_call(call) and self.announcer is not None:
-            self.announcer.submit(
-                CallRequest(call.ticket, call.window, call.event_id, call.recall, call.received)
-            )
+        if call is not None and self.state.add_call(call):
+            self._call_wake.set()
+            if self.announcer is not None:
+                self.announcer.submit(
+                    CallRequest(call.ticket, call.window, call.event_id, call.recall, call.received)
+                )
         if msg.ack is not None:
             with self._ack_lock:
                 if self._drawing:  # acknowledged once a frame shows it
@@ -316,7 +325,9 @@ class HallDisplay:
     def _loop(self, on_iteration: Callable[[], object] | None) -> None:
         drawn_version = -1
         deadline = 0.0
+        drawn_at = float("-inf")
         while not self._stop.is_set():
+            self.hold_for_frame(drawn_at)
             self._wake.clear()
             if not self.headless:
                 self._pump_events()
@@ -328,7 +339,7 @@ class HallDisplay:
             wall = dt.datetime.now(self.tz)
             if snap.version != drawn_version or mono >= deadline:
                 self.draw(snap, mono, wall)
-                drawn_version = snap.version
+                drawn_version, drawn_at = snap.version, mono
                 deadline = mono + self.screen.next_change(snap, mono, wall)
             with self._ack_lock:
                 acks = [ack for n, ack in self._to_ack if n <= snap.shown]
@@ -341,6 +352,15 @@ class HallDisplay:
                 on_iteration()
             self._wake.wait(max(0.0, min(deadline - time.monotonic(), IDLE_WAKE_S)))
 
+    def hold_for_frame(self, drawn_at: float) -> None:
+        """Let states that come within a frame of the last one (drawn at
+        ``drawn_at``) share the next; a call waiting, or arriving, ends it."""
+        rest = drawn_at + self.frame_s - time.monotonic()
+        if rest > 0 and not self.state.calls_waiting():
+            self._call_wake.clear()
+            if not self.state.calls_waiting():
+                self._call_wake.wait(rest)
+
     def _pump_events(self) -> None:
         for event in pygame.event.get():
             quit_key = event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)
@@ -351,6 +371,7 @@ class HallDisplay:
         """Make :meth:`run` return soon (safe from a signal handler)."""
         self._stop.set()
         self._wake.set()
+        self._call_wake.set()
 
     def stop(self) -> None:
         """Stop everything: the loop, the announcer, the bus (status offline)."""

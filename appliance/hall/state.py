@@ -145,6 +145,11 @@ class HallState:
         self._notify()
         return True
 
+    def calls_waiting(self) -> bool:
+        """Calls received that no frame has taken yet."""
+        with self._lock:
+            return bool(self._pending)
+
     @property
     def received(self) -> int:
         """Calls recorded so far (redelivered ones not counted)."""

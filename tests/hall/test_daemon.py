@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -293,3 +294,56 @@ def test_a_burst_of_calls_is_shown_in_order_none_skipped(tmp_path: Path) -> None
     # share of a delay from the screen's.
     assert all(0 < line["received"] <= line["drawn"] for line in lines)
     assert sorted(acked) == sorted((t, True) for t in burst)
+
+
+def test_states_closer_than_a_frame_share_one_and_a_call_never_waits(
+    tmp_path: Path,
+) -> None:
+    """States arriving faster than the screen's frames are drawn a frame's
+    worth at a time (never a frame per message); a call ends the wait at
+    once, and every call is shown, in order."""
+    cfg = load_config(EXAMPLE_CONFIG)
+    unit = dataclasses.replace(display_unit(cfg), audio="none")
+    log = tmp_path / "calls.jsonl"
+    hall = HallDisplay(cfg, unit, headless=True, connect=False, calls_log=log)
+    hall.frame_s = 0.25  # long, so the count below cannot pass by luck
+    loop = threading.Thread(target=hall.run, daemon=True)
+    loop.start()
+    tickets = [f"B{400 + i}" for i in range(3)]
+    try:
+        assert hall.wait_frame(lambda s: True, WAIT) is not None
+        before, start = hall.frames, time.monotonic()
+        for i in range(20):  # the master going and coming: a state each time
+            hall.state.set_master(i % 2 == 1)
+            time.sleep(0.02)
+        assert hall.wait_frame(lambda s: s.master_online, WAIT) is not None
+        elapsed = time.monotonic() - start
+        drawn = hall.frames - before
+        # At most one frame per frame_s (and the one the last change needed).
+        assert drawn <= elapsed / hall.frame_s + 2, (drawn, elapsed)
+        for i, ticket in enumerate(tickets):
+            payload = json.dumps({"id": f"spaced-{i}", "ticket": ticket, "window": 1 + i})
+            hall.handle_call(Message("event/call", payload.encode()))
+            assert hall.wait_frame(lambda s, n=i + 1: s.shown >= n, WAIT) is not None
+    finally:
+        hall.stop()
+        loop.join(10)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [ln["ticket"] for ln in lines] == tickets
+
+
+def test_a_call_ends_the_wait_for_the_next_frame() -> None:
+    cfg = load_config(EXAMPLE_CONFIG)
+    unit = dataclasses.replace(display_unit(cfg), audio="none")
+    hall = HallDisplay(cfg, unit, headless=True, connect=False)
+    hall.frame_s = 10 * WAIT  # a state would wait far longer than WAIT
+    holding = threading.Thread(target=hall.hold_for_frame, args=(time.monotonic(),))
+    holding.start()
+    holding.join(0.2)
+    assert holding.is_alive()  # held for the frame
+    payload = json.dumps({"id": "now", "ticket": "C500", "window": 2})
+    hall.handle_call(Message("event/call", payload.encode()))
+    holding.join(WAIT)
+    assert not holding.is_alive()
+    hall.hold_for_frame(time.monotonic())  # the call not drawn yet: no wait at all
+    hall.stop()
