@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from appliance.bus.client import BusClient, Message, new_command_id
 from appliance.bus.topics import Topics
 from appliance.config.branch import Config, load_config
 from appliance.drivers.sound.recorder import RecordingSpeaker
-from appliance.hall.daemon import HallDisplay
+from appliance.hall.daemon import SWITCH_INTERVAL_S, HallDisplay
 from appliance.hall.screen import ACCENT, OFFLINE, PANEL
 from appliance.hall.units import display_unit
 from appliance.sim.harness.broker import Mosquitto
@@ -347,3 +348,23 @@ def test_a_call_ends_the_wait_for_the_next_frame() -> None:
     assert not holding.is_alive()
     hall.hold_for_frame(time.monotonic())  # the call not drawn yet: no wait at all
     hall.stop()
+
+
+def test_the_drawing_loop_shortens_the_thread_switch_interval_while_it_runs() -> None:
+    # The bus thread must not wait Python's default 5 ms for the GIL at each
+    # read while a frame is drawn (see SWITCH_INTERVAL_S); the interpreter's
+    # own value comes back once the loop ends.
+    cfg = load_config(EXAMPLE_CONFIG)
+    unit = dataclasses.replace(display_unit(cfg), audio="none")
+    hall = HallDisplay(cfg, unit, headless=True, connect=False)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    loop = threading.Thread(target=hall.run, args=(lambda: seen.append(sys.getswitchinterval()),))
+    loop.start()
+    assert wait_until(lambda: bool(seen), WAIT)
+    hall.stop()
+    loop.join(WAIT)
+    assert not loop.is_alive()
+    assert before > SWITCH_INTERVAL_S  # the default 5 ms: the test can fail
+    assert seen[0] == pytest.approx(SWITCH_INTERVAL_S)
+    assert sys.getswitchinterval() == pytest.approx(before)
