@@ -16,7 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ...bus.client import BusClient, Message, new_command_id
+from paho.mqtt.packettypes import PacketTypes
+
+from ...bus.client import BusClient, Message, encode, new_command_id
+from ...bus.wire import properties
 from ...config.branch import Config, load_config
 from ..figures import percentile_ms, rss_mb
 from ..harness import unthrottled
@@ -155,6 +158,7 @@ def run_bench(
             )
             commands = 2 * samples + 8 * (samples // 4)
             cpu = {"master": round((process_cpu_ms(master.pid) - master_cpu) / commands, 3)}
+            result.update(_burst(cfg, broker.url, master.pid, 6 * samples))
             rss = {"master": rss_mb(master.pid)}
             ctx = BenchContext(cfg, config_path, broker.url, work, samples)
             for hook in _bench_hooks(day_tickets):
@@ -186,6 +190,60 @@ def _answers(client: BusClient, topic: str) -> bool:
         return True
     except Exception:
         return False
+
+
+def _burst(cfg: Config, url: str, master_pid: int, tickets: int) -> dict[str, float]:
+    """A morning rush: ``tickets`` issue requests sent at once, without
+    waiting for answers (many kiosks pressed together), and the master
+    answering them from its inbox in batches of up to 64 per transaction.
+
+    ``master_burst_tickets_per_s``: from the first request sent to the last
+    answer received; ``master_burst_cpu_ms_per_ticket``: the master's CPU
+    time over the same run.  Each answer must be a ticket.  Services from
+    the third on: the two before took the other measurements' tickets, and
+    a service's numbers must not run out."""
+    services = [s.id for s in cfg.services[2:]] or [cfg.services[-1].id]
+    tickets = min(tickets, 600 * len(services))
+    bus = BusClient(cfg, role="tool", unit="bench-burst", broker_url=url, presence=False)
+    answers: list[Message] = []
+    all_in = threading.Event()
+
+    def answered(msg: Message) -> None:
+        answers.append(msg)
+        if len(answers) >= tickets:
+            all_in.set()
+
+    bus.subscribe(bus.reply_topic, answered)  # this client sends nothing else
+    bus.start()
+    try:
+        if not bus.wait_connected(10):
+            raise RuntimeError("the burst client could not connect")
+        topic = bus.topics.ticket_cmd(bus.sender, "issue")
+        requests = []
+        for i in range(tickets):
+            props = properties(PacketTypes.PUBLISH)
+            props.ResponseTopic = bus.reply_topic
+            props.CorrelationData = str(i).encode()
+            command = {"id": new_command_id("burst"), "service": services[i % len(services)]}
+            requests.append((encode(command), props))
+        cpu = process_cpu_ms(master_pid)
+        start = time.perf_counter()
+        for body, props in requests:
+            bus.publish(topic, body, qos=1, properties=props)
+        if not all_in.wait(60):
+            raise RuntimeError(f"burst: {len(answers)} of {tickets} answered in 60 s")
+        elapsed = time.perf_counter() - start
+        used = process_cpu_ms(master_pid) - cpu
+    finally:
+        bus.stop()
+    refused = [m for m in answers if m.json().get("ok") is not True]
+    if refused:
+        raise RuntimeError(f"burst: {len(refused)} refused, first: {refused[0].payload[:200]!r}")
+    return {
+        "master_burst_tickets": tickets,
+        "master_burst_tickets_per_s": round(tickets / elapsed, 1),
+        "master_burst_cpu_ms_per_ticket": round(used / tickets, 3),
+    }
 
 
 def _throughput(cfg: Config, url: str, *, clients: int, per_client: int) -> float:
