@@ -42,7 +42,7 @@ def test_demo_hook_runs_the_daemon_and_saves_shots_and_audio(
     ctx = types.SimpleNamespace(
         out=tmp_path / "out", config_path=config_path, broker_url=broker.url
     )
-    daemon = demo_role(ctx, max_calls=2)
+    daemon = demo_role(ctx, recorded_calls=2)
     uid = new_command_id("tool")
     tool = BusClient(cfg, role="tool", unit=uid, client_id=uid, presence=False)
     tool.start()

@@ -112,7 +112,7 @@ def run_day(
         tool.start()
         stopping.append(tool)
         try:
-            display = demo_role(ctx, max_calls=0, calls_log=out / "hall-calls.jsonl")
+            display = demo_role(ctx, recorded_calls=None, calls_log=out / "hall-calls.jsonl")
             stopping.append(display)
             gateway = gateway_daemon(ctx)
             stopping.append(gateway)
