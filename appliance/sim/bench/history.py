@@ -18,7 +18,7 @@ from ...bus.client import BusClient, new_command_id
 from ...config.branch import Config
 from ...master.store import TICKET_COLUMNS, Store
 from ..figures import percentile
-from ..harness.procs import Daemon, wait_until
+from .masters import start_master, wait_answering
 
 PER_DAY = 300
 
@@ -81,27 +81,16 @@ def _issue_and_call(
     cfg: Config, config_path: Path, url: str, db: Path, samples: int, log: Path
 ) -> tuple[float, float]:
     """Issue and call-next p50 (ms) of a master started on ``db``."""
-    master = Daemon(
-        ["master", "--config", str(config_path), "--broker", url, "--db", str(db)], log
-    ).start()
+    master = start_master(config_path, url, db, log)
     client = BusClient(cfg, role="tool", unit="bench-history", broker_url=url, presence=False)
     client.start()
     t = client.topics
     try:
-        assert client.wait_connected(10)
+        wait_answering(client, master)
 
         def ask(topic: str, **body: Any) -> None:
             client.request(topic, {"id": new_command_id("h"), **body}, timeout=5)
 
-        def answers() -> bool:
-            try:
-                ask(t.queue_cmd(client.sender, "snapshot"))
-                return True
-            except Exception:
-                return False
-
-        if not wait_until(answers, 30):
-            raise RuntimeError(f"the master did not start:\n{master.log()}")
         service = cfg.services[0].id
         counters = [c.id for c in cfg.counters if service in c.services]
         issue, call = [], []

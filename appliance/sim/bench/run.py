@@ -24,9 +24,9 @@ from ...config.branch import Config, load_config
 from ..figures import percentile_ms, rss_mb
 from ..harness import unthrottled
 from ..harness.broker import Mosquitto
-from ..harness.procs import Daemon, wait_until
 from ..hooks import BenchContext
 from .cpu import process_cpu_ms
+from .masters import start_master, wait_answering
 
 
 def _bench_hooks(day_tickets: int = 0) -> list[Callable[[BenchContext], dict[str, float]]]:
@@ -95,27 +95,13 @@ def run_bench(
     cfg = load_config(config_path)
     result: dict[str, Any] = {"samples": samples}
     with Mosquitto(work / "broker") as broker:
-        master = Daemon(
-            [
-                "master",
-                "--config",
-                str(config_path),
-                "--broker",
-                broker.url,
-                "--db",
-                str(work / "master.db"),
-            ],
-            work / "master.log",
-        ).start()
+        master = start_master(config_path, broker.url, work / "master.db", work / "master.log")
         echo = _DurableEcho(cfg, broker.url, work / "echo.db")
         client = BusClient(cfg, role="tool", unit="bench", broker_url=broker.url, presence=False)
         client.start()
         try:
-            assert client.wait_connected(10)
             t = client.topics
-            ready = wait_until(lambda: _answers(client, t.queue_cmd(client.sender, "snapshot")), 20)
-            if not ready:
-                raise RuntimeError(f"the master did not start:\n{master.log()}")
+            wait_answering(client, master)
 
             def floor() -> None:
                 client.request(t.bench_echo, {"id": new_command_id("b")}, timeout=5)
@@ -184,14 +170,6 @@ def run_bench(
     return result
 
 
-def _answers(client: BusClient, topic: str) -> bool:
-    try:
-        client.request(topic, {"id": new_command_id("b")}, timeout=1)
-        return True
-    except Exception:
-        return False
-
-
 def _burst(cfg: Config, config: Path, url: str, work: Path, tickets: int) -> dict[str, float]:
     """A morning rush: ``tickets`` issue requests sent at once, without
     waiting for answers (many kiosks pressed together), and the master
@@ -211,10 +189,7 @@ def _burst(cfg: Config, config: Path, url: str, work: Path, tickets: int) -> dic
                 left[service] -= 1
                 plan.append(service)
     work.mkdir(parents=True, exist_ok=True)
-    master = Daemon(
-        ["master", "--config", str(config), "--broker", url, "--db", str(work / "master.db")],
-        work / "master.log",
-    ).start()
+    master = start_master(config, url, work / "master.db", work / "master.log")
     bus = BusClient(cfg, role="tool", unit="bench-burst", broker_url=url, presence=False)
     answers: dict[bytes, Message] = {}
     expected = {str(i).encode() for i in range(len(plan))}
@@ -229,11 +204,7 @@ def _burst(cfg: Config, config: Path, url: str, work: Path, tickets: int) -> dic
 
     try:
         bus.start()
-        if not bus.wait_connected(10):
-            raise RuntimeError("the burst client could not connect")
-        ready = wait_until(lambda: _answers(bus, bus.topics.queue_cmd(bus.sender, "snapshot")), 20)
-        if not ready:
-            raise RuntimeError(f"the burst's master did not start:\n{master.log()}")
+        wait_answering(bus, master)
         bus.subscribe(bus.reply_topic, answered)  # from here, this client's answers are ours
         topic = bus.topics.ticket_cmd(bus.sender, "issue")
         requests = []

@@ -23,7 +23,8 @@ from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.etcd import EtcdCluster
 from ..harness.procs import Daemon, wait_until
-from .run import _answers, _DurableEcho, _throughput, _timed
+from .masters import answers
+from .run import _DurableEcho, _throughput, _timed
 
 CANDIDATES = ("master", "master-b")
 
@@ -70,7 +71,7 @@ def standby_figures(config_path: Path, samples: int, workdir: Path | None = None
         try:
             assert client.wait_connected(10)
             t = client.topics
-            if not wait_until(lambda: _answers(client, t.queue_cmd(client.sender, "snapshot")), 30):
+            if not wait_until(lambda: answers(client, t.queue_cmd(client.sender, "snapshot")), 30):
                 raise RuntimeError("no master answered:\n" + "\n".join(m.log() for m in masters))
 
             def request(topic: str, **body: Any) -> None:
@@ -83,7 +84,7 @@ def standby_figures(config_path: Path, samples: int, workdir: Path | None = None
             floor_s = _timed(samples, floor)
             echo.stop()
             echo = _EtcdEcho(cfg, broker.url, work / "echo-etcd.db", cluster.endpoints)
-            if not wait_until(lambda: _answers(client, t.bench_echo), 10):
+            if not wait_until(lambda: answers(client, t.bench_echo), 10):
                 raise RuntimeError("the echo with etcd did not answer")
             etcd_floor_s = _timed(samples, floor)
             issue_s = _timed(
