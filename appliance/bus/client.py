@@ -6,7 +6,8 @@ republishes retained state, and MQTT v5 request/response for commands.
 
 Handlers given to :meth:`BusClient.subscribe` run on paho's network thread;
 they must be short and hand blocking work (printing, speech, SQLite) to a
-thread of the daemon's own.
+thread of the daemon's own.  The master drives its client from its worker
+thread instead (``start(thread=False)`` and :meth:`BusClient.pump`).
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from .credential import Credential, unit_credential
 from .failover import BrokerList
 from .message import Message, encode, new_command_id, utc_now_iso
 from .presence import Presence
+from .pump import Pump
 from .topics import Topics
-from .wire import Pending, no_delay, properties, wrap
+from .waiting import Waiting
+from .wire import no_delay, properties, wrap
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +101,13 @@ class BusClient:
         #: Why the broker last refused the connection, if it did (CONNACK reason).
         self.refused: str = ""
         self._unreachable_logged = False
-        self._mids: dict[int, Pending] = {}
-        self._refused_mids: dict[int, str] = {}
         self._connected = threading.Event()
         self._lock = threading.Lock()
         self._subscriptions: dict[str, SubscribeOptions] = {}
         self._connect_callbacks: list[Callable[[], None]] = []
-        self._pending: dict[bytes, Pending] = {}
+        self._waiting = Waiting()  # requests and their answers
         self._health = Presence(role, unit)
+        self._pump: Pump | None = None  # driven from the caller's thread (start)
 
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -136,10 +138,28 @@ class BusClient:
             )
 
     # -- lifecycle --------------------------------------------------------
-    def start(self) -> None:
-        """Connect in the background; reconnects by itself for ever."""
+    def start(self, *, thread: bool = True) -> None:
+        """Connect in the background; reconnects by itself for ever.
+
+        ``thread=False``: no network thread; the caller's own thread drives
+        the connection with :meth:`pump` (appliance/bus/pump.py), and every
+        use of this client must come from that thread."""
         self._connect_to(*self.brokers.current)
-        self._client.loop_start()
+        if thread:
+            self._client.loop_start()
+            return
+        self._pump = Pump(
+            self._client,
+            reconnect_failed=lambda: self._on_connect_fail(self._client, None),
+            go_back=lambda flush: self.brokers.go_back(self._client, self._connect_to, flush),
+        )
+
+    def pump(self, timeout: float) -> None:
+        """One round of the network loop on the caller's thread (after
+        ``start(thread=False)``): handlers run here, queued messages go out."""
+        if self._pump is None:
+            raise RuntimeError("pump() is for a client started with thread=False")
+        self._pump.pump(timeout)
 
     def _connect_to(self, host: str, port: int) -> None:
         props = properties(PacketTypes.CONNECT)
@@ -170,11 +190,17 @@ class BusClient:
                 retain=True,
             )
             with contextlib.suppress(RuntimeError, ValueError):
-                info.wait_for_publish(2.0)
+                if self._pump is None:
+                    info.wait_for_publish(2.0)
+                else:
+                    self._pump.wait_published(info, 2.0)
         self._connected.clear()
         self.brokers.close()
         self._client.disconnect()
-        self._client.loop_stop()
+        if self._pump is None:
+            self._client.loop_stop()
+        else:
+            self._pump.close()  # sends the DISCONNECT
 
     def on_connect(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after every (re)connection."""
@@ -192,7 +218,10 @@ class BusClient:
             return
         self.refused = ""
         self._unreachable_logged = False
-        self.brokers.watch_first(lambda: self.brokers.go_back(client, self._connect_to))
+        if self._pump is not None:  # the driving thread leaves, not the probe's
+            self.brokers.watch_first(self._pump.ask_go_back)
+        else:
+            self.brokers.watch_first(lambda: self.brokers.go_back(client, self._connect_to))
         subs = [(self.reply_topic, SubscribeOptions(qos=1))]
         with self._lock:
             subs += list(self._subscriptions.items())
@@ -231,16 +260,7 @@ class BusClient:
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any
     ) -> None:
-        refused = bool(getattr(reason, "is_failure", False))
-        with self._lock:
-            pending = self._mids.pop(mid, None)
-            if pending is None and refused:
-                self._refused_mids[mid] = str(reason)
-                while len(self._refused_mids) > 64:  # refusals of other publishes
-                    self._refused_mids.pop(next(iter(self._refused_mids)))
-        if pending is not None and refused:
-            pending.denied = str(reason)
-            pending.done.set()
+        self._waiting.published(mid, reason)
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -260,18 +280,7 @@ class BusClient:
 
     def _on_reply(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._auto_ack(msg)
-        message = wrap(msg)
-        if message.correlation is None:
-            return
-        with self._lock:
-            pending = self._pending.get(message.correlation)
-        if pending is None:
-            return  # an answer to a request we gave up on
-        try:
-            pending.answer = message.json()
-        except ValueError:
-            pending.answer = {"ok": False, "error": {"code": "bad_reply", "message": "not JSON"}}
-        pending.done.set()
+        self._waiting.answered(wrap(msg))
 
     # -- publish / subscribe ----------------------------------------------
     def subscribe(
@@ -353,13 +362,13 @@ class BusClient:
         """
         if "id" not in payload:
             raise ValueError("a command needs an 'id' chosen by the sender")
+        if self._pump is not None:
+            raise RuntimeError("request() waits on the network thread: not with thread=False")
         deadline = time.monotonic() + timeout * attempts
         if not self._connected.wait(max(0.0, deadline - time.monotonic())):
             raise self.connect_error()
         correlation = uuid.uuid4().bytes
-        pending = Pending()
-        with self._lock:
-            self._pending[correlation] = pending
+        pending = self._waiting.add(correlation)
         try:
             for _ in range(attempts):
                 props = properties(PacketTypes.PUBLISH)
@@ -367,26 +376,15 @@ class BusClient:
                 props.CorrelationData = correlation
                 # A command nobody took in time must not be applied later.
                 props.MessageExpiryInterval = max(1, math.ceil(timeout))
-                # A refused PUBACK ends the wait.  Never hold our lock while
-                # calling paho: its network thread calls _on_publish holding
-                # paho's own lock; an early refusal waits in _refused_mids.
+                # A refused PUBACK ends the wait (appliance/bus/waiting.py).
                 info = self.publish(topic, payload, qos=1, properties=props)
-                with self._lock:
-                    early = self._refused_mids.pop(info.mid, None)
-                    if early is None:
-                        self._mids[info.mid] = pending
-                if early is not None:
-                    pending.denied = early
-                    break
+                self._waiting.sent(info.mid, pending)
                 if pending.done.wait(timeout):
                     break
             else:
                 raise BusError(f"no answer from the master to {topic} after {attempts} attempt(s)")
         finally:
-            with self._lock:
-                self._pending.pop(correlation, None)
-                for mid in [m for m, p in self._mids.items() if p is pending]:
-                    del self._mids[mid]
+            self._waiting.forget(correlation, pending)
         if pending.denied:
             raise AuthError(
                 f"broker {self.host}:{self.port} refused user {self.username!r} publishing on "

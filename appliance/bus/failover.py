@@ -105,14 +105,26 @@ class BrokerList:
         self._probe = threading.Thread(target=probe, name="broker-fail-back", daemon=True)
         self._probe.start()
 
-    def go_back(self, client: mqtt.Client, connect: Callable[[str, int], None]) -> None:
-        """On the probe's thread: leave a later broker for the first one."""
+    def go_back(
+        self,
+        client: mqtt.Client,
+        connect: Callable[[str, int], None],
+        flush: Callable[[], None] | None = None,
+    ) -> None:
+        """Leave a later broker for the first one: on the probe's thread,
+        stopping paho's network thread and starting it again; or with
+        ``flush``, on the thread that drives the client (appliance/bus/pump.py),
+        which sends the goodbye and connects again at its next pump."""
         with self.moving():
             client.disconnect(reasoncode=LEAVE)
-            client.loop_stop()
+            if flush is None:
+                client.loop_stop()
+            else:
+                flush()
         if not self.closed:
             connect(*self.current)
-            client.loop_start()
+            if flush is None:
+                client.loop_start()
 
     def close(self) -> None:
         self._stop.set()
