@@ -1,10 +1,10 @@
 """The master daemon: applies commands from the bus to the queue, durably.
 
-One worker thread owns the engine and the database.  paho's network thread
-only puts messages on :attr:`MasterDaemon.inbox`; the worker takes them one
-at a time, applies each in one SQLite transaction together with its command
-id and its events, answers, then publishes the retained state it changed
-and the events from the outbox.
+One worker thread owns the engine, the database and the bus (appliance/bus/
+pump.py): it reads the broker, filing commands in :attr:`MasterDaemon.inbox`,
+applies a batch of them in one SQLite transaction, each with its command id
+and events, answers, then publishes the retained state it changed and the
+outbox's events, all in one write to the broker.
 """
 
 from __future__ import annotations
@@ -71,11 +71,7 @@ class MasterDaemon:
         self.engine = self._load_engine()
         self.views = Views(config, self.engine)
         self.bus = BusClient(
-            config,
-            role="master",
-            unit=self.unit,
-            broker_url=broker_url,
-            persistent=True,
+            config, role="master", unit=self.unit, broker_url=broker_url, persistent=True
         )
         # SMS requests and stage events (appliance/master/requests.py).
         self.requests = Requests(config, self.store, self.bus, lambda: self.engine, clock)
@@ -123,7 +119,7 @@ class MasterDaemon:
         if self.config.sms is not None:
             self.bus.subscribe(self.topics.role_status(GATEWAY_ROLE), self._gateway_status)
         self.bus.subscribe(self.topics.sync("replay"), self._replay_request)
-        self.bus.start()
+        self.bus.start(thread=False)  # driven by run()'s loop
 
     def _replay_request(self, msg: Message) -> None:
         self.inbox.put_control("replay:" + msg.payload[:200].decode("utf-8", "replace"))
@@ -152,7 +148,8 @@ class MasterDaemon:
         try:
             while not self._stop.is_set():
                 self.notifier.alive()
-                controls, batch = self.inbox.take(MAX_BATCH, self.tick_s)
+                self.bus.pump(0.0 if len(self.inbox) else self.tick_s)  # fills the inbox
+                controls, batch = self.inbox.take(MAX_BATCH, 0.0)
                 try:
                     for task in controls:
                         self._control(task)

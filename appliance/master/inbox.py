@@ -1,6 +1,6 @@
 """The master's inbox: commands wait in one lane per unit and are taken fairly.
 
-paho's network thread files each command under its *lane*: its kind and
+Each command read from the bus is filed under its *lane*: its kind and
 its sender, the unit its topic names (``cmd/<unit>/...``, a level the
 broker lets only that unit's account write).  The worker takes a batch by
 turns: one command of each kind (counter, ticket, request, queue) in
