@@ -25,7 +25,11 @@ STATES = frozenset(str(s) for s in TicketState)
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 MAX_SEQ = 2**62
+#: One change at most; a message of several (``{"changes": [...]}``) at most
+#: MAX_CHANGES of them in MAX_BATCH_PAYLOAD bytes.
 MAX_PAYLOAD = 16 * 1024
+MAX_CHANGES = 64
+MAX_BATCH_PAYLOAD = 64 * 1024
 #: Times must fall between 2000 and 2200 (epoch seconds).
 _TIME_RANGE = (946684800.0, 7258118400.0)
 
@@ -92,14 +96,44 @@ def _text(value: Any, what: str, pattern: re.Pattern[str] | None, *, optional: b
     return value
 
 
+def parse_changes(payload: bytes) -> list[Change]:
+    """A ``sync/change`` payload → its changes, or :class:`BadChange`.
+
+    A master sends the changes of one commit together,
+    ``{"changes": [change, ...], "replay": bool}``; one change alone (a
+    branch of an earlier version) is read too.  One malformed change refuses
+    the whole message: its numbers stay holes, asked for again."""
+    if len(payload) > MAX_BATCH_PAYLOAD:
+        raise BadChange("payload too large")
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise BadChange("not JSON") from None
+    if not isinstance(body, dict):
+        raise BadChange("not a change object")
+    if "changes" not in body:
+        if len(payload) > MAX_PAYLOAD:
+            raise BadChange("payload too large")
+        return [_change(body, body.get("replay") is True)]
+    items = body["changes"]
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_CHANGES:
+        raise BadChange(f"changes must be a list of 1 to {MAX_CHANGES}")
+    replayed = body.get("replay") is True
+    return [_change(item, replayed) for item in items]
+
+
 def parse_change(payload: bytes) -> Change:
-    """A ``sync/change`` payload → :class:`Change`, or :class:`BadChange`."""
+    """A payload of one change → :class:`Change`, or :class:`BadChange`."""
     if len(payload) > MAX_PAYLOAD:
         raise BadChange("payload too large")
     try:
         body = json.loads(payload)
     except (ValueError, RecursionError):
         raise BadChange("not JSON") from None
+    return _change(body, body.get("replay") is True if isinstance(body, dict) else False)
+
+
+def _change(body: Any, replayed: bool) -> Change:
     if not isinstance(body, dict) or not isinstance(body.get("ticket"), dict):
         raise BadChange("not a change object with a ticket")
     t = body["ticket"]
@@ -133,7 +167,7 @@ def parse_change(payload: bytes) -> Change:
         recalls=_int(t.get("recalls"), "recalls", 0, 10**6),
         rating=t.get("rating"),
         origin_id=_origin(t.get("origin_id"), t.get("id")),
-        replayed=body.get("replay") is True,
+        replayed=replayed,
     )
 
 

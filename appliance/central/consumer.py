@@ -42,7 +42,7 @@ from ..bus.wire import no_delay
 from ..config.core import parse_broker_url
 from ..errors import ConfigError
 from ..systemd import Notifier
-from .changes import BadChange, Change, parse_change, parse_seq
+from .changes import BadChange, Change, parse_changes, parse_seq
 from .config import CentralConfig
 from .store import CentralStore, Progress
 
@@ -256,7 +256,7 @@ class CentralConsumer:
         for branch, kind, payload in items:
             try:
                 if kind == "change":
-                    changes.setdefault(branch, []).append(parse_change(payload))
+                    changes.setdefault(branch, []).extend(parse_changes(payload))
                 elif kind == "head":
                     heads[branch] = max(heads.get(branch, 0), parse_seq(payload))
                 elif kind == "link":

@@ -3,8 +3,8 @@
 Each change of a ticket (issue, call, recall, serve, no-show, transfer,
 void, rating) is a row of ``ticket_changes``, written in the transaction
 that made it (:meth:`Store.write_changes`).  After the commit the master
-publishes the new rows on ``sync/change`` and the last number, retained, on
-``sync/head``; the branch's bridge carries both to the central broker
+publishes the new rows on ``sync/change``, a commit's changes in one
+message, and the last number, retained, on ``sync/head``; the branch's bridge carries both to the central broker
 (docs/central.md).  The bridge is transport, never the record: what it drops
 the centre finds as a hole in the numbers, or behind the head, and asks for
 again on ``sync/replay``; the master answers from its database.
@@ -19,7 +19,7 @@ import logging
 import time
 from typing import Any
 
-from ..bus.client import BusClient, Message
+from ..bus.client import BusClient, Message, encode
 from ..config.branch import Config
 from .store import Store
 
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 REPLAY_BATCH = 500
 #: A replay request this soon after the previous one is ignored.
 REPLAY_REPEAT_S = 0.5
+#: Changes in one ``sync/change`` message at most, and its size: well within
+#: what the centre takes (appliance/central/changes.py, 64 in 64 KiB).
+MESSAGE_CHANGES = 32
+MESSAGE_BYTES = 32 * 1024
+
 
 def branch_info(config: Config) -> dict[str, Any]:
     """The branch's names and services, for the centre (``sync/branch``)."""
@@ -63,11 +68,26 @@ class Feed:
         self._last_replay: tuple[int, float] = (0, 0.0)
 
     def _publish(self, rows: list[tuple[int, int, str, float, str]], replay: bool = False) -> None:
+        """``rows`` in as few messages as the centre takes (``{"changes": [...]}``,
+        at most MESSAGE_CHANGES changes in MESSAGE_BYTES): a commit's changes
+        in one message, not one each (docs/central.md)."""
+        changes: list[bytes] = []
+        size = 0
         for seq, _ticket_id, kind, at, ticket in rows:
             body = {"seq": seq, "kind": kind, "at": at, "ticket": json.loads(ticket)}
-            if replay:
-                body["replay"] = True
-            self.bus.publish(self.topics.sync("change"), body, qos=1)
+            change = encode(body)
+            if changes and (len(changes) == MESSAGE_CHANGES or size + len(change) > MESSAGE_BYTES):
+                self._send(changes, replay)
+                changes, size = [], 0
+            changes.append(change)
+            size += len(change) + 1
+        if changes:
+            self._send(changes, replay)
+
+    def _send(self, changes: list[bytes], replay: bool) -> None:
+        tail = b',"replay":true}' if replay else b"}"
+        payload = b'{"changes":[' + b",".join(changes) + b"]" + tail
+        self.bus.publish(self.topics.sync("change"), payload, qos=1)
 
     def publish_head(self) -> None:
         head = {"seq": self.store.last_change_seq(), "at": time.time()}

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from appliance.central.changes import BadChange, Change, parse_change
+from appliance.central.changes import MAX_CHANGES, BadChange, Change, parse_change, parse_changes
 from appliance.central.store import CentralStore
 from appliance.sim.harness.postgres import Postgres
 from tests.support.postgres import central_db, postgres
@@ -101,6 +101,39 @@ def test_link_since_moves_only_when_the_link_changes(
 def test_a_malformed_change_is_refused_whole(payload: bytes) -> None:
     with pytest.raises(BadChange):
         parse_change(payload)
+
+
+def _batch(*payloads: bytes, replay: bool | None = None) -> bytes:
+    body: dict[str, Any] = {"changes": [json.loads(p) for p in payloads]}
+    if replay is not None:
+        body["replay"] = replay
+    return json.dumps(body).encode()
+
+
+def test_a_commits_changes_come_in_one_message_and_one_alone_still_does() -> None:
+    both = parse_changes(_batch(_payload(7), _payload(8, state="called", kind="call")))
+    assert [(c.seq, c.kind, c.replayed) for c in both] == [(7, "issue", False), (8, "call", False)]
+    again = parse_changes(_batch(_payload(7), replay=True))
+    assert [(c.seq, c.replayed) for c in again] == [(7, True)]
+    assert [c.seq for c in parse_changes(_payload(9))] == [9]  # a branch of an earlier version
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _batch(_payload(1), _payload(2, rating="angry")),  # one bad change refuses all
+        _batch(*[_payload(i) for i in range(1, MAX_CHANGES + 2)]),
+        json.dumps({"changes": []}).encode(),
+        json.dumps({"changes": {"seq": 1}}).encode(),
+        json.dumps({"changes": [1, 2]}).encode(),
+        json.dumps([json.loads(_payload(1))]).encode(),
+        b'{"changes": [' + b"{" * 100_000,
+        _batch(*[_payload(i, label="A" * 20, service="x" * 30) for i in range(1, 60)]) + b" " * 70_000,
+    ],
+)
+def test_a_malformed_message_of_changes_is_refused_whole(payload: bytes) -> None:
+    with pytest.raises(BadChange):
+        parse_changes(payload)
 
 
 def test_a_change_carries_no_phone_number_even_if_sent_one() -> None:

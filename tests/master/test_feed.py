@@ -7,6 +7,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from appliance.master.feed import REPLAY_REPEAT_S
 from appliance.master.schema import MIGRATIONS
@@ -15,8 +16,13 @@ from appliance.sim.harness.broker import Mosquitto
 from tests.support import Watcher, running_branch
 
 
-def _changes(w: Watcher, topic: str) -> list[dict[str, object]]:
+def _messages(w: Watcher, topic: str) -> list[dict[str, Any]]:
     return [json.loads(m.payload) for m in list(w.messages) if m.topic == topic]
+
+
+def _changes(w: Watcher, topic: str) -> list[dict[str, Any]]:
+    """The changes of every message, in order (a commit's come in one)."""
+    return [c for body in _messages(w, topic) for c in body["changes"]]
 
 
 def test_every_ticket_change_is_published_numbered_and_replayed(
@@ -40,7 +46,7 @@ def test_every_ticket_change_is_published_numbered_and_replayed(
             b.cmd(t.ticket_cmd(b.client.sender, "void"), ticket_id=third["id"], reason="print_failed")
             w.wait_for(lambda m: m.topic == t.sync("head") and json.loads(m.payload)["seq"] >= 13)
             live = _changes(w, t.sync("change"))
-            kinds = [(c["kind"], c["ticket"]["label"]) for c in live]  # type: ignore[index]
+            kinds = [(c["kind"], c["ticket"]["label"]) for c in live]
             assert kinds == [
                 ("issue", "A001"), ("issue", "E001"), ("call", "A001"), ("recall", "A001"),
                 ("serve", "A001"), ("rating", "A001"), ("call", "E001"),
@@ -48,14 +54,18 @@ def test_every_ticket_change_is_published_numbered_and_replayed(
                 ("call", "E001"), ("no_show", "E001"), ("issue", "C001"), ("void", "C001"),
             ]  # fmt: skip
             assert [c["seq"] for c in live] == list(range(1, 14))
+            # One message per commit: the transfer's two changes travel together.
+            messages = [[c["kind"] for c in m["changes"]] for m in _messages(w, t.sync("change"))]
+            assert ["transfer", "transfer"] in messages and len(messages) == 12
+            assert not any("replay" in m for m in _messages(w, t.sync("change")))
             # The transfer's new ticket names the one it continues (one citizen centrally).
             old, new = live[7]["ticket"], live[8]["ticket"]
-            assert (old["state"], old["origin_id"]) == ("transferred", None)  # type: ignore[index]
-            assert new["origin_id"] == old["id"] and new["service"] == "building"  # type: ignore[index]
+            assert (old["state"], old["origin_id"]) == ("transferred", None)
+            assert new["origin_id"] == old["id"] and new["service"] == "building"
             info = w.latest(t.sync("branch"))
             assert info is not None and info["day_reset_hour"] == b.config.branch.day_reset_hour
             rated = live[5]["ticket"]
-            assert rated["rating"] == "satisfied" and rated["state"] == "served"  # type: ignore[index]
+            assert rated["rating"] == "satisfied" and rated["state"] == "served"
             assert not any("phone" in json.dumps(c) for c in live)
             info = w.latest(t.sync("branch"))
             assert info is not None and info["branch"] == b.config.branch.id
@@ -67,6 +77,7 @@ def test_every_ticket_change_is_published_numbered_and_replayed(
             w.wait_for(lambda m: m.topic == t.sync("change") and b"\"seq\":13" in m.payload)
             assert [c["seq"] for c in _changes(w, t.sync("change"))] == [11, 12, 13]
             assert [c["kind"] for c in _changes(w, t.sync("change"))] == ["no_show", "issue", "void"]
+            assert all(m["replay"] is True for m in _messages(w, t.sync("change")))
 
             # Requests that are not a number from 1 on are ignored; so is a
             # request right after another (a flood keeps no master replaying).
