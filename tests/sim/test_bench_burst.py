@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from appliance.config.branch import load_config
-from appliance.sim.bench.run import _burst
+from appliance.sim.bench.load import burst
 from appliance.sim.harness import unthrottled
 from appliance.sim.harness.broker import Mosquitto
 from tests.support import EXAMPLE_CONFIG
@@ -29,7 +29,7 @@ def test_every_request_of_a_burst_is_answered_with_a_durable_ticket(tmp_path: Pa
     config = _config(tmp_path)
     cfg = load_config(config)
     with Mosquitto(tmp_path / "broker") as broker:
-        figures = _burst(cfg, config, broker.url, tmp_path / "burst", 150)
+        figures = burst(cfg, config, broker.url, tmp_path / "burst", 150)
     assert figures["master_burst_tickets"] == 150
     assert figures["master_burst_tickets_per_s"] > 0
     assert figures["master_burst_cpu_ms_per_ticket"] > 0
@@ -43,13 +43,13 @@ def test_a_burst_never_asks_a_service_for_more_numbers_than_it_has(tmp_path: Pat
     cfg = load_config(config)
     assert all(s.last == 20 for s in cfg.services)
     with Mosquitto(tmp_path / "broker") as broker:
-        figures = _burst(cfg, config, broker.url, tmp_path / "burst", 1000)
+        figures = burst(cfg, config, broker.url, tmp_path / "burst", 1000)
     rooms = sum(s.last - s.first + 1 for s in cfg.services)
     assert figures["master_burst_tickets"] == rooms < 1000
 
 
-def test_a_refused_request_fails_the_burst(tmp_path: Path) -> None:
+def test_a_refused_request_fails_theburst(tmp_path: Path) -> None:
     # The example's tickets a minute per unit: past them the master refuses.
     config = _config(tmp_path, throttled=True)
     with Mosquitto(tmp_path / "broker") as broker, pytest.raises(RuntimeError, match="refused"):
-        _burst(load_config(config), config, broker.url, tmp_path / "burst", 150)
+        burst(load_config(config), config, broker.url, tmp_path / "burst", 150)

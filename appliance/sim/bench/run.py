@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from paho.mqtt.packettypes import PacketTypes
-
-from ...bus.client import BusClient, Message, encode, new_command_id
-from ...bus.wire import properties
+from ...bus.client import BusClient, Message, new_command_id
 from ...config.branch import Config, load_config
 from ..figures import percentile_ms, rss_mb
 from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..hooks import BenchContext
 from .cpu import process_cpu_ms
+from .load import burst, throughput
 from .masters import start_master, wait_answering
 
 
@@ -139,7 +136,7 @@ def run_bench(
                 call_p99_ms=percentile_ms(call_s, 99),
             )
             result["issue_over_floor"] = round(result["issue_p50_ms"] / result["floor_ms"], 2)
-            result["tickets_per_s"] = _throughput(
+            result["tickets_per_s"] = throughput(
                 cfg, broker.url, clients=8, per_client=samples // 4
             )
             commands = 2 * samples + 8 * (samples // 4)
@@ -162,106 +159,9 @@ def run_bench(
             client.stop()
             echo.stop()
             master.stop()
-        result.update(_burst(cfg, config_path, broker.url, work / "burst", 6 * samples))
+        result.update(burst(cfg, config_path, broker.url, work / "burst", 6 * samples))
         if history:
             from .history import history_figures
 
             result.update(history_figures(cfg, config_path, broker.url, work, samples, history))
     return result
-
-
-def _burst(cfg: Config, config: Path, url: str, work: Path, tickets: int) -> dict[str, float]:
-    """A morning rush: ``tickets`` issue requests sent at once, without
-    waiting for answers (many kiosks pressed together), and the master
-    answering them from its inbox in batches of up to 64 per transaction.
-
-    A master of its own on a fresh database in ``work`` (the other
-    figures' tickets would hold numbers), the requests spread over every
-    service, at most each service's range of numbers.
-    ``master_burst_tickets_per_s``: from the first request sent to the last
-    answer received; ``master_burst_cpu_ms_per_ticket``: the master's CPU
-    time over the same run.  Every answer must be a ticket."""
-    left = {s.id: s.last - s.first + 1 for s in cfg.services}  # numbers a service has
-    plan: list[str] = []
-    while len(plan) < tickets and any(left.values()):
-        for service in left:
-            if left[service] and len(plan) < tickets:
-                left[service] -= 1
-                plan.append(service)
-    work.mkdir(parents=True, exist_ok=True)
-    master = start_master(config, url, work / "master.db", work / "master.log")
-    bus = BusClient(cfg, role="tool", unit="bench-burst", broker_url=url, presence=False)
-    answers: dict[bytes, Message] = {}
-    expected = {str(i).encode() for i in range(len(plan))}
-    all_in = threading.Event()
-
-    def answered(msg: Message) -> None:
-        if msg.correlation not in expected:  # a late answer to the readiness check
-            return
-        answers[msg.correlation] = msg
-        if len(answers) == len(expected):
-            all_in.set()
-
-    try:
-        bus.start()
-        wait_answering(bus, master)
-        bus.subscribe(bus.reply_topic, answered)  # from here, this client's answers are ours
-        topic = bus.topics.ticket_cmd(bus.sender, "issue")
-        requests = []
-        for i, service in enumerate(plan):
-            props = properties(PacketTypes.PUBLISH)
-            props.ResponseTopic = bus.reply_topic
-            props.CorrelationData = str(i).encode()
-            command = {"id": new_command_id("burst"), "service": service}
-            requests.append((encode(command), props))
-        cpu = process_cpu_ms(master.pid)
-        start = time.perf_counter()
-        for body, props in requests:
-            bus.publish(topic, body, qos=1, properties=props)
-        if not all_in.wait(60):
-            raise RuntimeError(f"burst: {len(answers)} of {len(plan)} answered in 60 s")
-        elapsed = time.perf_counter() - start
-        used = process_cpu_ms(master.pid) - cpu
-    finally:
-        bus.stop()
-        master.stop()
-    refused = [m for m in answers.values() if m.json().get("ok") is not True]
-    if refused:
-        raise RuntimeError(f"burst: {len(refused)} refused, first: {refused[0].payload[:200]!r}")
-    return {
-        "master_burst_tickets": len(plan),
-        "master_burst_tickets_per_s": round(len(plan) / elapsed, 1),
-        "master_burst_cpu_ms_per_ticket": round(used / len(plan), 3),
-    }
-
-
-def _throughput(cfg: Config, url: str, *, clients: int, per_client: int) -> float:
-    """Tickets per second issued durably by ``clients`` concurrent clients."""
-    buses = []
-    for i in range(clients):
-        bus = BusClient(cfg, role="tool", unit=f"bench-k{i}", broker_url=url, presence=False)
-        bus.start()
-        bus.wait_connected(10)
-        buses.append(bus)
-    barrier = threading.Barrier(clients + 1)
-
-    def work(bus: BusClient) -> None:
-        barrier.wait()
-        for _ in range(per_client):
-            bus.request(
-                bus.topics.ticket_cmd(bus.sender, "issue"),
-                {"id": new_command_id(bus.unit), "service": "B"},
-                timeout=10,
-            )
-
-    threads = [threading.Thread(target=work, args=(b,)) for b in buses]
-    for th in threads:
-        th.start()
-    barrier.wait()
-    t0 = time.perf_counter()
-    for th in threads:
-        th.join()
-    elapsed = time.perf_counter() - t0
-    for bus in buses:
-        bus.stop()
-    return round(clients * per_client / elapsed, 1)

@@ -23,8 +23,9 @@ from ..harness import unthrottled
 from ..harness.broker import Mosquitto
 from ..harness.etcd import EtcdCluster
 from ..harness.procs import Daemon, wait_until
+from .load import throughput
 from .masters import answers
-from .run import _DurableEcho, _throughput, _timed
+from .run import _DurableEcho, _timed
 
 CANDIDATES = ("master", "master-b")
 
@@ -106,7 +107,7 @@ def standby_figures(config_path: Path, samples: int, workdir: Path | None = None
             result["standby_issue_over_floor"] = round(
                 result["standby_issue_p50_ms"] / result["standby_floor_ms"], 2
             )
-            result["standby_tickets_per_s"] = _throughput(
+            result["standby_tickets_per_s"] = throughput(
                 cfg, broker.url, clients=8, per_client=max(5, samples // 4)
             )
             result["standby_lag_at_end"] = _lag(cfg, cluster.endpoints)
