@@ -39,7 +39,7 @@ from .presence import Presence
 from .pump import Pump
 from .topics import Topics
 from .waiting import Waiting
-from .wire import no_delay, properties, wrap
+from .wire import ReplyProperties, no_delay, properties, wrap
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,7 @@ class BusClient:
         if thread:
             self._client.loop_start()
             return
+        self._client.on_publish = None  # its PUBACKs wait for no request (request() refuses)
         self._pump = Pump(
             self._client,
             reconnect_failed=lambda: self._on_connect_fail(self._client, None),
@@ -340,10 +341,8 @@ class BusClient:
         """Answer a request on its ResponseTopic with its CorrelationData."""
         if not request.response_topic:
             return
-        props = properties(PacketTypes.PUBLISH)
-        if request.correlation is not None:
-            props.CorrelationData = request.correlation
-        self.publish(request.response_topic, body, qos=1, properties=props)
+        props = None if request.correlation is None else ReplyProperties(request.correlation)
+        self.publish(request.response_topic, body, qos=1, properties=props)  # type: ignore[arg-type]
 
     def request(
         self,

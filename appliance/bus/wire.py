@@ -26,6 +26,40 @@ def properties(packet_type: int) -> Properties:
     return Properties(packet_type)  # type: ignore[no-untyped-call]
 
 
+class ReplyProperties:
+    """A reply's one MQTT v5 property, its CorrelationData, packed by hand.
+
+    paho's :class:`Properties` builds its lookup tables anew for every object
+    and sets each property through them: 29 µs a reply with its pack, on the
+    master's path for every command; this takes about 1 µs.  paho only ever
+    calls a publish's ``properties.pack()`` (again when it resends the
+    message after a reconnect).  The bytes are MQTT 5.0's (§2.2.2.2): the
+    properties' length, then identifier 9 and two-byte-length binary data;
+    a test holds them equal to paho's for every length.
+    """
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, correlation: bytes) -> None:
+        if len(correlation) > 0xFFFF:
+            raise ValueError("correlation data over 65,535 bytes")
+        body = b"\x09" + len(correlation).to_bytes(2, "big") + correlation
+        self._packed = _variable_int(len(body)) + body
+
+    def pack(self) -> bytes:
+        return self._packed
+
+
+def _variable_int(n: int) -> bytes:
+    """MQTT's variable byte integer (seven bits a byte, high bit: more)."""
+    out = bytearray()
+    while True:
+        n, byte = divmod(n, 128)
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 @dataclass
 class Pending:
     """A request waiting for its answer."""
