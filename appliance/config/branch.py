@@ -105,6 +105,15 @@ class Config:
                 yield f"ha.candidates[{i}]", f"unit id {unit!r} is another unit's"
         if self.master.unit not in self.ha.candidates:
             yield "ha.candidates", f"master.unit {self.master.unit!r} must be a candidate"
+        # The master's worker drives its bus (appliance/bus/pump.py): while it
+        # waits on etcd (a commit, then a poll) it pings nothing, and the
+        # broker drops it after 1.5 keepalives.
+        if 2 * self.ha.request_timeout_s > self.broker.keepalive_s:
+            yield (
+                "ha.request_timeout_s",
+                f"at most half of broker.keepalive_s ({self.broker.keepalive_s} s): the master"
+                " pings the broker only between etcd requests",
+            )
         for i, k in enumerate(self.kiosks):
             # The master answers no_quorum after ha.request_timeout_s: the kiosk must wait longer.
             if k.request_timeout_s * k.request_attempts <= self.ha.request_timeout_s:
