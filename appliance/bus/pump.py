@@ -11,9 +11,10 @@ state of the batch in one write.
 Measured with eight clients each waiting for its answer (docs/load.md), the
 hand-off cost the master more than its commands: each command crossed from
 paho's thread to the worker and each answer back, and both threads fought
-for Python's GIL; 0.85 ms of CPU per ticket became 0.5 ms driven from one
-thread, and durable tickets per second rose from about 950 to 1,800.  The
-price is that a worker busy for seconds (an etcd request of a standby
+for Python's GIL.  Driven from one thread, the master's CPU per ticket went
+from 0.82–0.90 to 0.45–0.55 ms, and durable tickets per second from about
+950 to 1,800–2,000 (2,200–2,300 with the later changes docs/load.md lists).
+The price is that a worker busy for seconds (an etcd request of a standby
 master, at most ``ha.request_timeout_s``) reads and pings nothing meanwhile;
 the kernel keeps what arrives, and the broker waits 1.5 keepalives
 (``broker.keepalive_s``, 15 s by default) before it gives up on the master.
