@@ -4,8 +4,8 @@ Each change of a ticket (issue, call, recall, serve, no-show, transfer,
 void, rating) is a row of ``ticket_changes``, written in the transaction
 that made it (:meth:`Store.write_changes`).  After the commit the master
 publishes the new rows on ``sync/change``, a commit's changes in one
-message, and the last number, retained, on ``sync/head``; the branch's bridge carries both to the central broker
-(docs/central.md).  The bridge is transport, never the record: what it drops
+message, and the last number, retained, on ``sync/head``; the branch's
+bridge carries both to the central broker (docs/central.md).  The bridge is transport, never the record: what it drops
 the centre finds as a hole in the numbers, or behind the head, and asks for
 again on ``sync/replay``; the master answers from its database.
 
