@@ -108,11 +108,12 @@ class Config:
         # The master's worker drives its bus (appliance/bus/pump.py): while it
         # waits on etcd (a commit, then a poll) it pings nothing, and the
         # broker drops it after 1.5 keepalives.
-        if 2 * self.ha.request_timeout_s > self.broker.keepalive_s:
+        if 2 * self.ha.request_timeout_s >= 1.5 * self.broker.keepalive_s:
             yield (
                 "ha.request_timeout_s",
-                f"at most half of broker.keepalive_s ({self.broker.keepalive_s} s): the master"
-                " pings the broker only between etcd requests",
+                f"two etcd requests must take less than 1.5 x broker.keepalive_s"
+                f" ({1.5 * self.broker.keepalive_s:g} s): the master pings the broker only"
+                " between them",
             )
         for i, k in enumerate(self.kiosks):
             # The master answers no_quorum after ha.request_timeout_s: the kiosk must wait longer.

@@ -40,7 +40,7 @@ class Ha:
     )
     request_timeout_s: float = setting(
         "Seconds an etcd request may take in all, each member tried in turn; a command"
-        " that no member commits in time is refused with `no_quorum`.  At most half of"
+        " that no member commits in time is refused with `no_quorum`.  Less than 0.75 ×"
         " `broker.keepalive_s`: the master pings the broker only between etcd requests.",
         default=3.0,
         minimum=0.5,

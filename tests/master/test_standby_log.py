@@ -197,11 +197,11 @@ def test_the_ha_section_is_checked(tmp_path: Path) -> None:
     assert [p for p, _ in err.value.problems] == ["kiosks[0].request_timeout_s"]
     # etcd may hold the master's worker up to request_timeout_s a request:
     # two in a row must not outlast the broker's patience.
-    patient = slow.replace("request_timeout_s = 0.5\n", "request_timeout_s = 10.0\n", 1)
+    patient = slow.replace("request_timeout_s = 0.5\n", "request_timeout_s = 20.0\n", 1)
     with pytest.raises(ConfigError) as err:
-        parse_config(patient + ok_ha + "request_timeout_s = 8.0\n")
+        parse_config(patient + ok_ha + "request_timeout_s = 11.25\n")  # keepalive 15 s
     assert [p for p, _ in err.value.problems] == ["ha.request_timeout_s"]
-    parse_config(patient + ok_ha + "request_timeout_s = 7.5\n")  # keepalive 15 s
+    parse_config(patient + ok_ha + "request_timeout_s = 11.0\n")
     with_ha = parse_config(text + ok_ha)
     # The standby candidate gets a master's broker account from nidaa provision.
     assert ("master-b", "master") in {(a.username, a.role) for a in accounts(with_ha)}
