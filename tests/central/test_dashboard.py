@@ -227,3 +227,32 @@ def test_store_down_keeps_the_last_figures(store: Postgres, filled: Any) -> None
         store.start()
     assert down.error and down.branches == good.branches
     assert dash.read().error is None
+
+
+def test_closing_waits_for_a_reading_and_never_frees_its_connection(
+    store: Postgres, filled: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from appliance.central.web import app as dashboard_app
+
+    dash = Dashboard(store.dsn, {}, timezone=TZ)
+    assert dash.read().error is None
+    in_query, seen = threading.Event(), []
+
+    def slow(conn: Any, *args: Any, **kwargs: Any) -> Any:
+        in_query.set()
+        threading.Event().wait(0.5)  # a long query, with close() called meanwhile
+        seen.append(conn.closed)
+        return snapshot(conn, *args, **kwargs)
+
+    monkeypatch.setattr(dashboard_app, "snapshot", slow)
+    reader = threading.Thread(target=dash.read)
+    reader.start()
+    assert in_query.wait(10)
+    dash.close()  # from another thread, as the dashboard's shutdown does
+    reader.join(10)
+    assert seen == [False], "the connection was closed under a query"
+    assert dash._conn is None
+    dash.read()  # once closed, no new connection is opened
+    assert dash._conn is None and seen == [False]

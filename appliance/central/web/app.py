@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,6 +47,9 @@ LOGIN_COOKIE = "nidaa_login"
 #: Failed logins from one address within FAILURE_WINDOW_S before it must wait.
 MAX_FAILURES, FAILURE_WINDOW_S = 10, 600.0
 _STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+#: Seconds close() waits for a reading under way before it leaves the
+#: connection to the reading thread.
+CLOSE_WAIT_S = 10.0
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -88,10 +92,20 @@ class Dashboard:
         self.changed = asyncio.Event()
         self.closing = False
         self._conn: Any = None
+        #: The store connection is the reading thread's: held for a whole
+        #: reading, so close() never frees it under a query (psycopg's C
+        #: code crashed the process when it did).
+        self._conn_lock = threading.Lock()
 
     # -- the store ------------------------------------------------------------
     def read(self) -> Snapshot:
         """One reading of the store (runs in a worker thread)."""
+        with self._conn_lock:
+            if self.closing:
+                return self.snap  # no new connection once closed
+            return self._read()
+
+    def _read(self) -> Snapshot:
         import psycopg
 
         now = datetime.now(UTC)
@@ -125,9 +139,17 @@ class Dashboard:
     def close(self) -> None:
         self.closing = True
         self.changed.set()
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
+        # Between two readings only; a reading under way ends first (a
+        # dying store answers with an error at once, a connect times out in 5 s).
+        if not self._conn_lock.acquire(timeout=CLOSE_WAIT_S):
+            return  # still reading: the connection goes with the process
+        try:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+        finally:
+            self._conn_lock.release()
 
     # -- sessions -------------------------------------------------------------
     def session(self, request: web.Request) -> Session | None:
