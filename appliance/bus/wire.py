@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.properties import Properties
+from paho.mqtt.properties import Properties, VariableByteIntegers, writeBytes
 
 from .message import Message
 
@@ -33,9 +33,9 @@ class ReplyProperties:
     and sets each property through them: 29 µs a reply with its pack, on the
     master's path for every command; this takes about 1 µs.  paho only ever
     calls a publish's ``properties.pack()`` (again when it resends the
-    message after a reconnect).  The bytes are MQTT 5.0's (§2.2.2.2): the
-    properties' length, then identifier 9 and two-byte-length binary data;
-    a test holds them equal to paho's for every length.
+    message after a reconnect).  The bytes are MQTT 5.0's (§2.2.2.2),
+    built with paho's own encoders: the properties' length, then identifier
+    9 and the binary data; a test holds them equal to paho's for every length.
     """
 
     __slots__ = ("_packed",)
@@ -43,21 +43,11 @@ class ReplyProperties:
     def __init__(self, correlation: bytes) -> None:
         if len(correlation) > 0xFFFF:
             raise ValueError("correlation data over 65,535 bytes")
-        body = b"\x09" + len(correlation).to_bytes(2, "big") + correlation
-        self._packed = _variable_int(len(body)) + body
+        body = b"\x09" + writeBytes(correlation)  # type: ignore[no-untyped-call]
+        self._packed: bytes = VariableByteIntegers.encode(len(body)) + body  # type: ignore[no-untyped-call]
 
     def pack(self) -> bytes:
         return self._packed
-
-
-def _variable_int(n: int) -> bytes:
-    """MQTT's variable byte integer (seven bits a byte, high bit: more)."""
-    out = bytearray()
-    while True:
-        n, byte = divmod(n, 128)
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 @dataclass

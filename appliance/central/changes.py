@@ -103,18 +103,9 @@ def parse_changes(payload: bytes) -> list[Change]:
     ``{"changes": [change, ...], "replay": bool}``; one change alone (a
     branch of an earlier version) is read too.  One malformed change refuses
     the whole message: its numbers stay holes, asked for again."""
-    if len(payload) > MAX_BATCH_PAYLOAD:
-        raise BadChange("payload too large")
-    try:
-        body = json.loads(payload)
-    except (ValueError, RecursionError):
-        raise BadChange("not JSON") from None
-    if not isinstance(body, dict):
-        raise BadChange("not a change object")
+    body = _load(payload, MAX_BATCH_PAYLOAD)
     if "changes" not in body:
-        if len(payload) > MAX_PAYLOAD:
-            raise BadChange("payload too large")
-        return [_change(body, body.get("replay") is True)]
+        return [parse_change(payload)]
     items = body["changes"]
     if not isinstance(items, list) or not 0 < len(items) <= MAX_CHANGES:
         raise BadChange(f"changes must be a list of 1 to {MAX_CHANGES}")
@@ -124,13 +115,20 @@ def parse_changes(payload: bytes) -> list[Change]:
 
 def parse_change(payload: bytes) -> Change:
     """A payload of one change → :class:`Change`, or :class:`BadChange`."""
-    if len(payload) > MAX_PAYLOAD:
+    body = _load(payload, MAX_PAYLOAD)
+    return _change(body, body.get("replay") is True)
+
+
+def _load(payload: bytes, limit: int) -> dict[str, Any]:
+    if len(payload) > limit:
         raise BadChange("payload too large")
     try:
         body = json.loads(payload)
     except (ValueError, RecursionError):
         raise BadChange("not JSON") from None
-    return _change(body, body.get("replay") is True if isinstance(body, dict) else False)
+    if not isinstance(body, dict):
+        raise BadChange("not a change object")
+    return body
 
 
 def _change(body: Any, replayed: bool) -> Change:
